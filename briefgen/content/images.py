@@ -1,0 +1,56 @@
+"""Checks on images named by content: inside the issue folder, real, not hostile."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from ..errors import ContentError
+
+MAX_IMAGE_BYTES = 20_000_000
+MAX_IMAGE_PIXELS = 40_000_000  # 40 MP: far above any photo a brief prints, far below a bomb
+IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+
+
+def resolve_inside(folder: Path, relative: str, source: Path, line: int | None) -> Path:
+    """`relative` resolved against `folder`, refusing absolute paths and escapes (../, symlinks)."""
+    if not relative or relative.startswith(("/", "\\")) or ":" in relative.split("/")[0]:
+        raise ContentError(f"image path {relative!r} must be relative to the issue folder",
+                           path=source, line=line, hint="e.g. images/photo.jpg")
+    root = folder.resolve()
+    target = (folder / relative).resolve()
+    if not target.is_relative_to(root):
+        raise ContentError(f"image {relative!r} is outside the issue folder", path=source,
+                           line=line, hint="copy the file into the issue's images/ folder")
+    if not target.is_file():
+        raise ContentError(f"image not found: {relative}", path=source, line=line,
+                           hint=f"put the file at {folder / relative} or fix the path")
+    return target
+
+
+def check_image(path: Path, source: Path, line: int | None) -> None:
+    """Open the image header to prove it is a supported, sane image."""
+    from PIL import Image as PILImage  # Pillow comes with WeasyPrint; imported only when needed
+
+    size = path.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        raise ContentError(f"image {path.name} is {size // 1_000_000} MB, over the "
+                           f"{MAX_IMAGE_BYTES // 1_000_000} MB limit", path=source, line=line,
+                           hint="resize it (300 dpi at print size is plenty)")
+    PILImage.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            with PILImage.open(path) as img:
+                kind = img.format
+                img.verify()  # reads the whole file: catches truncation and corruption
+    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
+        raise ContentError(f"image {path.name} has too many pixels (limit "
+                           f"{MAX_IMAGE_PIXELS // 1_000_000} MP)", path=source, line=line,
+                           hint="resize it") from None
+    except Exception as exc:  # Pillow raises many types for bad files
+        raise ContentError(f"image {path.name} cannot be read ({type(exc).__name__})",
+                           path=source, line=line,
+                           hint="re-export it as JPEG or PNG") from None
+    if kind not in IMAGE_FORMATS:
+        raise ContentError(f"image {path.name} is {kind}, not JPEG, PNG, GIF or WebP",
+                           path=source, line=line, hint="re-export it as JPEG or PNG")

@@ -1,0 +1,365 @@
+"""An issue folder (issue.md + optional contributors.yaml + images/) → `Issue`.
+
+issue.md is YAML front matter between `---` lines, then Markdown:
+
+* everything before the first `## ` heading is the lede;
+* each `## Headline` starts a contribution; the paragraph right after it holds
+  meta lines — `by: contributor-id` (required), `lang: ar`, `pull-quote: …`;
+* `==a sentence==` in a contribution marks its pull quote.
+
+Problems are collected and raised together, each with file:line and a fix.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import BriefgenError, ContentError, ErrorList
+from ..model import (CallToAction, Contribution, Contributor, Image, Issue, Paragraph,
+                     PullQuote, plain_text)
+from ..slugs import slugify
+from .images import check_image, resolve_inside
+from .markdown import parse_top_blocks, smart_text, to_blocks
+from .pullquotes import pick_pull_quote
+from .yamlsrc import LineDict, load_yaml, read_text
+
+ISSUE_FILE = "issue.md"
+CONTRIBUTORS_FILE = "contributors.yaml"
+MAX_ISSUE_BYTES = 5_000_000
+
+FRONT_MATTER_KEYS = {
+    "title", "date", "publisher", "series", "issue", "short_title", "standfirst", "lang",
+    "slug", "experts_intro", "call_to_action", "keywords", "contributors",
+}
+CONTRIBUTOR_KEYS = {"name", "role", "organisation", "organization", "bio", "photo", "photo_alt"}
+CTA_KEYS = {"heading", "text", "url"}
+META_KEYS = {"by", "lang", "pull-quote"}
+_META_LINE = re.compile(r"^([A-Za-z][\w-]*)\s*:\s*(.*)$")
+_LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+@dataclass
+class LoadResult:
+    issue: Issue
+    warnings: list[BriefgenError] = field(default_factory=list)
+
+
+class _Problems:
+    def __init__(self):
+        self.errors: list[BriefgenError] = []
+        self.warnings: list[BriefgenError] = []
+
+    def error(self, message, path, line=None, hint=None):
+        self.errors.append(ContentError(message, path=path, line=line, hint=hint))
+
+    def warn(self, message, path, line=None, hint=None):
+        self.warnings.append(ContentError(message, path=path, line=line, hint=hint))
+
+    def guard(self, func, *args):
+        """Run a check that raises, recording its error instead of stopping."""
+        try:
+            return func(*args)
+        except BriefgenError as exc:
+            self.errors.append(exc)
+            return None
+
+
+def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
+    """Return (yaml_text, markdown_text, first line number of the markdown)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise ContentError("issue.md must start with a '---' line opening the front matter",
+                           path=path, line=1, hint="see `briefgen new` for the layout of the file")
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2
+    raise ContentError("front matter is not closed", path=path, line=1,
+                       hint="add a '---' line after the last front-matter field")
+
+
+def load_issue(folder: str | Path) -> LoadResult:
+    folder = Path(folder)
+    issue_path = folder / ISSUE_FILE
+    if not folder.is_dir():
+        raise ContentError("issue folder not found", path=folder,
+                           hint="give the folder that holds issue.md (`briefgen new DIR` makes one)")
+    if not issue_path.is_file():
+        raise ContentError(f"no {ISSUE_FILE} in this folder", path=folder,
+                           hint="`briefgen new DIR` scaffolds one")
+    text = read_text(issue_path, MAX_ISSUE_BYTES)
+    yaml_text, body, body_line = split_front_matter(text, issue_path)
+    meta = load_yaml(yaml_text, issue_path, first_line=2)
+    if meta is None:
+        meta = LineDict()
+        meta.line, meta.key_lines = 1, {}
+    if not isinstance(meta, LineDict):
+        raise ContentError("front matter must be `key: value` lines", path=issue_path, line=2)
+    p = _Problems()
+    _check_keys(meta, FRONT_MATTER_KEYS, issue_path, p, "front-matter field")
+
+    def text_field(key, required=False):
+        value = meta.get(key)
+        if value is None:
+            if required:
+                p.error(f"missing `{key}`", issue_path, meta.line,
+                        f"add a `{key}:` line to the front matter")
+            return ""
+        if isinstance(value, (dict, list)):
+            p.error(f"`{key}` must be text", issue_path, meta.line_of(key))
+            return ""
+        return smart_text(str(value).strip(), lang)
+
+    lang = str(meta.get("lang") or "en").strip()
+    if not _LANG_TAG.match(lang):
+        p.error(f"`lang: {lang}` is not a language tag", issue_path, meta.line_of("lang"),
+                "use a code such as en, fr, ar or en-GB")
+        lang = "en"
+    title = text_field("title", required=True)
+    if "title" in meta and not title:
+        p.error("`title` is empty", issue_path, meta.line_of("title"), "give the issue a title")
+    date = _parse_date(str(meta.get("date") or "").strip(), issue_path, meta, p)
+    if "date" not in meta:
+        p.error("missing `date`", issue_path, meta.line, "add a line such as `date: 2026-11-20`")
+    slug_source = str(meta.get("slug") or "").strip() or folder.resolve().name
+    slug = slugify(slug_source, fallback="issue")
+
+    contributors = _load_contributors(folder, meta, issue_path, lang, p)
+    lede, contributions, used = _parse_body(body, body_line, issue_path, lang, contributors, p)
+    if not contributions:
+        p.warn("no contributions (no `## Headline` sections)", issue_path, body_line,
+               "add one `## Headline` section per expert")
+    for cid, (contributor, source, line) in contributors.items():
+        if cid not in used:
+            p.warn(f"contributor `{cid}` is not credited in any contribution", source, line,
+                   f"add `by: {cid}` under a headline, or remove the entry")
+
+    cta = _call_to_action(meta, issue_path, lang, p)
+    keywords = meta.get("keywords") or ()
+    if isinstance(keywords, str):
+        keywords = [k.strip() for k in keywords.split(",")]
+    if not isinstance(keywords, (list, tuple)):
+        p.error("`keywords` must be a list", issue_path, meta.line_of("keywords"))
+        keywords = ()
+    if p.errors:
+        raise ErrorList(p.errors)
+
+    ordered = [contributors[cid][0] for cid in used]
+    issue = Issue(
+        title=title, date=date, slug=slug, lang=lang,
+        publisher=text_field("publisher"), series=text_field("series"),
+        number=text_field("issue"), short_title=text_field("short_title"),
+        standfirst=text_field("standfirst"), lede=lede,
+        experts_intro=text_field("experts_intro"),
+        contributions=tuple(contributions), contributors=tuple(ordered),
+        call_to_action=cta, keywords=tuple(str(k) for k in keywords if str(k).strip()),
+        source_dir=folder.resolve(),
+    )
+    return LoadResult(issue, p.warnings)
+
+
+def _check_keys(mapping: LineDict, allowed: set[str], path: Path, p: _Problems, what: str):
+    for key in mapping:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f"did you mean `{close[0]}`?" if close else f"known: {', '.join(sorted(allowed))}"
+            p.error(f"unknown {what} `{key}`", path, mapping.line_of(key), hint)
+
+
+def _parse_date(value: str, path: Path, meta: LineDict, p: _Problems) -> dt.date:
+    if not value:
+        return dt.date(1970, 1, 1)
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        p.error(f"bad date `{value}`", path, meta.line_of("date"),
+                "write it as YYYY-MM-DD, e.g. 2026-11-20")
+        return dt.date(1970, 1, 1)
+
+
+def _load_contributors(folder: Path, meta: LineDict, issue_path: Path, lang: str,
+                       p: _Problems) -> dict[str, tuple[Contributor, Path, int]]:
+    """Contributors from contributors.yaml and/or the front matter's `contributors:`."""
+    sources: list[tuple[Path, object, int]] = []
+    file = folder / CONTRIBUTORS_FILE
+    if file.is_file():
+        data = p.guard(lambda: load_yaml(read_text(file, MAX_ISSUE_BYTES), file))
+        if data is not None:
+            sources.append((file, data, 1))
+    if "contributors" in meta:
+        sources.append((issue_path, meta["contributors"], meta.line_of("contributors")))
+    found: dict[str, tuple[Contributor, Path, int]] = {}
+    for path, data, line in sources:
+        if not isinstance(data, LineDict):
+            p.error("contributors must be a mapping of id → details", path, line,
+                    "write `maria-rossi:` then indented `name:`, `role:`… lines")
+            continue
+        for cid, entry in data.items():
+            cline = data.line_of(cid)
+            if cid in found:
+                p.error(f"contributor `{cid}` is defined twice", path, cline,
+                        f"it is also defined in {found[cid][1].name}:{found[cid][2]}")
+                continue
+            if slugify(cid, fallback="") != cid:
+                p.error(f"contributor id `{cid}` must be lower-case words joined by '-'",
+                        path, cline, f"use `{slugify(cid, fallback='someone')}`")
+                continue
+            contributor = _contributor(cid, entry, folder, path, cline, lang, p)
+            if contributor is not None:
+                found[cid] = (contributor, path, cline)
+    return found
+
+
+def _contributor(cid, entry, folder, path, line, lang, p: _Problems) -> Contributor | None:
+    if not isinstance(entry, LineDict):
+        p.error(f"contributor `{cid}` needs indented fields (name, role, organisation, bio)",
+                path, line)
+        return None
+    _check_keys(entry, CONTRIBUTOR_KEYS, path, p, "contributor field")
+    name = str(entry.get("name") or "").strip()
+    if not name:
+        p.error(f"contributor `{cid}` has no name", path, line, "add `name: Full Name`")
+        return None
+    photo = None
+    if entry.get("photo"):
+        photo_line = entry.line_of("photo")
+        target = p.guard(resolve_inside, folder, str(entry["photo"]), path, photo_line)
+        errors_before = len(p.errors)
+        if target is not None:
+            p.guard(check_image, target, path, photo_line)
+        if target is not None and len(p.errors) == errors_before:
+            alt = str(entry.get("photo_alt") or "").strip() or name
+            photo = Image(target, alt)
+    organisation = entry.get("organisation", entry.get("organization")) or ""
+    return Contributor(
+        id=cid, name=smart_text(name, lang), role=smart_text(str(entry.get("role") or "").strip(), lang),
+        organisation=smart_text(str(organisation).strip(), lang),
+        bio=to_blocks(str(entry.get("bio") or ""), lang), photo=photo)
+
+
+def _parse_body(body, body_line, path, lang, contributors, p: _Problems):
+    """Split the Markdown into lede blocks and contributions."""
+    tops = parse_top_blocks(body, lang)
+    lede = []
+    sections: list[tuple[str, int, list]] = []  # (headline, line, top blocks)
+    for top in tops:
+        line = top.line + body_line
+        if top.heading_level == 1:
+            p.error("a `# ` heading in the body", path, line,
+                    "the title goes in the front matter; use `## ` for each contribution")
+        elif top.heading_level == 2:
+            sections.append((top.heading_text.strip(), line, []))
+        elif sections:
+            sections[-1][2].append(top)
+        else:
+            lede.append(top.block)
+
+    used: dict[str, None] = {}  # ordered set
+    contributions = []
+    for headline, line, tops in sections:
+        meta = _meta_lines(tops, path, body_line, p)
+        where = f"under `## {headline}`" if headline else "in a contribution without headline"
+        by = [c.strip() for c in (meta.get("by", ("", line))[0]).split(",") if c.strip()]
+        if not by:
+            p.error(f"no contributor {where}", path, line,
+                    "add a line `by: contributor-id` right below the headline")
+        people = []
+        for cid in by:
+            if cid in contributors:
+                people.append(contributors[cid][0])
+                used[cid] = None
+            else:
+                known = difflib.get_close_matches(cid, list(contributors), n=1)
+                hint = (f"did you mean `{known[0]}`?" if known else
+                        f"define `{cid}:` in {CONTRIBUTORS_FILE}")
+                p.error(f"unknown contributor `{cid}`", path, meta.get("by", ("", line))[1], hint)
+        c_lang = meta.get("lang", (None, 0))[0] or None
+        if c_lang and not _LANG_TAG.match(c_lang):
+            p.error(f"`lang: {c_lang}` is not a language tag", path, meta["lang"][1],
+                    "use a code such as en, fr or ar")
+            c_lang = None
+        blocks = tuple(t.block for t in tops)
+        if not plain_text(blocks).strip():
+            p.warn(f"empty contribution {where}", path, line, "write its text below the `by:` line")
+        pull = _pull_quote(blocks, meta)
+        contributions.append(Contribution(headline=headline, contributors=tuple(people),
+                                          body=blocks, pull_quote=pull,
+                                          lang=c_lang if c_lang != lang else None))
+    return tuple(lede), contributions, used
+
+
+def _meta_lines(tops: list, path: Path, body_line: int, p: _Problems) -> dict:
+    """Take the `key: value` paragraph right after a headline off the section.
+
+    Returns {key: (value, line)}. A first paragraph that is ordinary prose is
+    left alone; one that looks like a misspelt meta line (`bi: x`) is an error.
+    """
+    if not tops or not isinstance(tops[0].block, Paragraph):
+        return {}
+    first_line = tops[0].line + body_line
+    raw_lines = tops[0].tokens[1].content.split("\n")  # the inline token keeps the source text
+    matches = [_META_LINE.match(text.strip()) for text in raw_lines]
+    keys = [m.group(1).lower().replace("_", "-") if m else None for m in matches]
+    if not all(key in META_KEYS for key in keys):
+        if len(raw_lines) == 1 and keys[0] and len(raw_lines[0]) < 80:
+            close = difflib.get_close_matches(keys[0], sorted(META_KEYS), n=1, cutoff=0.5)
+            if close:
+                p.error(f"unknown meta line `{matches[0].group(1)}:`", path, first_line,
+                        f"did you mean `{close[0]}:`?")
+        return {}
+    tops.pop(0)
+    return {key: (match.group(2).strip(), first_line + offset)
+            for offset, (key, match) in enumerate(zip(keys, matches))}
+
+
+def _pull_quote(blocks, meta: dict) -> PullQuote | None:
+    given = meta.get("pull-quote", (None, 0))[0]
+    if given is not None:
+        text = given.strip().strip("\"“”«»'")
+        if text.lower() in ("none", "no", "off"):
+            return None
+        if text:
+            return PullQuote(smart_text(text), "given")
+    marked = _first_marked(blocks)
+    if marked:
+        return PullQuote(marked, "marked")
+    auto = pick_pull_quote(blocks)
+    return PullQuote(auto, "auto") if auto else None
+
+
+def _first_marked(blocks) -> str:
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            run = []
+            for span in block.spans:
+                if span.marked:
+                    run.append(span.text)
+                elif run:
+                    break
+            if run:
+                return " ".join("".join(run).split())
+    return ""
+
+
+def _call_to_action(meta: LineDict, path: Path, lang: str, p: _Problems) -> CallToAction | None:
+    value = meta.get("call_to_action")
+    if value is None:
+        return None
+    line = meta.line_of("call_to_action")
+    if isinstance(value, str):
+        return CallToAction(heading="", text=smart_text(value.strip(), lang))
+    if not isinstance(value, LineDict):
+        p.error("`call_to_action` must be text or heading/text/url fields", path, line)
+        return None
+    _check_keys(value, CTA_KEYS, path, p, "call_to_action field")
+    url = str(value.get("url") or "").strip() or None
+    if url and not re.match(r"^(https?://|mailto:)", url):
+        p.error(f"call_to_action url `{url}` must start with https://, http:// or mailto:",
+                path, value.line_of("url"))
+    text = smart_text(str(value.get("text") or "").strip(), lang)
+    if not text and not url:
+        p.error("call_to_action needs `text` (and usually `url`)", path, line)
+    return CallToAction(heading=smart_text(str(value.get("heading") or "").strip(), lang),
+                        text=text, url=url)

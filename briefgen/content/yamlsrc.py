@@ -1,0 +1,118 @@
+"""YAML for hand-written content: safe, size-limited, alias-free, with line numbers.
+
+Every mapping loads as a `LineDict`, which remembers the line of each key so
+that validation messages can point at `issue.md:12` rather than at "somewhere".
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from yaml.events import AliasEvent
+
+from ..errors import ContentError
+
+MAX_YAML_BYTES = 1_000_000  # a briefing's metadata is a few kB; this is generous
+
+
+class LineDict(dict):
+    """A dict that knows the (1-based) line of itself and of each of its keys."""
+
+    line: int = 0
+    key_lines: dict
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class _Loader(yaml.SafeLoader):
+    def compose_node(self, parent, index):
+        # Aliases let a 1 kB file expand to gigabytes ("billion laughs");
+        # hand-written content never needs them, so refuse them outright.
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise yaml.constructor.ConstructorError(
+                None, None, "YAML aliases (*name) are not allowed in briefgen content",
+                event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def _construct_mapping(loader, node):
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) or key is None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "mapping keys must be plain words", key_node.start_mark)
+        key = str(key)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+# YAML 1.1 turns `date: 2026-13-01` into a crash and `lang: no` into False.
+# Dates stay strings (validated with a line number later); only true/false are booleans.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers
+            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
+                              re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def load_yaml(text: str, path: Path, first_line: int = 1):
+    """Parse YAML text that starts at `first_line` of `path`; errors carry file:line."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
+        raise ContentError(f"YAML is larger than {MAX_YAML_BYTES // 1000} kB", path=path,
+                           hint="move long text into the Markdown body")
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + first_line if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ContentError(f"invalid YAML: {problem}", path=path, line=line,
+                           hint="check indentation, colons and quotes") from None
+    except yaml.YAMLError as exc:
+        raise ContentError(f"invalid YAML: {exc}", path=path) from None
+    _shift_lines(data, first_line - 1)
+    return data
+
+
+def _shift_lines(data, offset: int) -> None:
+    if not offset:
+        return
+    if isinstance(data, LineDict):
+        data.line += offset
+        data.key_lines = {k: v + offset for k, v in data.key_lines.items()}
+        for value in data.values():
+            _shift_lines(value, offset)
+    elif isinstance(data, list):
+        for value in data:
+            _shift_lines(value, offset)
+
+
+def read_text(path: Path, limit: int) -> str:
+    """Read a UTF-8 text file, refusing oversize or undecodable files clearly."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ContentError(f"cannot read file: {exc.strerror}", path=path) from None
+    if size > limit:
+        raise ContentError(f"file is {size // 1_000_000} MB, over the {limit // 1_000_000} MB limit",
+                           path=path, hint="split it or remove embedded data")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ContentError("file is not UTF-8 text", path=path, line=line,
+                           hint="save it as UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -1,0 +1,220 @@
+"""Layouts as data: find a layout folder, read and check its `layout.toml`.
+
+A layout folder holds `layout.toml`, `templates/*.html.j2`, CSS and `fonts/`.
+The manifest's fonts, colours and sizes drive both writers, so the PDF and the
+DOCX of one layout look like siblings.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import LayoutError
+
+MANIFEST = "layout.toml"
+DEFAULT_LAYOUT = "policy-brief"
+PAGE_SIZES = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4), "A5": (148.0, 210.0)}
+FONT_ROLES = ("body", "heading", "arabic")
+COLOUR_NAMES = ("accent", "accent_light", "text", "muted", "rule", "on_accent")
+DOCX_SIZES = ("body", "small", "title", "subtitle", "heading1", "heading2", "pull_quote")
+
+_TOP_KEYS = {"name", "description", "page_sizes", "templates", "fonts", "colours", "docx"}
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+@dataclass(frozen=True)
+class FontFace:
+    family: str
+    file: Path
+    weight: int = 400
+    style: str = "normal"
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    path: Path
+    description: str
+    page_sizes: tuple[str, ...]
+    templates_dir: Path
+    pdf_template: str
+    stylesheets: tuple[Path, ...]
+    fonts: dict[str, str]
+    faces: tuple[FontFace, ...]
+    colours: dict[str, str]
+    docx_sizes: dict[str, float] = field(default_factory=dict)
+
+    def page_size(self, requested: str | None) -> str:
+        if requested is None:
+            return self.page_sizes[0]
+        for size in self.page_sizes:
+            if size.lower() == requested.lower():
+                return size
+        raise LayoutError(f"layout {self.name} has no page size {requested}",
+                          path=self.path / MANIFEST,
+                          hint=f"choose one of: {', '.join(self.page_sizes)}")
+
+    def font_face_css(self) -> str:
+        """@font-face rules for the bundled fonts, so no system font is ever used."""
+        rules = []
+        for face in self.faces:
+            rules.append(
+                "@font-face { font-family: %s; src: url(%s); font-weight: %d; font-style: %s; }"
+                % (_css_string(face.family), _css_string(face.file.as_uri()), face.weight,
+                   face.style))
+        return "\n".join(rules)
+
+    def colour_css(self) -> str:
+        props = "; ".join(f"--{name.replace('_', '-')}: {value}"
+                          for name, value in self.colours.items())
+        fonts = "; ".join(f"--font-{role}: {_css_string(family)}"
+                          for role, family in self.fonts.items())
+        return f":root {{ {props}; {fonts}; }}"
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def builtin_layouts_dir() -> Path:
+    """The shipped layouts: the checkout's layouts/ folder, else the installed copy."""
+    checkout = Path(__file__).resolve().parent.parent / "layouts"
+    if checkout.is_dir():
+        return checkout
+    import briefgen_layouts  # the same folder, installed as package data
+
+    return Path(next(iter(briefgen_layouts.__path__)))
+
+
+def list_layouts() -> list[Layout]:
+    root = builtin_layouts_dir()
+    return [load_layout(p) for p in sorted(root.iterdir()) if (p / MANIFEST).is_file()]
+
+
+def find_layout(name_or_path: str | None) -> Layout:
+    """A shipped layout by name, or a layout folder by path."""
+    spec = name_or_path or DEFAULT_LAYOUT
+    candidate = Path(spec)
+    if "/" in spec or "\\" in spec or spec.startswith(".") or candidate.is_dir():
+        if not (candidate / MANIFEST).is_file():
+            raise LayoutError(f"no {MANIFEST} in layout folder", path=candidate,
+                              hint="`briefgen layouts` lists the shipped layouts")
+        return load_layout(candidate)
+    root = builtin_layouts_dir()
+    if (root / spec / MANIFEST).is_file():
+        return load_layout(root / spec)
+    names = sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
+    close = difflib.get_close_matches(spec, names, n=1)
+    hint = f"did you mean {close[0]}?" if close else f"shipped layouts: {', '.join(names)}"
+    raise LayoutError(f"unknown layout {spec!r}", hint=hint)
+
+
+def load_layout(folder: Path) -> Layout:
+    folder = folder.resolve()
+    manifest_path = folder / MANIFEST
+    try:
+        data = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        raise LayoutError(f"invalid TOML: {exc.args[0] if exc.args else exc}".split(" (at")[0],
+                          path=manifest_path, line=line, hint="check quotes and brackets") from None
+    lines = manifest_path.read_text(encoding="utf-8").split("\n")
+
+    def fail(message, key=None, hint=None):
+        raise LayoutError(message, path=manifest_path, line=_line_of(lines, key), hint=hint)
+
+    _known(data, _TOP_KEYS, fail, "key")
+    name = str(data.get("name") or folder.name)
+    sizes = data.get("page_sizes", ["A4"])
+    if not isinstance(sizes, list) or not sizes:
+        fail("page_sizes must be a list such as [\"A4\", \"Letter\"]", "page_sizes")
+    for size in sizes:
+        if size not in PAGE_SIZES:
+            fail(f"unknown page size {size!r}", "page_sizes", f"use {', '.join(PAGE_SIZES)}")
+
+    templates = data.get("templates", {})
+    _known(templates, {"pdf", "stylesheets"}, fail, "templates key")
+    templates_dir = folder / "templates"
+    pdf_template = templates.get("pdf", "issue.html.j2")
+    if not (templates_dir / pdf_template).is_file():
+        fail(f"missing template templates/{pdf_template}", "pdf",
+             "create it or fix [templates] pdf")
+    stylesheets = []
+    for css in templates.get("stylesheets", ["style.css"]):
+        path = (folder / css).resolve()
+        if not path.is_relative_to(folder) or not path.is_file():
+            fail(f"stylesheet {css} not found in the layout folder", "stylesheets")
+        stylesheets.append(path)
+
+    fonts_table = data.get("fonts", {})
+    _known(fonts_table, set(FONT_ROLES) | {"faces"}, fail, "fonts key")
+    fonts = {role: str(fonts_table[role]) for role in FONT_ROLES if role in fonts_table}
+    for role in ("body", "heading"):
+        if role not in fonts:
+            fail(f"[fonts] needs `{role}`", "fonts", "name a family listed in [[fonts.faces]]")
+    faces = []
+    for face in fonts_table.get("faces", []):
+        _known(face, {"family", "file", "weight", "style"}, fail, "font face key")
+        path = (folder / str(face.get("file", ""))).resolve()
+        if not path.is_relative_to(folder) or not path.is_file():
+            fail(f"font file {face.get('file')} not found in the layout folder", face.get("file"))
+        if face.get("style", "normal") not in ("normal", "italic"):
+            fail("font style must be normal or italic", "style")
+        faces.append(FontFace(str(face["family"]), path, int(face.get("weight", 400)),
+                              face.get("style", "normal")))
+    families = {f.family for f in faces}
+    for role, family in fonts.items():
+        if family not in families:
+            fail(f"font {family!r} ({role}) has no [[fonts.faces]] entry", role,
+                 "bundle the font files with the layout and list them")
+
+    colours = data.get("colours", {})
+    _known(colours, set(COLOUR_NAMES), fail, "colour")
+    for cname, value in colours.items():
+        if not isinstance(value, str) or not _HEX.match(value):
+            fail(f"bad colour {cname} = {value!r}", cname, "write colours as #rrggbb")
+    for cname in COLOUR_NAMES:
+        if cname not in colours:
+            fail(f"[colours] needs `{cname}`", "colours")
+
+    docx = data.get("docx", {})
+    _known(docx, set(DOCX_SIZES), fail, "docx size")
+    sizes_pt = {}
+    for key in DOCX_SIZES:
+        value = docx.get(key)
+        if not isinstance(value, (int, float)) or not 5 <= value <= 96:
+            fail(f"[docx] {key} must be a font size in points (5–96)", key if key in docx else "docx")
+        sizes_pt[key] = float(value)
+
+    return Layout(name=name, path=folder, description=str(data.get("description", "")),
+                  page_sizes=tuple(sizes), templates_dir=templates_dir,
+                  pdf_template=pdf_template, stylesheets=tuple(stylesheets), fonts=fonts,
+                  faces=tuple(faces), colours=dict(colours), docx_sizes=sizes_pt)
+
+
+def _known(table, allowed, fail, what):
+    if not isinstance(table, dict):
+        fail(f"expected a table of {what}s")
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            fail(f"unknown {what} {key!r}", key,
+                 f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(allowed))}")
+
+
+def _line_of(lines: list[str], key) -> int | None:
+    if key is None:
+        return None
+    pattern = re.compile(rf"^\s*\[*\s*{re.escape(str(key))}\s*[\]=]|{re.escape(str(key))}")
+    for number, text in enumerate(lines, 1):
+        if pattern.search(text):
+            return number
+    return None
+
+
+def _line_from_message(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None

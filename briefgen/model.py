@@ -1,0 +1,198 @@
+"""The format-neutral document model: what a briefing *is*, not how it looks.
+
+Loaders build it, writers read it. Rich text is a small tree of blocks whose
+leaves are `Span`s (text plus emphasis flags), enough for Markdown's prose and
+equally easy to turn into HTML or Word runs. Everything is immutable and
+comparable, so two models (say, before and after a DOCX round trip) can be
+checked field by field.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Union
+
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ku", "yi", "dv", "sd", "ug"})
+
+
+def text_direction(lang: str | None) -> Literal["ltr", "rtl"]:
+    primary = (lang or "").split("-")[0].lower()
+    return "rtl" if primary in RTL_LANGUAGES else "ltr"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text with uniform formatting. A line break is the text "\\n"."""
+
+    text: str
+    strong: bool = False
+    emphasis: bool = False
+    code: bool = False
+    link: str | None = None
+    #: marked (==like this==) as the contribution's pull quote in the source
+    marked: bool = False
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    spans: tuple[Span, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.spans)
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading *inside* a text (lede, contribution, bio); level 3 or deeper."""
+
+    level: int
+    spans: tuple[Span, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.spans)
+
+
+@dataclass(frozen=True)
+class ListBlock:
+    ordered: bool
+    items: tuple[tuple["Block", ...], ...]
+
+
+@dataclass(frozen=True)
+class Quote:
+    blocks: tuple["Block", ...]
+
+
+Block = Union[Paragraph, Heading, ListBlock, Quote]
+
+
+def plain_text(blocks: tuple[Block, ...]) -> str:
+    """The blocks' text, one paragraph per line (for search, checks and quotes)."""
+    lines: list[str] = []
+    for block in blocks:
+        if isinstance(block, (Paragraph, Heading)):
+            lines.append(block.text)
+        elif isinstance(block, ListBlock):
+            for item in block.items:
+                lines.append(plain_text(item))
+        elif isinstance(block, Quote):
+            lines.append(plain_text(block.blocks))
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Image:
+    path: Path
+    alt: str
+
+
+@dataclass(frozen=True)
+class Contributor:
+    id: str
+    name: str
+    role: str = ""
+    organisation: str = ""
+    bio: tuple[Block, ...] = ()
+    photo: Image | None = None
+
+    @property
+    def attribution(self) -> str:
+        """"Name, Role, Organisation", skipping what is missing."""
+        return ", ".join(part for part in (self.name, self.role, self.organisation) if part)
+
+    @property
+    def affiliation(self) -> str:
+        return ", ".join(part for part in (self.role, self.organisation) if part)
+
+    @property
+    def initials(self) -> str:
+        """Up to two initials for the photo placeholder ("Élodie Ouédraogo" → "ÉO").
+
+        Particles (al-, de, van…) are skipped so "Karim al-Najjar" gives "KN".
+        """
+        particles = {"al", "el", "de", "da", "di", "du", "van", "von", "der", "bin", "ibn", "la", "le"}
+        words = []
+        for word in self.name.replace("-", " ").split():
+            if word.lower().strip(".") in particles:
+                continue
+            letter = next((ch for ch in word if ch.isalpha()), "")
+            if letter:
+                words.append(letter)
+        if not words:
+            return "?"
+        picked = words[0] + (words[-1] if len(words) > 1 else "")
+        return unicodedata.normalize("NFC", picked.upper())
+
+
+@dataclass(frozen=True)
+class PullQuote:
+    text: str
+    #: where it came from: marked in the body, given in the meta lines, or picked by rule
+    source: Literal["marked", "given", "auto"]
+
+
+@dataclass(frozen=True)
+class Contribution:
+    headline: str
+    contributors: tuple[Contributor, ...]
+    body: tuple[Block, ...]
+    pull_quote: PullQuote | None = None
+    lang: str | None = None
+
+    @property
+    def dir(self) -> str:
+        return text_direction(self.lang)
+
+    @property
+    def attribution(self) -> str:
+        return "; ".join(c.attribution for c in self.contributors)
+
+    @property
+    def label(self) -> str:
+        """What a contents entry or bookmark shows: the headline, else the names."""
+        return self.headline or " & ".join(c.name for c in self.contributors)
+
+
+@dataclass(frozen=True)
+class CallToAction:
+    heading: str
+    text: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Issue:
+    title: str
+    date: dt.date
+    slug: str
+    lang: str = "en"
+    publisher: str = ""
+    series: str = ""
+    number: str = ""
+    short_title: str = ""
+    standfirst: str = ""
+    lede: tuple[Block, ...] = ()
+    experts_intro: str = ""
+    contributions: tuple[Contribution, ...] = ()
+    #: every contributor of the issue, in the order of first appearance
+    contributors: tuple[Contributor, ...] = ()
+    call_to_action: CallToAction | None = None
+    keywords: tuple[str, ...] = ()
+    #: the folder the issue was read from: images and other files are resolved inside it
+    source_dir: Path | None = field(default=None, compare=False)
+
+    @property
+    def dir(self) -> str:
+        return text_direction(self.lang)
+
+    @property
+    def running_title(self) -> str:
+        return self.short_title or self.title
+
+    @property
+    def authors(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.contributors)

@@ -1,0 +1,31 @@
+"""Writers: one module per output format, all reading the same `Issue` model.
+
+A writer is a function `write(issue, layout, target: Path, options: RenderOptions)`
+registered in WRITERS under its format name and file extension. Adding a format
+means adding a module and a line here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    page_size: str | None = None  # None: the layout's first page size
+    source_date_epoch: int | None = None
+    #: warnings the writers raise (refused URLs, missing glyphs) are appended here
+    warnings: list | None = None
+
+
+# format name → (module, file extension); modules are imported only when used,
+# so a PDF-only build never pays for python-docx and vice versa.
+WRITERS = {
+    "pdf": ("briefgen.render.pdf", ".pdf"),
+    "docx": ("briefgen.render.docx", ".docx"),
+}
+
+
+def writer(fmt: str):
+    module, _ = WRITERS[fmt]
+    return import_module(module).write

@@ -1,0 +1,41 @@
+"""Model blocks → HTML fragments (escaped), for the HTML-based PDF writer."""
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+from ..model import Block, Heading, ListBlock, Paragraph, Quote, Span
+
+
+def spans_html(spans: tuple[Span, ...]) -> Markup:
+    out = []
+    for span in spans:
+        text = escape(span.text).replace("\n", Markup("<br>"))
+        if span.code:
+            text = Markup("<code>%s</code>") % text
+        if span.emphasis:
+            text = Markup("<em>%s</em>") % text
+        if span.strong:
+            text = Markup("<strong>%s</strong>") % text
+        if span.link and span.link.lower().startswith(("http://", "https://", "mailto:")):
+            text = Markup('<a href="%s">%s</a>') % (span.link, text)
+        out.append(text)
+    return Markup("").join(out)
+
+
+def blocks_html(blocks: tuple[Block, ...]) -> Markup:
+    return Markup("\n").join(block_html(b) for b in blocks)
+
+
+def block_html(block: Block) -> Markup:
+    if isinstance(block, Paragraph):
+        return Markup("<p>%s</p>") % spans_html(block.spans)
+    if isinstance(block, Heading):
+        level = min(block.level + 1, 6)  # h1 title, h2 sections, h3 contributions → h4+
+        return Markup("<h%d class=\"inner\">%s</h%d>") % (level, spans_html(block.spans), level)
+    if isinstance(block, ListBlock):
+        tag = "ol" if block.ordered else "ul"
+        items = Markup("").join(Markup("<li>%s</li>") % blocks_html(item) for item in block.items)
+        return Markup(f"<{tag}>") + items + Markup(f"</{tag}>")
+    if isinstance(block, Quote):
+        return Markup("<blockquote>%s</blockquote>") % blocks_html(block.blocks)
+    raise TypeError(f"unknown block {type(block).__name__}")

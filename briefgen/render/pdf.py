@@ -1,0 +1,69 @@
+"""PDF writer: the layout's Jinja template → HTML → WeasyPrint."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from pathlib import Path
+
+from .. import __version__
+from ..layouts import PAGE_SIZES, Layout
+from ..model import Issue
+from . import RenderOptions
+from .common import labels
+from .fetch import ConfinedFetcher
+from .templating import render_template
+
+
+def build_html(issue: Issue, layout: Layout, options: RenderOptions) -> str:
+    created = _created(issue, options)
+    return render_template(layout, layout.pdf_template, issue=issue,
+                           t=labels(issue.lang), generator=f"briefgen {__version__}",
+                           created=created.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def page_css(layout: Layout, options: RenderOptions) -> str:
+    size = layout.page_size(options.page_size)
+    width, height = PAGE_SIZES[size]
+    return (f"@page {{ size: {width}mm {height}mm; }}\n"
+            f":root {{ --page-width: {width}mm; --page-height: {height}mm; }}\n"
+            + layout.colour_css() + "\n" + layout.font_face_css())
+
+
+def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) -> None:
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    html_text = build_html(issue, layout, options)
+    warnings = options.warnings if options.warnings is not None else []
+    roots = tuple(p for p in (issue.source_dir, layout.path) if p is not None)
+    fetcher = ConfinedFetcher(roots, warnings)
+    fonts = FontConfiguration()
+    stylesheets = [CSS(string=page_css(layout, options), font_config=fonts, url_fetcher=fetcher,
+                       base_url=str(layout.path) + "/")]
+    stylesheets += [CSS(filename=str(css), font_config=fonts, url_fetcher=fetcher)
+                    for css in layout.stylesheets]
+    document = HTML(string=html_text, base_url=str(issue.source_dir or layout.path) + "/",
+                    url_fetcher=fetcher)
+    identifier = hashlib.sha256(html_text.encode()).hexdigest()[:32].encode()
+    with _quiet_weasyprint():
+        document.write_pdf(str(target), stylesheets=stylesheets, font_config=fonts,
+                           pdf_tags=True, pdf_identifier=identifier, uncompressed_pdf=False)
+
+
+def _created(issue: Issue, options: RenderOptions) -> dt.datetime:
+    if options.source_date_epoch is not None:
+        return dt.datetime.fromtimestamp(options.source_date_epoch, dt.timezone.utc)
+    return dt.datetime.combine(issue.date, dt.time(0, 0), dt.timezone.utc)
+
+
+class _quiet_weasyprint:
+    """WeasyPrint logs every refused URL and CSS nit; briefgen reports its own warnings."""
+
+    def __enter__(self):
+        self.logger = logging.getLogger("weasyprint")
+        self.level = self.logger.level
+        self.logger.setLevel(logging.ERROR)
+
+    def __exit__(self, *exc):
+        self.logger.setLevel(self.level)

@@ -1,0 +1,44 @@
+"""The Jinja environment layouts' templates run in: sandboxed, autoescaped, strict."""
+from __future__ import annotations
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from markupsafe import Markup
+
+from ..errors import LayoutError
+from ..layouts import Layout
+from .common import format_date, issue_line, labels, split_for_pull_quote
+from .html import blocks_html, spans_html
+
+
+def css_string(value) -> Markup:
+    """A value as a CSS string literal, safe inside <style> (no `</style>` escape)."""
+    text = str(value)
+    for char, code in (("\\", "\\5c "), ('"', "\\22 "), ("<", "\\3c "), ("\n", "\\a ")):
+        text = text.replace(char, code)
+    return Markup(f'"{text}"')
+
+
+def environment(layout: Layout) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(loader=FileSystemLoader(str(layout.templates_dir)),
+                               autoescape=True, undefined=StrictUndefined,
+                               trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(blocks=blocks_html, spans=spans_html, css_string=css_string,
+                       date=format_date)
+    env.globals.update(labels=labels, issue_line=issue_line,
+                       split_for_pull_quote=split_for_pull_quote)
+    return env
+
+
+def render_template(layout: Layout, name: str, **context) -> str:
+    context.setdefault("layout", layout)
+    try:
+        return environment(layout).get_template(name).render(**context)
+    except SecurityError as exc:
+        raise LayoutError(f"template {name} tried something unsafe: {exc}",
+                          path=layout.templates_dir / name,
+                          hint="layout templates may only use the documented variables") from None
+    except TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        raise LayoutError(f"template error: {exc.message}", path=layout.templates_dir / name,
+                          line=line, hint="fix the template (see the layout docs)") from None
