@@ -21,7 +21,7 @@ FONT_ROLES = ("body", "heading", "arabic")
 COLOUR_NAMES = ("accent", "accent_light", "text", "muted", "rule", "on_accent")
 DOCX_SIZES = ("body", "small", "title", "subtitle", "heading1", "heading2", "pull_quote")
 
-_TOP_KEYS = {"name", "description", "page_sizes", "templates", "fonts", "colours", "docx"}
+_TOP_KEYS = {"name", "description", "page_sizes", "margins_mm", "templates", "fonts", "colours", "docx"}
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -46,6 +46,8 @@ class Layout:
     faces: tuple[FontFace, ...]
     colours: dict[str, str]
     docx_sizes: dict[str, float] = field(default_factory=dict)
+    #: page margins in mm: top, right, bottom, left (shared by the PDF and the DOCX)
+    margins_mm: tuple[float, float, float, float] = (24.0, 20.0, 22.0, 20.0)
 
     def page_size(self, requested: str | None) -> str:
         if requested is None:
@@ -135,6 +137,11 @@ def load_layout(folder: Path) -> Layout:
         if size not in PAGE_SIZES:
             fail(f"unknown page size {size!r}", "page_sizes", f"use {', '.join(PAGE_SIZES)}")
 
+    margins = data.get("margins_mm", [24, 20, 22, 20])
+    if (not isinstance(margins, list) or len(margins) != 4
+            or not all(isinstance(m, (int, float)) and 0 <= m <= 60 for m in margins)):
+        fail("margins_mm must be four numbers 0–60: [top, right, bottom, left]", "margins_mm")
+
     templates = data.get("templates", {})
     _known(templates, {"pdf", "stylesheets"}, fail, "templates key")
     templates_dir = folder / "templates"
@@ -192,7 +199,8 @@ def load_layout(folder: Path) -> Layout:
     return Layout(name=name, path=folder, description=str(data.get("description", "")),
                   page_sizes=tuple(sizes), templates_dir=templates_dir,
                   pdf_template=pdf_template, stylesheets=tuple(stylesheets), fonts=fonts,
-                  faces=tuple(faces), colours=dict(colours), docx_sizes=sizes_pt)
+                  faces=tuple(faces), colours=dict(colours), docx_sizes=sizes_pt,
+                  margins_mm=tuple(float(m) for m in margins))
 
 
 def _known(table, allowed, fail, what):

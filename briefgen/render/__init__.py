@@ -1,7 +1,9 @@
 """Writers: one module per output format, all reading the same `Issue` model.
 
 A writer is a function `write(issue, layout, target: Path, options: RenderOptions)`
-registered in WRITERS under its format name and file extension. Adding a format
+registered in WRITERS under its format name and file extension; it returns a
+dict of facts about what it wrote (for instance the PDF's page of each
+section, which the DOCX writer uses to pre-fill its contents). Adding a format
 means adding a module and a line here.
 """
 from __future__ import annotations
@@ -16,6 +18,8 @@ class RenderOptions:
     source_date_epoch: int | None = None
     #: warnings the writers raise (refused URLs, missing glyphs) are appended here
     warnings: list | None = None
+    #: section anchor (see common.section_anchors) → page number, when a PDF was laid out
+    page_numbers: dict | None = None
 
 
 # format name → (module, file extension); modules are imported only when used,

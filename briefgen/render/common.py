@@ -70,6 +70,28 @@ def issue_line(issue, lang: str | None = None) -> str:
     return " · ".join(parts)
 
 
+def section_anchors(issue) -> list[tuple[str, int, str]]:
+    """(anchor id, level, label) of every section in reading order.
+
+    The ids are a contract between the layouts' HTML templates (element ids)
+    and the DOCX writer (bookmarks, contents), so both number sections alike.
+    """
+    t = labels(issue.lang)
+    anchors = []
+    if issue.lede:
+        anchors.append(("overview", 1, t["overview"]))
+    if issue.contributions:
+        anchors.append(("experts", 1, t["experts"]))
+        anchors += [(f"contribution-{n}", 2, c.label)
+                    for n, c in enumerate(issue.contributions, 1)]
+    if issue.contributors:
+        anchors.append(("contributors", 1, t["contributors"]))
+    if issue.call_to_action:
+        cta = issue.call_to_action
+        anchors.append(("back", 1, cta.heading or issue.publisher or issue.series or "—"))
+    return anchors
+
+
 def split_for_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...], tuple[Block, ...]]:
     """(blocks before the pull quote, blocks after it).
 

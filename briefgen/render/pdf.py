@@ -25,12 +25,13 @@ def build_html(issue: Issue, layout: Layout, options: RenderOptions) -> str:
 def page_css(layout: Layout, options: RenderOptions) -> str:
     size = layout.page_size(options.page_size)
     width, height = PAGE_SIZES[size]
-    return (f"@page {{ size: {width}mm {height}mm; }}\n"
+    top, right, bottom, left = layout.margins_mm
+    return (f"@page {{ size: {width}mm {height}mm; margin: {top}mm {right}mm {bottom}mm {left}mm; }}\n"
             f":root {{ --page-width: {width}mm; --page-height: {height}mm; }}\n"
             + layout.colour_css() + "\n" + layout.font_face_css())
 
 
-def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) -> None:
+def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) -> dict:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -46,9 +47,15 @@ def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) ->
     document = HTML(string=html_text, base_url=str(issue.source_dir or layout.path) + "/",
                     url_fetcher=fetcher)
     identifier = hashlib.sha256(html_text.encode()).hexdigest()[:32].encode()
+    pdf_options = dict(stylesheets=stylesheets, pdf_tags=True, pdf_identifier=identifier)
     with _quiet_weasyprint():
-        document.write_pdf(str(target), stylesheets=stylesheets, font_config=fonts,
-                           pdf_tags=True, pdf_identifier=identifier, uncompressed_pdf=False)
+        rendered = document.render(font_config=fonts, **pdf_options)
+        rendered.write_pdf(str(target), **pdf_options)
+    anchors = {}
+    for number, page in enumerate(rendered.pages, 1):
+        for anchor in page.anchors:
+            anchors.setdefault(anchor, number)
+    return {"pages": len(rendered.pages), "page_numbers": anchors}
 
 
 def _created(issue: Issue, options: RenderOptions) -> dt.datetime:

@@ -1,0 +1,102 @@
+"""Build an issue folder into output files: load, check, render, then publish.
+
+Nothing reaches the output folder until every requested format has rendered:
+each writer writes a temporary file beside its target, and only when all have
+succeeded are they renamed into place (an atomic rename on one file system).
+A failure or Ctrl-C leaves the previous outputs untouched and no partial file.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .content.issue_folder import load_issue
+from .errors import BriefgenError, UsageError
+from .layouts import Layout, find_layout
+from .model import Issue
+from .render import WRITERS, RenderOptions, writer
+
+DEFAULT_FORMATS = ("pdf", "docx")
+
+
+@dataclass
+class BuildResult:
+    issue: Issue
+    layout: Layout
+    outputs: dict[str, Path] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    pages: int | None = None
+
+
+def parse_formats(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return DEFAULT_FORMATS
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    unknown = [f for f in formats if f not in WRITERS]
+    if unknown or not formats:
+        raise UsageError(f"unknown format {', '.join(unknown) or repr(text)}",
+                         hint=f"choose from {', '.join(WRITERS)} (comma-separated)")
+    return formats
+
+
+def source_date_epoch(value: str | int | None) -> int | None:
+    """--source-date-epoch, else $SOURCE_DATE_EPOCH, else None (the issue's date)."""
+    raw = value if value is not None else os.environ.get("SOURCE_DATE_EPOCH")
+    if raw in (None, ""):
+        return None
+    try:
+        epoch = int(raw)
+    except ValueError:
+        raise UsageError(f"SOURCE_DATE_EPOCH {raw!r} is not a whole number of seconds",
+                         hint="e.g. SOURCE_DATE_EPOCH=1763596800") from None
+    if epoch < 315532800:  # zip files cannot date before 1980
+        raise UsageError("SOURCE_DATE_EPOCH is before 1980", hint="use a later timestamp")
+    return epoch
+
+
+def build(issue_dir: str | Path, *, layout: str | None = None,
+          formats: tuple[str, ...] = DEFAULT_FORMATS, output_dir: str | Path = "output",
+          page_size: str | None = None, epoch: int | None = None) -> BuildResult:
+    loaded = load_issue(issue_dir)
+    chosen = find_layout(layout)
+    chosen.page_size(page_size)  # fail on a bad size before anything is written
+    out = Path(output_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageError("output path exists and is not a folder", path=out,
+                         hint="choose another -o folder")
+    out.mkdir(parents=True, exist_ok=True)
+
+    result = BuildResult(loaded.issue, chosen, warnings=[str(w) for w in loaded.warnings])
+    render_warnings: list[str] = []
+    page_numbers = None
+    staged: list[tuple[Path, Path]] = []
+    try:
+        # The PDF goes first: its page numbers pre-fill the DOCX's contents.
+        for fmt in sorted(formats, key=lambda f: f != "pdf"):
+            extension = WRITERS[fmt][1]
+            target = out / f"{loaded.issue.slug}{extension}"
+            handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
+                                                 dir=out)
+            os.close(handle)
+            staged.append((Path(temp_name), target))
+            options = RenderOptions(page_size=page_size, source_date_epoch=epoch,
+                                    warnings=render_warnings, page_numbers=page_numbers)
+            info = writer(fmt)(loaded.issue, chosen, Path(temp_name), options) or {}
+            if fmt == "pdf":
+                page_numbers = info.get("page_numbers")
+                result.pages = info.get("pages")
+        for temp, target in staged:
+            os.chmod(temp, 0o644)
+            os.replace(temp, target)
+            result.outputs[target.suffix[1:]] = target
+    except BaseException:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+        raise
+    result.warnings += render_warnings
+    return result
+
+
+__all__ = ["BriefgenError", "BuildResult", "build", "parse_formats", "source_date_epoch"]

@@ -1,0 +1,128 @@
+"""The command line: parse, call the library, print, set the exit code.
+
+Exit codes: 0 done, 2 the user's input is wrong (one line per problem, with
+file:line and a fix), 1 a bug in briefgen (re-run with --debug for details).
+"""
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import BriefgenError, ErrorList
+
+
+class _Group(click.Group):
+    """Turns exceptions into the documented messages and exit codes."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BriefgenError as exc:
+            problems = exc.errors if isinstance(exc, ErrorList) else [exc]
+            for problem in problems:
+                click.echo(f"error: {problem}", err=True)
+            ctx.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted: no output was changed", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # a bug, not the user's fault
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo("this is a bug in briefgen; re-run with --debug for the traceback "
+                       "and report it", err=True)
+            ctx.exit(1)
+
+
+def _warn(warnings) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="briefgen")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+def main(ctx, debug):
+    """Build briefing issues into print-ready PDF and editable DOCX."""
+    ctx.obj = {"debug": debug}
+
+
+@main.command()
+@click.argument("issue_dir", type=click.Path(path_type=Path))
+@click.option("--layout", "-l", metavar="NAME|PATH",
+              help="Shipped layout name or a layout folder (default: policy-brief).")
+@click.option("--format", "-f", "formats", metavar="pdf,docx",
+              help="Comma-separated output formats (default: pdf,docx).")
+@click.option("--output", "-o", "output_dir", type=click.Path(path_type=Path),
+              default=Path("output"), show_default=True, help="Folder for the outputs.")
+@click.option("--page-size", metavar="A4|Letter", help="Page size, among the layout's sizes.")
+@click.option("--source-date-epoch", type=str, default=None,
+              help="Timestamp for reproducible output (default: $SOURCE_DATE_EPOCH, "
+                   "else the issue's date).")
+def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch):
+    """Build ISSUE_DIR into OUTPUT/<slug>.pdf and OUTPUT/<slug>.docx."""
+    from .build import build as run_build, parse_formats, source_date_epoch as epoch_of
+
+    result = run_build(issue_dir, layout=layout, formats=parse_formats(formats),
+                       output_dir=output_dir, page_size=page_size,
+                       epoch=epoch_of(source_date_epoch))
+    _warn(result.warnings)
+    for fmt, path in result.outputs.items():
+        extra = f" ({result.pages} pages)" if fmt == "pdf" and result.pages else ""
+        click.echo(f"wrote {path}{extra}")
+
+
+@main.command()
+@click.argument("issue_dir", type=click.Path(path_type=Path))
+@click.option("--layout", "-l", metavar="NAME|PATH", help="Also check this layout.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def validate(issue_dir, layout, strict):
+    """Check ISSUE_DIR without rendering anything."""
+    from .content.issue_folder import load_issue
+    from .layouts import find_layout
+
+    loaded = load_issue(issue_dir)
+    if layout:
+        find_layout(layout)
+    _warn(loaded.warnings)
+    issue = loaded.issue
+    click.echo(f"ok: {issue_dir}: “{issue.title}”, {len(issue.contributions)} contributions, "
+               f"{len(issue.contributors)} contributors, {len(loaded.warnings)} warnings")
+    if strict and loaded.warnings:
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("issue_dir", type=click.Path(path_type=Path))
+def new(issue_dir):
+    """Create ISSUE_DIR with an issue.md and contributors.yaml to fill in."""
+    from .content.scaffold import scaffold_issue
+
+    for path in scaffold_issue(issue_dir):
+        click.echo(f"created {path}")
+    click.echo(f"next: edit {issue_dir / 'issue.md'}, then `briefgen build {issue_dir}`")
+
+
+@main.group()
+def layouts():
+    """List the shipped layouts."""
+
+
+@layouts.command("list")
+def layouts_list():
+    """List the shipped layouts with their page sizes."""
+    from .layouts import list_layouts
+
+    for layout in list_layouts():
+        click.echo(f"{layout.name:16} {'/'.join(layout.page_sizes):12} {layout.description}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

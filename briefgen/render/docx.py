@@ -1,0 +1,647 @@
+"""DOCX writer: the same document as the PDF, built from named Word styles.
+
+Every paragraph and run gets a named style (Title, Heading 1/2, Pull Quote,
+Attribution, Bio …) whose look comes from the layout's fonts, colours and
+sizes; content carries no direct formatting, so an editor restyles the whole
+document by editing one style, and the importer can read the styles back.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT, WD_TAB_LEADER
+from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+
+from ..layouts import PAGE_SIZES, Layout
+from ..model import Block, Heading, Issue, ListBlock, Paragraph, Quote, Span
+from . import RenderOptions
+from .common import issue_line, labels, section_anchors, split_for_pull_quote
+
+# Style names are part of briefgen's DOCX format: the importer reads them back.
+STYLE_PUBLISHER = "Cover Publisher"
+STYLE_SERIES = "Cover Series"
+STYLE_ISSUE_LINE = "Cover Issue Line"
+STYLE_COVER_LABEL = "Cover Label"
+STYLE_COVER_CONTRIBUTOR = "Cover Contributor"
+STYLE_STANDFIRST = "Subtitle"
+STYLE_LEDE = "Lede"
+STYLE_BODY = "Body Text"
+STYLE_EXPERTS_INTRO = "Experts Intro"
+STYLE_PULL_QUOTE = "Pull Quote"
+STYLE_ATTRIBUTION = "Attribution"
+STYLE_BIO_PHOTO = "Bio Photo"
+STYLE_BIO_NAME = "Bio Name"
+STYLE_BIO_AFFILIATION = "Bio Affiliation"
+STYLE_BIO = "Bio"
+STYLE_CTA = "Call to Action"
+STYLE_CTA_LINK = "Call to Action Link"
+STYLE_COLOPHON = "Colophon"
+CHAR_MARKED = "Pull Quote Source"
+CHAR_STRONG_EMPHASIS = "Strong Emphasis"
+CHAR_CODE = "Code"
+CHAR_LINK = "Hyperlink"
+
+PHOTO_WIDTH = Mm(22)
+
+
+def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) -> dict:
+    doc = Document()
+    t = labels(issue.lang)
+    _define_styles(doc, layout, issue)
+    _setup_section(doc.sections[0], layout, options)
+
+    _cover(doc, issue, t)
+    body = doc.add_section(WD_SECTION.NEW_PAGE)
+    _running_head(body, issue, t)
+
+    anchors = section_anchors(issue)
+    heading_of = {anchor: (level, text) for anchor, level, text in anchors}
+
+    def heading(anchor, text=None):
+        level, label = heading_of[anchor]
+        _heading(doc, label if text is None else text, level, anchor)
+
+    _contents(doc, t)
+    if issue.lede:
+        heading("overview")
+        _blocks(doc, issue.lede, STYLE_BODY, first_style=STYLE_LEDE)
+    if issue.contributions:
+        heading("experts")
+        if issue.experts_intro:
+            doc.add_paragraph(issue.experts_intro, style=STYLE_EXPERTS_INTRO)
+        for number, contribution in enumerate(issue.contributions, 1):
+            heading(f"contribution-{number}", contribution.headline)
+            before, after = split_for_pull_quote(contribution)
+            _blocks(doc, before, STYLE_BODY)
+            if contribution.pull_quote:
+                doc.add_paragraph(contribution.pull_quote.text, style=STYLE_PULL_QUOTE)
+            last = _blocks(doc, after, STYLE_BODY)
+            if contribution.contributors:
+                if last is not None:
+                    # Word has no "keep with previous": keep the text's last paragraph
+                    # with the attribution so a page never starts with a lone credit line.
+                    last.paragraph_format.keep_with_next = True
+                doc.add_paragraph(contribution.attribution, style=STYLE_ATTRIBUTION)
+    if issue.contributors:
+        heading("contributors")
+        for person in issue.contributors:
+            if person.photo:
+                run = doc.add_paragraph(style=STYLE_BIO_PHOTO).add_run()
+                picture = run.add_picture(str(person.photo.path), width=PHOTO_WIDTH)
+                picture._inline.docPr.set("descr", person.photo.alt)
+                picture._inline.docPr.set("title", person.name)
+            doc.add_paragraph(person.name, style=STYLE_BIO_NAME)
+            if person.affiliation:
+                doc.add_paragraph(person.affiliation, style=STYLE_BIO_AFFILIATION)
+            _blocks(doc, person.bio, STYLE_BIO)
+    if issue.call_to_action:
+        cta = issue.call_to_action
+        heading("back")
+        if cta.text:
+            doc.add_paragraph(cta.text, style=STYLE_CTA)
+        if cta.url:
+            paragraph = doc.add_paragraph(style=STYLE_CTA_LINK)
+            _hyperlink(paragraph, cta.url, cta.url)
+        if issue.publisher:
+            doc.add_paragraph(" · ".join(x for x in (issue.publisher, issue.series,
+                                                     issue_line(issue)) if x),
+                              style=STYLE_COLOPHON)
+    _fill_contents(doc, anchors, options.page_numbers or {})
+    _mark_languages(doc, issue)
+    _core_properties(doc, issue, options)
+    _save(doc, target, _created(issue, options))
+    return {}
+
+
+# ---------------------------------------------------------------- styles
+
+def _define_styles(doc, layout: Layout, issue: Issue) -> None:
+    sizes, colours, fonts = layout.docx_sizes, layout.colours, layout.fonts
+    body_font, head_font = fonts["body"], fonts["heading"]
+    cs_font = fonts.get("arabic", body_font)
+    accent, text, muted = colours["accent"], colours["text"], colours["muted"]
+    rtl = issue.dir == "rtl"
+
+    def style(name, base="Normal", kind=WD_STYLE_TYPE.PARAGRAPH):
+        styles = doc.styles
+        found = styles[name] if name in [s.name for s in styles] else styles.add_style(name, kind)
+        if base and found.name != base:
+            found.base_style = styles[base]
+        if kind == WD_STYLE_TYPE.PARAGRAPH:
+            found.quick_style = True
+        return found
+
+    def look(s, font=None, size=None, bold=None, italic=None, colour=None, align=None,
+             before=None, after=None, keep_next=None, keep_together=None, caps=None):
+        f = s.font
+        if font:
+            _set_fonts(s, font, cs_font)
+        if size:
+            f.size = Pt(size)
+            _set_cs_size(s, size)
+        if bold is not None:
+            f.bold = bold
+            f.cs_bold = bold
+        if italic is not None:
+            f.italic = italic
+            f.cs_italic = italic
+        if colour:
+            f.color.rgb = RGBColor.from_string(colour[1:].upper())
+        if caps is not None:
+            f.all_caps = caps
+        if s.type == WD_STYLE_TYPE.PARAGRAPH:
+            pf = s.paragraph_format
+            if align is not None:
+                pf.alignment = align
+            if before is not None:
+                pf.space_before = Pt(before)
+            if after is not None:
+                pf.space_after = Pt(after)
+            if keep_next is not None:
+                pf.keep_with_next = keep_next
+            if keep_together is not None:
+                pf.keep_together = keep_together
+        return s
+
+    justify = WD_ALIGN_PARAGRAPH.JUSTIFY
+    start = WD_ALIGN_PARAGRAPH.RIGHT if rtl else WD_ALIGN_PARAGRAPH.LEFT
+    end = WD_ALIGN_PARAGRAPH.LEFT if rtl else WD_ALIGN_PARAGRAPH.RIGHT
+    normal = look(style("Normal", base=None), body_font, sizes["body"], colour=text, after=6)
+    # "At least" the PDF's line height (1.45): the same lines per page as the PDF,
+    # while headings and pictures still get the room they need.
+    normal.paragraph_format.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
+    normal.paragraph_format.line_spacing = Pt(sizes["body"] * 1.45)
+    normal.paragraph_format.widow_control = True
+    if rtl:
+        _ppr_flag(normal, "w:bidi")
+    look(style(STYLE_BODY), align=justify, after=6)
+    look(style(STYLE_LEDE, STYLE_BODY), size=sizes["body"] + 1.5)
+
+    title = look(style("Title"), head_font, sizes["title"], bold=True, colour=text, align=start,
+                 before=24, after=18)
+    _clear_borders(title)
+    look(style(STYLE_STANDFIRST), body_font, sizes["subtitle"], italic=True, colour=muted,
+         align=start, after=24)
+    for name, size, bold in ((STYLE_PUBLISHER, sizes["small"] + 0.5, False),
+                             (STYLE_SERIES, sizes["title"] - 2, True)):
+        s = look(style(name), head_font, size, bold=bold, colour=colours["on_accent"],
+                 align=start, before=0, after=0, caps=(name == STYLE_PUBLISHER))
+        _shade(s, accent)
+        # Borders in the band's own colour pad the shaded box; Word joins the
+        # two paragraphs' identical borders into one band.
+        for side in ("top", "left", "bottom", "right"):
+            _border(s, side, accent, 4, space=14 if side in ("top", "bottom") else 8)
+    issue_line_style = look(style(STYLE_ISSUE_LINE), head_font, sizes["body"] - 0.5,
+                            colour=muted, align=start, before=36, after=6)
+    _border(issue_line_style, "bottom", accent, 16)
+    look(style(STYLE_COVER_LABEL), head_font, sizes["small"], bold=True, colour=accent,
+         align=start, before=48, after=4, keep_next=True, caps=True)
+    look(style(STYLE_COVER_CONTRIBUTOR), head_font, sizes["small"], colour=text, align=start,
+         after=2)
+
+    for level, size, before in ((1, sizes["heading1"], 18), (2, sizes["heading2"], 14),
+                                (3, sizes["body"] + 1.5, 10)):
+        h = look(style(f"Heading {level}"), head_font, size, bold=True, colour=accent,
+                 align=start, before=before, after=6 if level > 1 else 8, keep_next=True,
+                 keep_together=True)
+        h.font.italic = False
+        if level == 1:
+            _border(h, "bottom", accent, 12)
+    look(style(STYLE_EXPERTS_INTRO), italic=True, colour=muted, after=12, keep_next=True)
+    pull = look(style(STYLE_PULL_QUOTE), head_font, sizes["pull_quote"], bold=True,
+                colour=accent, align=start, before=6, after=10, keep_next=True,
+                keep_together=True)
+    pull.paragraph_format.left_indent = Mm(6)
+    _border(pull, "right" if rtl else "left", accent, 24, space=10)
+    look(style(STYLE_ATTRIBUTION), head_font, sizes["small"], colour=muted, align=end,
+         before=2, after=14, keep_together=True)
+    look(style(STYLE_BIO_PHOTO), before=10, after=2, keep_next=True)
+    look(style(STYLE_BIO_NAME), head_font, sizes["body"] + 0.5, bold=True, colour=accent,
+         align=start, before=8, after=1, keep_next=True)
+    look(style(STYLE_BIO_AFFILIATION), head_font, sizes["small"], colour=muted, align=start,
+         after=3, keep_next=True)
+    look(style(STYLE_BIO), size=sizes["body"] - 1, align=justify, after=4)
+    look(style(STYLE_CTA), size=sizes["body"] + 1.5, align=start, before=6)
+    look(style(STYLE_CTA_LINK), head_font, bold=True, colour=accent, align=start)
+    look(style(STYLE_COLOPHON), head_font, sizes["small"] - 0.5, colour=muted, align=start,
+         before=18)
+    quote = look(style("Quote"), italic=True, colour=text)
+    quote.paragraph_format.left_indent = Mm(5)
+    for name in ("Header", "Footer"):
+        look(style(name), head_font, sizes["small"] - 1, colour=muted, before=0, after=0)
+    look(style("TOC Heading", "Heading 1"), after=10)
+    look(style("TOC 1"), head_font, sizes["body"], bold=True, colour=text, after=4)
+    toc2 = look(style("TOC 2"), body_font, sizes["body"], colour=text, after=3)
+    toc2.paragraph_format.left_indent = Mm(6)
+
+    for name, base in ((CHAR_MARKED, None), (CHAR_STRONG_EMPHASIS, "Strong"),
+                       (CHAR_CODE, None), (CHAR_LINK, None)):
+        s = style(name, base=base or "Default Paragraph Font", kind=WD_STYLE_TYPE.CHARACTER)
+        if name == CHAR_STRONG_EMPHASIS:
+            s.font.italic = True
+            s.font.cs_italic = True
+        elif name == CHAR_CODE:
+            s.font.name = body_font
+        elif name == CHAR_LINK:
+            s.font.color.rgb = RGBColor.from_string(accent[1:].upper())
+
+    # Word hyphenates automatically as the PDF does, in the document's language.
+    settings = doc.settings.element
+    hyphen = settings.find(qn("w:autoHyphenation"))
+    if hyphen is None:
+        hyphen = OxmlElement("w:autoHyphenation")
+        settings.append(hyphen)
+    hyphen.set(qn("w:val"), "true")
+    _language(normal, issue.lang)
+
+
+def _rpr(style):
+    return style.element.get_or_add_rPr()
+
+
+def _set_fonts(style, family: str, cs_family: str) -> None:
+    fonts = _rpr(style).get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia"):
+        fonts.set(qn(attr), family)
+    fonts.set(qn("w:cs"), cs_family)
+
+
+def _set_cs_size(style, size: float) -> None:
+    rpr = _rpr(style)
+    szcs = rpr.find(qn("w:szCs"))
+    if szcs is None:
+        szcs = OxmlElement("w:szCs")
+        sz = rpr.find(qn("w:sz"))
+        (sz.addnext if sz is not None else rpr.append)(szcs)
+    szcs.set(qn("w:val"), str(int(round(size * 2))))
+
+
+def _language(style, lang: str) -> None:
+    rpr = _rpr(style)
+    node = rpr.find(qn("w:lang"))
+    if node is None:
+        node = OxmlElement("w:lang")
+        rpr.append(node)
+    node.set(qn("w:val"), lang)
+    node.set(qn("w:bidi"), lang if lang.split("-")[0] in ("ar", "fa", "he", "ur") else "ar-SA")
+
+
+def _ppr_flag(style, tag: str) -> None:
+    ppr = style.element.get_or_add_pPr()
+    if ppr.find(qn(tag)) is None:
+        ppr.append(OxmlElement(tag))
+
+
+def _shade(style, colour: str) -> None:
+    ppr = style.element.get_or_add_pPr()
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), colour[1:].upper())
+    ppr.append(shd)
+
+
+def _border(style, side: str, colour: str, eighths: int, space: int = 4) -> None:
+    ppr = style.element.get_or_add_pPr()
+    borders = ppr.find(qn("w:pBdr"))
+    if borders is None:
+        borders = OxmlElement("w:pBdr")
+        ppr.append(borders)
+    edge = OxmlElement(f"w:{side}")
+    edge.set(qn("w:val"), "single")
+    edge.set(qn("w:sz"), str(eighths))
+    edge.set(qn("w:space"), str(space))
+    edge.set(qn("w:color"), colour[1:].upper())
+    borders.append(edge)
+
+
+def _clear_borders(style) -> None:
+    ppr = style.element.get_or_add_pPr()
+    for node in ppr.findall(qn("w:pBdr")):
+        ppr.remove(node)
+
+
+# ---------------------------------------------------------------- page set-up
+
+def _setup_section(section, layout: Layout, options: RenderOptions) -> None:
+    width, height = PAGE_SIZES[layout.page_size(options.page_size)]
+    top, right, bottom, left = layout.margins_mm
+    section.page_width, section.page_height = Mm(width), Mm(height)
+    section.top_margin, section.bottom_margin = Mm(top), Mm(bottom)
+    section.left_margin, section.right_margin = Mm(left), Mm(right)
+    section.header_distance = section.footer_distance = Mm(10)
+
+
+def _running_head(section, issue: Issue, t: dict) -> None:
+    """Header and footer of the body section; the cover section keeps none."""
+    text_width = section.page_width - section.left_margin - section.right_margin
+    for style in (section.header, section.footer):
+        style.is_linked_to_previous = False
+    header = section.header.paragraphs[0]
+    header.style = "Header"
+    _right_tab(header, text_width)
+    header.add_run(issue.series or issue.publisher)
+    header.add_run("\t" + issue.running_title)
+    footer = section.footer.paragraphs[0]
+    footer.style = "Footer"
+    _right_tab(footer, text_width)
+    footer.add_run(issue_line(issue) + "\t" + t["page"] + " ")
+    _field(footer, "PAGE", "2")
+    footer.add_run(f" {t['of']} ")
+    _field(footer, "NUMPAGES", "")
+
+
+def _right_tab(paragraph, position) -> None:
+    # Tab stops are paragraph properties of the shared Header/Footer styles in
+    # Word's own templates; set on the style so the paragraphs stay clean.
+    tabs = paragraph.style.paragraph_format.tab_stops
+    tabs.clear_all()
+    tabs.add_tab_stop(position, WD_TAB_ALIGNMENT.RIGHT)
+
+
+def _field(paragraph, instruction: str, cached: str) -> None:
+    """A Word field (PAGE, NUMPAGES …) with a cached result, at the paragraph's end."""
+    _field_into(paragraph._p, instruction, cached)
+
+
+# ---------------------------------------------------------------- content
+
+def _cover(doc, issue: Issue, t: dict) -> None:
+    if issue.publisher:
+        doc.add_paragraph(issue.publisher, style=STYLE_PUBLISHER)
+    if issue.series:
+        doc.add_paragraph(issue.series, style=STYLE_SERIES)
+    doc.add_paragraph(issue_line(issue), style=STYLE_ISSUE_LINE)
+    doc.add_paragraph(issue.title, style="Title")
+    if issue.standfirst:
+        doc.add_paragraph(issue.standfirst, style=STYLE_STANDFIRST)
+    if issue.contributors:
+        doc.add_paragraph(t["in_this_issue"], style=STYLE_COVER_LABEL)
+        for person in issue.contributors:
+            paragraph = doc.add_paragraph(style=STYLE_COVER_CONTRIBUTOR)
+            paragraph.add_run(person.name).style = "Strong"
+            if person.affiliation:
+                paragraph.add_run(" — " + person.affiliation)
+
+
+def _contents(doc, t: dict) -> None:
+    doc.add_paragraph(t["contents"], style="TOC Heading")
+    # The entries are filled once every heading is known (_fill_contents).
+    doc._briefgen_toc_anchor = doc.add_paragraph(style="TOC 1")
+
+
+def _bookmark_name(anchor: str) -> str:
+    # "_Toc" bookmarks are hidden in Word's bookmark list, as Word's own TOCs do.
+    return "_Toc_" + anchor.replace("-", "_")
+
+
+def _fill_contents(doc, anchors, page_numbers: dict) -> None:
+    """A real TOC field (Word can update it), pre-filled with every heading.
+
+    Each entry links to its heading and shows its page as a PAGEREF field. The
+    cached number is the section's page in the PDF laid out in the same build
+    (same page size, margins and fonts); the field is marked dirty so Word
+    recomputes it on open.
+    """
+    marker = doc._briefgen_toc_anchor
+    section = doc.sections[-1]
+    text_width = section.page_width - section.left_margin - section.right_margin
+    paragraphs = []
+    for anchor, level, text in anchors:
+        paragraph = marker.insert_paragraph_before(style=f"TOC {min(level, 2)}")
+        paragraph.paragraph_format.tab_stops.add_tab_stop(
+            text_width, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
+        link = _internal_link(paragraph, _bookmark_name(anchor))
+        _link_run(link, text)
+        _link_run(link, "\t")
+        page = page_numbers.get(anchor)
+        _field_into(link, f"PAGEREF {_bookmark_name(anchor)} \\h", str(page) if page else "")
+        paragraphs.append(paragraph)
+    first = paragraphs[0] if paragraphs else marker
+    toc_start = [_fld_char("begin"), _instr(' TOC \\o "1-2" \\h \\z \\u '), _fld_char("separate")]
+    for node in reversed(toc_start):
+        first._p.insert(1 if first._p.pPr is not None else 0, node)
+    end_run = marker.add_run()
+    end_run._r.append(_fld_char("end", bare=True))
+
+
+def _fld_char(kind: str, bare: bool = False):
+    """A run holding a field character; `bare` returns the w:fldChar alone."""
+    node = OxmlElement("w:fldChar")
+    node.set(qn("w:fldCharType"), kind)
+    if kind == "begin":
+        node.set(qn("w:dirty"), "true")  # Word recomputes the field on open
+    if bare:
+        return node
+    run = OxmlElement("w:r")
+    run.append(node)
+    return run
+
+
+def _instr(text: str):
+    run = OxmlElement("w:r")
+    node = OxmlElement("w:instrText")
+    node.set(qn("xml:space"), "preserve")
+    node.text = text
+    run.append(node)
+    return run
+
+
+def _field_into(parent, instruction: str, cached: str) -> None:
+    parent.append(_fld_char("begin"))
+    parent.append(_instr(f" {instruction} "))
+    parent.append(_fld_char("separate"))
+    _link_run(parent, cached)
+    parent.append(_fld_char("end"))
+
+
+def _internal_link(paragraph, bookmark: str):
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("w:anchor"), bookmark)
+    link.set(qn("w:history"), "1")
+    paragraph._p.append(link)
+    return link
+
+
+def _link_run(link, text: str) -> None:
+    run = OxmlElement("w:r")
+    if text == "\t":
+        run.append(OxmlElement("w:tab"))
+    else:
+        node = OxmlElement("w:t")
+        node.set(qn("xml:space"), "preserve")
+        node.text = text
+        run.append(node)
+    link.append(run)
+
+
+def _heading(doc, text: str, level: int, anchor: str) -> None:
+    paragraph = doc.add_paragraph(text, style=f"Heading {level}")
+    number = len(doc.element.body.findall(".//" + qn("w:bookmarkStart"))) + 1
+    _bookmark(paragraph, _bookmark_name(anchor), number)
+
+
+def _bookmark(paragraph, name: str, number: int) -> None:
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), str(number))
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), str(number))
+    ppr = paragraph._p.pPr
+    if ppr is not None:
+        ppr.addnext(start)
+    else:
+        paragraph._p.insert(0, start)
+    paragraph._p.append(end)
+
+
+def _blocks(doc, blocks: tuple[Block, ...], style: str, first_style: str | None = None):
+    """Add blocks as paragraphs in `style` (`first_style` for the first); return the last."""
+    last = None
+    for index, block in enumerate(blocks):
+        paragraph_style = first_style if index == 0 and first_style else style
+        if isinstance(block, Paragraph):
+            last = doc.add_paragraph(style=paragraph_style)
+            _spans(last, block.spans)
+        elif isinstance(block, Heading):
+            last = doc.add_paragraph(style="Heading 3")
+            _spans(last, block.spans)
+        elif isinstance(block, ListBlock):
+            list_style = "List Number" if block.ordered else "List Bullet"
+            for item in block.items:
+                last = _blocks(doc, item, list_style) or last
+        elif isinstance(block, Quote):
+            last = _blocks(doc, block.blocks, "Quote") or last
+    return last
+
+
+def _spans(paragraph, spans: tuple[Span, ...]) -> None:
+    for span in spans:
+        if span.link and span.link.lower().startswith(("http://", "https://", "mailto:")):
+            _hyperlink(paragraph, span.link, span.text)
+            continue
+        for index, piece in enumerate(span.text.split("\n")):
+            if index:
+                paragraph.add_run().add_break()
+            if not piece:
+                continue
+            run = paragraph.add_run(piece)
+            if span.code:
+                run.style = CHAR_CODE
+            elif span.marked:
+                run.style = CHAR_MARKED
+                if span.strong or span.emphasis:
+                    run.bold = span.strong or None  # rare: a marked span with emphasis
+                    run.italic = span.emphasis or None
+            elif span.strong and span.emphasis:
+                run.style = CHAR_STRONG_EMPHASIS
+            elif span.strong:
+                run.style = "Strong"
+            elif span.emphasis:
+                run.style = "Emphasis"
+
+
+def _hyperlink(paragraph, url: str, text: str) -> None:
+    rel = paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), rel)
+    run = OxmlElement("w:r")
+    rpr = OxmlElement("w:rPr")
+    rstyle = OxmlElement("w:rStyle")
+    rstyle.set(qn("w:val"), paragraph.part.document.styles[CHAR_LINK].style_id)
+    rpr.append(rstyle)
+    run.append(rpr)
+    node = OxmlElement("w:t")
+    node.set(qn("xml:space"), "preserve")
+    node.text = text
+    run.append(node)
+    link.append(run)
+    paragraph._p.append(link)
+
+
+def _mark_languages(doc, issue: Issue) -> None:
+    """Contributions in another language than the issue's: language and direction."""
+    # Paragraph language is a property of text, not of look, so it is set on the
+    # paragraphs of those contributions (the one place briefgen writes pPr/rPr).
+    if not any(c.lang for c in issue.contributions):
+        return
+    current = None
+    by_headline = {}
+    for contribution in issue.contributions:
+        if contribution.lang:
+            by_headline[contribution.headline] = contribution
+    for paragraph in doc.paragraphs:
+        name = paragraph.style.name
+        if name in ("Heading 1",):
+            current = None
+        if name == "Heading 2":
+            current = by_headline.get(paragraph.text)
+        if current is None or name not in ("Heading 2", STYLE_BODY, STYLE_PULL_QUOTE,
+                                           STYLE_ATTRIBUTION, "List Bullet", "List Number",
+                                           "Quote", "Heading 3"):
+            continue
+        rtl = current.dir == "rtl"
+        if rtl:
+            ppr = paragraph._p.get_or_add_pPr()
+            if ppr.find(qn("w:bidi")) is None:
+                ppr.append(OxmlElement("w:bidi"))
+        for run in paragraph.runs:
+            rpr = run._r.get_or_add_rPr()
+            lang = OxmlElement("w:lang")
+            lang.set(qn("w:val"), current.lang)
+            lang.set(qn("w:bidi"), current.lang)
+            if rtl:
+                rpr.append(OxmlElement("w:rtl"))
+            rpr.append(lang)
+
+
+# ---------------------------------------------------------------- metadata and saving
+
+def _created(issue: Issue, options: RenderOptions) -> dt.datetime:
+    if options.source_date_epoch is not None:
+        return dt.datetime.fromtimestamp(options.source_date_epoch, dt.timezone.utc)
+    return dt.datetime.combine(issue.date, dt.time(0, 0), dt.timezone.utc)
+
+
+def _core_properties(doc, issue: Issue, options: RenderOptions) -> None:
+    props = doc.core_properties
+    props.title = issue.title
+    props.author = "; ".join(issue.authors) or issue.publisher
+    props.subject = issue.standfirst or issue.series
+    props.keywords = ", ".join(issue.keywords)
+    props.language = issue.lang
+    props.category = issue.series
+    props.comments = issue_line(issue)
+    props.last_modified_by = "briefgen"
+    props.revision = 1
+    created = _created(issue, options).replace(tzinfo=None)
+    props.created = props.modified = created
+    props.last_printed = created
+
+
+def _save(doc, target: Path, created: dt.datetime) -> None:
+    """Save with fixed zip timestamps so the same input gives the same bytes."""
+    package = doc.part.package
+    for rel_id, rel in list(package.rels.items()):
+        if rel.reltype == RELATIONSHIP_TYPE.THUMBNAIL:
+            del package.rels[rel_id]  # python-docx's template thumbnail shows an empty page
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    buffer.seek(0)
+    stamp = max(created, dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)).timetuple()[:6]
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(target, "w") as out:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            out.writestr(entry, data)
