@@ -119,6 +119,8 @@ class Contributor:
         for word in self.name.replace("-", " ").split():
             if word.lower().strip(".") in particles:
                 continue
+            if word.startswith("ال") and len(word) > 3:
+                word = word[2:]  # the Arabic article, as "al-" above
             letter = next((ch for ch in word if ch.isalpha()), "")
             if letter:
                 words.append(letter)
