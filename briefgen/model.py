@@ -17,6 +17,11 @@ from typing import Literal, Union
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ku", "yi", "dv", "sd", "ug"})
 
 
+def list_separator(*texts: str) -> str:
+    """", " — or the Arabic comma "، " when the joined texts are in Arabic script."""
+    return "، " if any("\u0600" <= ch <= "\u06ff" for text in texts for ch in text) else ", "
+
+
 def text_direction(lang: str | None) -> Literal["ltr", "rtl"]:
     primary = (lang or "").split("-")[0].lower()
     return "rtl" if primary in RTL_LANGUAGES else "ltr"
@@ -102,11 +107,13 @@ class Contributor:
     @property
     def attribution(self) -> str:
         """"Name, Role, Organisation", skipping what is missing."""
-        return ", ".join(part for part in (self.name, self.role, self.organisation) if part)
+        parts = [part for part in (self.name, self.role, self.organisation) if part]
+        return list_separator(*parts).join(parts)
 
     @property
     def affiliation(self) -> str:
-        return ", ".join(part for part in (self.role, self.organisation) if part)
+        parts = [part for part in (self.role, self.organisation) if part]
+        return list_separator(*parts).join(parts)
 
     @property
     def initials(self) -> str:

@@ -98,3 +98,49 @@ def soffice_to_pdf(docx: Path, outdir: Path) -> Path:
     converted = outdir / (docx.stem + ".pdf")
     assert converted.is_file(), "LibreOffice did not convert the DOCX"
     return converted
+
+
+def make_varied_issue(folder: Path, experts: int = 12) -> Path:
+    """An issue unlike the seed: many experts, Arabic text, a very long piece,
+    no headline, missing bios and roles, a co-written contribution, lists."""
+    folder.mkdir(parents=True, exist_ok=True)
+    people = {
+        "layla-mansour": {"name": "ليلى منصور", "role": "باحثة أولى",
+                          "organisation": "مركز الدراسات المتوسطية",
+                          "bio": "تعمل على قضايا المياه والطاقة في شمال أفريقيا."},
+        "elodie-ouedraogo": {"name": "Élodie Ouédraogo", "organisation": "Université de Ouagadougou"},
+        "jan-de-vries": {"name": "Jan de Vries"},
+    }
+    for n in range(len(people), experts):
+        people[f"expert-{n}"] = {"name": f"Expert Number{n}", "role": f"Role {n}, Programme; Unit",
+                                 "organisation": f"Institute {n} (I{n})",
+                                 "bio": f"Works on topic {n}. " * 3}
+    import yaml
+
+    (folder / "contributors.yaml").write_text(yaml.safe_dump(people, allow_unicode=True),
+                                              encoding="utf-8")
+    long_text = "\n\n".join(
+        f"Paragraph {i} of a very long contribution. " + "The argument develops with care, "
+        "evidence and qualifications that a policy reader expects to weigh. " * 12
+        for i in range(1, 16))
+    sections = [
+        "## الاستقرار يبدأ من الداخل\n\nby: layla-mansour\nlang: ar\n\n"
+        "«إن أي اتفاق حول السد يجب أن يبدأ بتبادل البيانات بشكل منتظم وشفاف بين الدول الثلاث. "
+        "==لا يمكن بناء الثقة من دون أرقام مشتركة يمكن التحقق منها.== وهذا ما تحتاجه المنطقة الآن.»",
+        "##\n\nby: elodie-ouedraogo\n\nA contribution without a headline. It still needs an "
+        "attribution and a place in the contents, named after its author. Short pieces like this "
+        "one happen when an editor receives a quote at the last minute.",
+        f"## A very long contribution that runs over several pages\n\nby: jan-de-vries\n\n{long_text}",
+        "## Two authors, one view\n\nby: expert-3, expert-4\n\n- First point with a [link]"
+        "(https://example.org).\n- Second point, **strong** and *emphasised* and ***both***.\n\n"
+        "> A quoted passage inside a contribution.\n\nClosing sentence of the co-written piece.",
+    ]
+    for n in range(5, experts):
+        sections.append(f"## Headline number {n}\n\nby: expert-{n}\n\nA view from expert {n}, "
+                        "with one sentence long enough to become the automatic pull quote for "
+                        "this section of the issue. And a short one.")
+    (folder / "issue.md").write_text(
+        "---\ntitle: A varied issue\ndate: 2026-03-01\nseries: Stress Test\nlang: en\n"
+        "standfirst: Twelve voices, two scripts, one very long piece.\n---\n\n"
+        "A one-paragraph lede.\n\n" + "\n\n".join(sections) + "\n", encoding="utf-8")
+    return folder

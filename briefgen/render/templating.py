@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from ..errors import LayoutError
 from ..layouts import Layout
+from ..model import list_separator
 from .common import format_date, issue_line, labels, section_anchors, split_for_pull_quote
 from .html import blocks_html, spans_html
 
@@ -26,6 +27,7 @@ def environment(layout: Layout) -> SandboxedEnvironment:
     env.filters.update(blocks=blocks_html, spans=spans_html, css_string=css_string,
                        date=format_date)
     env.globals.update(labels=labels, issue_line=issue_line, section_anchors=section_anchors,
+                       separator=list_separator,
                        split_for_pull_quote=split_for_pull_quote)
     return env
 
