@@ -110,6 +110,35 @@ def new(issue_dir):
     click.echo(f"next: edit {issue_dir / 'issue.md'}, then `briefgen build {issue_dir}`")
 
 
+@main.command("import")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--output", "-o", "issue_dir", type=click.Path(path_type=Path), required=True,
+              help="The issue folder to create.")
+@click.option("--force", is_flag=True, help="Replace ISSUE_DIR if it exists.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (nothing is written).")
+@click.option("--date", "date_text", metavar="YYYY-MM-DD",
+              help="The issue's date, when the source has none.")
+@click.option("--lang", metavar="CODE", help="The issue's language (default: detected, else en).")
+def import_(source, issue_dir, force, strict, date_text, lang):
+    """Turn a newsletter (.txt, .html) or a revised briefgen .docx into an issue folder."""
+    import datetime as dt
+
+    from .content.importers import import_issue
+    from .errors import UsageError
+
+    date = None
+    if date_text:
+        try:
+            date = dt.date.fromisoformat(date_text)
+        except ValueError:
+            raise UsageError(f"bad --date {date_text!r}", hint="write it as YYYY-MM-DD") from None
+    result = import_issue(source, issue_dir, force=force, strict=strict, date=date, lang=lang)
+    _warn(result.warnings)
+    issue = result.issue
+    click.echo(f"imported {source} → {result.folder}: {len(issue.contributions)} contributions, "
+               f"{len(issue.contributors)} contributors, {len(result.warnings)} warnings")
+
+
 @main.group()
 def layouts():
     """List the shipped layouts."""

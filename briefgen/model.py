@@ -91,8 +91,12 @@ def plain_text(blocks: tuple[Block, ...]) -> str:
 
 @dataclass(frozen=True)
 class Image:
-    path: Path
+    """A picture file. Two images are equal when their bytes and alt text are,
+    wherever the files lie (an issue folder, a DOCX, an imported copy)."""
+
+    path: Path = field(compare=False)
     alt: str
+    digest: str = ""  # sha256 of the file's bytes
 
 
 @dataclass(frozen=True)

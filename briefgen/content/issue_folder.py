@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,7 +232,7 @@ def _contributor(cid, entry, folder, path, line, lang, p: _Problems) -> Contribu
             p.guard(check_image, target, path, photo_line)
         if target is not None and len(p.errors) == errors_before:
             alt = str(entry.get("photo_alt") or "").strip() or name
-            photo = Image(target, alt)
+            photo = Image(target, alt, hashlib.sha256(target.read_bytes()).hexdigest())
     organisation = entry.get("organisation", entry.get("organization")) or ""
     return Contributor(
         id=cid, name=smart_text(name, lang), role=smart_text(str(entry.get("role") or "").strip(), lang),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -22,33 +23,18 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from ..layouts import PAGE_SIZES, Layout
-from ..model import Block, Heading, Issue, ListBlock, Paragraph, Quote, Span
+from ..model import Block, Heading, Issue, ListBlock, Paragraph, Quote, Span, list_separator
 from . import RenderOptions
 from .common import issue_line, labels, section_anchors, split_for_pull_quote
 
-# Style names are part of briefgen's DOCX format: the importer reads them back.
-STYLE_PUBLISHER = "Cover Publisher"
-STYLE_SERIES = "Cover Series"
-STYLE_ISSUE_LINE = "Cover Issue Line"
-STYLE_COVER_LABEL = "Cover Label"
-STYLE_COVER_CONTRIBUTOR = "Cover Contributor"
-STYLE_STANDFIRST = "Subtitle"
-STYLE_LEDE = "Lede"
-STYLE_BODY = "Body Text"
-STYLE_EXPERTS_INTRO = "Experts Intro"
-STYLE_PULL_QUOTE = "Pull Quote"
-STYLE_ATTRIBUTION = "Attribution"
-STYLE_BIO_PHOTO = "Bio Photo"
-STYLE_BIO_NAME = "Bio Name"
-STYLE_BIO_AFFILIATION = "Bio Affiliation"
-STYLE_BIO = "Bio"
-STYLE_CTA = "Call to Action"
-STYLE_CTA_LINK = "Call to Action Link"
-STYLE_COLOPHON = "Colophon"
-CHAR_MARKED = "Pull Quote Source"
-CHAR_STRONG_EMPHASIS = "Strong Emphasis"
-CHAR_CODE = "Code"
-CHAR_LINK = "Hyperlink"
+from ..docx_styles import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
+                           CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_ATTRIBUTION,
+                           STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PHOTO,
+                           STYLE_BODY, STYLE_COLOPHON, STYLE_COVER_CONTRIBUTOR,
+                           STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
+                           STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PUBLISHER, STYLE_PULL_QUOTE,
+                           STYLE_SERIES, STYLE_STANDFIRST,
+                           CUSTOM_PROPERTY)
 
 PHOTO_WIDTH = Mm(22)
 
@@ -100,9 +86,20 @@ def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) ->
                 picture = run.add_picture(str(person.photo.path), width=PHOTO_WIDTH)
                 picture._inline.docPr.set("descr", person.photo.alt)
                 picture._inline.docPr.set("title", person.name)
-            doc.para(STYLE_BIO_NAME, person.name)
+            name = doc.para(STYLE_BIO_NAME, person.name)
+            bookmark = CONTRIBUTOR_BOOKMARK + person.id.replace("-", "_")
+            if len(bookmark) <= 40:  # Word's limit; longer ids come back from the name
+                _bookmark(name, bookmark, _next_bookmark_id(doc))
             if person.affiliation:
-                doc.para(STYLE_BIO_AFFILIATION, person.affiliation)
+                # Role and organisation as character styles, so that an import can
+                # tell them apart even when either contains commas.
+                affiliation = doc.para(STYLE_BIO_AFFILIATION)
+                if person.role:
+                    doc.run(affiliation, person.role, CHAR_ROLE)
+                if person.role and person.organisation:
+                    doc.run(affiliation, list_separator(person.role, person.organisation))
+                if person.organisation:
+                    doc.run(affiliation, person.organisation, CHAR_ORGANISATION)
             _blocks(doc, person.bio, STYLE_BIO)
     if issue.call_to_action:
         cta = issue.call_to_action
@@ -118,6 +115,7 @@ def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) ->
     _fill_contents(doc, anchors, options.page_numbers or {})
     _mark_languages(doc, issue)
     _core_properties(doc, issue, options)
+    _custom_properties(doc, issue)
     _save(doc, target, _created(issue, options))
     return {}
 
@@ -283,7 +281,8 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
     toc2.paragraph_format.left_indent = Mm(6)
 
     for name, base in ((CHAR_MARKED, None), (CHAR_STRONG_EMPHASIS, "Strong"),
-                       (CHAR_CODE, None), (CHAR_LINK, None)):
+                       (CHAR_CODE, None), (CHAR_LINK, None), (CHAR_ROLE, None),
+                       (CHAR_ORGANISATION, None)):
         s = style(name, base=base or "Default Paragraph Font", kind=WD_STYLE_TYPE.CHARACTER)
         if name == CHAR_STRONG_EMPHASIS:
             s.font.italic = True
@@ -525,8 +524,11 @@ def _link_run(link, text: str) -> None:
 
 def _heading(doc, text: str, level: int, anchor: str) -> None:
     paragraph = doc.para(f"Heading {level}", text)
-    number = len(doc.element.body.findall(".//" + qn("w:bookmarkStart"))) + 1
-    _bookmark(paragraph, _bookmark_name(anchor), number)
+    _bookmark(paragraph, _bookmark_name(anchor), _next_bookmark_id(doc))
+
+
+def _next_bookmark_id(doc) -> int:
+    return len(doc.element.body.findall(".//" + qn("w:bookmarkStart"))) + 1
 
 
 def _bookmark(paragraph, name: str, number: int) -> None:
@@ -662,11 +664,34 @@ def _core_properties(doc, issue: Issue, options: RenderOptions) -> None:
     props.language = issue.lang
     props.category = issue.series
     props.comments = issue_line(issue)
+    props.identifier = issue.slug
     props.last_modified_by = "briefgen"
     props.revision = 1
     created = _created(issue, options).replace(tzinfo=None)
     props.created = props.modified = created
     props.last_printed = created
+
+
+def _custom_properties(doc, issue: Issue) -> None:
+    """docProps/custom.xml: facts core properties lose in LibreOffice (keyword lists)."""
+    from xml.sax.saxutils import escape
+
+    from docx.opc.constants import CONTENT_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    value = json.dumps({"keywords": list(issue.keywords), "slug": issue.slug},
+                       ensure_ascii=False, sort_keys=True)
+    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+           'custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/'
+           '2006/docPropsVTypes"><property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" '
+           f'pid="2" name="{CUSTOM_PROPERTY}"><vt:lpwstr>{escape(value)}</vt:lpwstr>'
+           '</property></Properties>')
+    package = doc.part.package
+    part = Part(PackURI("/docProps/custom.xml"), CONTENT_TYPE.OFC_CUSTOM_PROPERTIES,
+                xml.encode("utf-8"), package)
+    package.relate_to(part, RELATIONSHIP_TYPE.CUSTOM_PROPERTIES)
 
 
 def _save(doc, target: Path, created: dt.datetime) -> None:

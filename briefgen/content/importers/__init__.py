@@ -1,0 +1,73 @@
+"""Importers: a newsletter (text, HTML) or a revised briefgen DOCX → an issue folder.
+
+`import_issue` picks the importer from the file's extension, builds the model,
+and writes it as an issue folder that `briefgen validate` accepts.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ...errors import BriefgenError, ContentError, ErrorList, UsageError
+from ...model import Issue
+from ...slugs import slugify
+from ..issue_writer import write_issue_folder
+
+TEXT_SUFFIXES = {".txt", ".text", ".eml", ""}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+DOCX_SUFFIXES = {".docx"}
+
+
+@dataclass
+class ImportResult:
+    issue: Issue
+    folder: Path
+    warnings: list[BriefgenError] = field(default_factory=list)
+
+
+def import_issue(source: str | Path, destination: str | Path, *, force: bool = False,
+                 strict: bool = False, date: dt.date | None = None,
+                 lang: str | None = None) -> ImportResult:
+    source, destination = Path(source), Path(destination)
+    if not source.is_file():
+        raise UsageError("source file not found", path=source,
+                         hint="give a .txt, .html or .docx newsletter")
+    if destination.exists() and not force:
+        raise UsageError("the issue folder already exists", path=destination,
+                         hint="choose another -o folder, or add --force to replace it")
+    slug = slugify(destination.name, fallback="imported")
+    suffix = source.suffix.lower()
+    workdir = Path(tempfile.mkdtemp(prefix="briefgen-import-"))
+    try:
+        if suffix in DOCX_SUFFIXES:
+            from .docx import import_docx
+
+            result = import_docx(source, workdir, date=date, lang=lang)
+            issue, warnings = result.issue, result.warnings
+        elif suffix in HTML_SUFFIXES or suffix in TEXT_SUFFIXES:
+            from .newsletter import recognise
+
+            if suffix in HTML_SUFFIXES:
+                from .html import html_blocks
+
+                blocks, dropped = html_blocks(source)
+            else:
+                from .text import text_blocks
+
+                blocks, dropped = text_blocks(source), []
+            recognised = recognise(blocks, source, lang=lang, date=date, slug=slug)
+            issue, warnings = recognised.issue, recognised.warnings
+            warnings += [ContentError(f"dropped {what}: images in newsletters are not fetched",
+                                      path=source, line=line) for what, line in dropped]
+        else:
+            raise UsageError(f"cannot import {suffix} files", path=source,
+                             hint="import a .txt, .html or .docx file")
+        if strict and warnings:
+            raise ErrorList(warnings)
+        folder = write_issue_folder(issue, destination, force=force)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return ImportResult(issue, folder, warnings)
