@@ -5,7 +5,12 @@
 set -eu
 cd "$(dirname "$0")"
 
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+  echo "setup: briefgen needs Python 3.11 or newer; python3 is $(python3 -V 2>&1)" >&2; exit 1; }
+
 packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
+# Debian splits venv/ensurepip out of python3.
+python3 -c 'import ensurepip, venv' 2>/dev/null || packages="$packages python3-venv"
 extra=""
 if [ "${1:-}" = "--test" ]; then
   packages="$packages qpdf poppler-utils libreoffice-writer-nogui fonts-noto-core"
@@ -14,6 +19,7 @@ fi
 
 missing=""
 for package in $packages; do
+  [ "$package" = python3-venv ] && { missing="$missing $package"; continue; }
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
     || missing="$missing $package"
 done
@@ -27,6 +33,8 @@ if [ -n "$missing" ]; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".$extra"
+# pip's own chatter goes to a log, shown only when the install fails.
+.venv/bin/python -m pip install -q --upgrade pip >.venv/setup.log 2>&1 \
+  && .venv/bin/python -m pip install -q -e ".$extra" >>.venv/setup.log 2>&1 \
+  || { cat .venv/setup.log >&2; echo "setup: pip install failed (log above)" >&2; exit 1; }
 echo "setup: ready (.venv/bin/briefgen)"

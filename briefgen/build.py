@@ -49,8 +49,9 @@ def source_date_epoch(value: str | int | None) -> int | None:
     try:
         epoch = int(raw)
     except ValueError:
-        raise UsageError(f"SOURCE_DATE_EPOCH {raw!r} is not a whole number of seconds",
-                         hint="e.g. SOURCE_DATE_EPOCH=1763596800") from None
+        where = "--source-date-epoch" if value is not None else "SOURCE_DATE_EPOCH"
+        raise UsageError(f"{where} {raw!r} is not a whole number of seconds since 1970",
+                         hint="e.g. 1763596800 (date +%s)") from None
     if epoch < 315532800:  # zip files cannot date before 1980
         raise UsageError("SOURCE_DATE_EPOCH is before 1980", hint="use a later timestamp")
     return epoch
@@ -66,6 +67,7 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
     if out.exists() and not out.is_dir():
         raise UsageError("output path exists and is not a folder", path=out,
                          hint="choose another -o folder")
+    created_out = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
 
     result = BuildResult(loaded.issue, chosen, warnings=[str(w) for w in loaded.warnings])
@@ -94,6 +96,8 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
     except BaseException:
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
+        if created_out and not any(out.iterdir()):
+            out.rmdir()  # leave no trace of a build that did not happen
         raise
     result.warnings += render_warnings
     return result

@@ -40,6 +40,10 @@ class _Group(click.Group):
             ctx.exit(1)
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def _warn(warnings) -> None:
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -47,7 +51,8 @@ def _warn(warnings) -> None:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="briefgen")
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.option("--debug", is_flag=True,
+              help="Show tracebacks of internal errors (put it before the command).")
 @click.pass_context
 def main(ctx, debug):
     """Build briefing issues into print-ready PDF and editable DOCX."""
@@ -93,10 +98,14 @@ def validate(issue_dir, layout, strict):
         find_layout(layout)
     _warn(loaded.warnings)
     issue = loaded.issue
-    click.echo(f"ok: {issue_dir}: “{issue.title}”, {len(issue.contributions)} contributions, "
-               f"{len(issue.contributors)} contributors, {len(loaded.warnings)} warnings")
-    if strict and loaded.warnings:
+    count = len(loaded.warnings)
+    summary = (f"“{issue.title}”, {_plural(len(issue.contributions), 'contribution')}, "
+               f"{_plural(len(issue.contributors), 'credited contributor')}, "
+               f"{_plural(count, 'warning')}")
+    if strict and count:
+        click.echo(f"failed (--strict): {issue_dir}: {summary}", err=True)
         sys.exit(2)
+    click.echo(f"ok: {issue_dir}: {summary}")
 
 
 @main.command()
@@ -135,8 +144,10 @@ def import_(source, issue_dir, force, strict, date_text, lang):
     result = import_issue(source, issue_dir, force=force, strict=strict, date=date, lang=lang)
     _warn(result.warnings)
     issue = result.issue
-    click.echo(f"imported {source} → {result.folder}: {len(issue.contributions)} contributions, "
-               f"{len(issue.contributors)} contributors, {len(result.warnings)} warnings")
+    click.echo(f"imported {source} → {result.folder}: "
+               f"{_plural(len(issue.contributions), 'contribution')}, "
+               f"{_plural(len(issue.contributors), 'contributor')}, "
+               f"{_plural(len(result.warnings), 'warning')}")
 
 
 @main.group()

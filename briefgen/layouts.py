@@ -56,7 +56,6 @@ class Layout:
             if size.lower() == requested.lower():
                 return size
         raise LayoutError(f"layout {self.name} has no page size {requested}",
-                          path=self.path / MANIFEST,
                           hint=f"choose one of: {', '.join(self.page_sizes)}")
 
     def font_face_css(self) -> str:
@@ -101,9 +100,12 @@ def find_layout(name_or_path: str | None) -> Layout:
     spec = name_or_path or DEFAULT_LAYOUT
     candidate = Path(spec)
     if "/" in spec or "\\" in spec or spec.startswith(".") or candidate.is_dir():
+        if not candidate.is_dir():
+            raise LayoutError("layout folder not found", path=candidate,
+                              hint="`briefgen layouts list` shows the shipped layouts")
         if not (candidate / MANIFEST).is_file():
-            raise LayoutError(f"no {MANIFEST} in layout folder", path=candidate,
-                              hint="`briefgen layouts` lists the shipped layouts")
+            raise LayoutError(f"no {MANIFEST} in the layout folder", path=candidate,
+                              hint="`briefgen layouts list` shows the shipped layouts")
         return load_layout(candidate)
     root = builtin_layouts_dir()
     if (root / spec / MANIFEST).is_file():

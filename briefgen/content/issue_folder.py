@@ -84,6 +84,9 @@ def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
 def load_issue(folder: str | Path) -> LoadResult:
     folder = Path(folder)
     issue_path = folder / ISSUE_FILE
+    if folder.is_file():
+        raise ContentError("this is a file, not an issue folder", path=folder,
+                           hint=f"give the folder that holds it: {folder.parent}")
     if not folder.is_dir():
         raise ContentError("issue folder not found", path=folder,
                            hint="give the folder that holds issue.md (`briefgen new DIR` makes one)")

@@ -12,7 +12,7 @@ ISSUE_TEMPLATE = """\
 publisher: Your Organisation          # printed in the cover band and the colophon
 series: Your Series                   # the newsletter's name; also the running head
 issue: 1                              # issue number (optional)
-date: {today}                     # YYYY-MM-DD (required)
+date: {today}                      # YYYY-MM-DD (required)
 title: "Series | The issue's title"   # required; quote it when it contains a colon
 short_title: The issue's title        # running head on every page (default: title)
 standfirst: >-
@@ -64,8 +64,8 @@ first-expert:
   organisation: Example Institute
   bio: >-
     A short biography, two or three sentences, in Markdown.
-  photo: images/first-expert.jpg      # optional; JPEG/PNG inside this folder
-  photo_alt: Portrait of First Expert # alt text (default: the name)
+  # photo: images/first-expert.jpg    # optional: a JPEG, PNG, GIF or WebP in images/
+  # photo_alt: Portrait of First Expert  # alt text (default: the name)
 
 second-expert:
   name: Second Expert

@@ -39,6 +39,9 @@ _ORG_WORDS = re.compile(
     r"academy|trust|corporation|company|partners|initiative|lab|laboratory|think[- ]tank|"
     r"chatham|brookings|carnegie|rand)\b", re.IGNORECASE)
 _ACRONYM = re.compile(r"^\(?[A-Z][A-Z0-9&.\-]{1,}\)?$")
+# Units inside an organisation belong with the role: "Fellow, Foreign Policy Program, X".
+_UNIT_WORDS = re.compile(r"\b(department|dept|program|programme|desk|unit|division|faculty|"
+                         r"chair|team|section|office)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -84,8 +87,10 @@ def split_attribution(line: str) -> tuple[str, str, str]:
 
 
 def _is_org(segment: str) -> bool:
+    if _ORG_WORDS.search(segment):
+        return True
     words = segment.replace(";", " ").split()
-    return bool(_ORG_WORDS.search(segment)) or any(_ACRONYM.match(w) for w in words)
+    return not _UNIT_WORDS.search(segment) and any(_ACRONYM.match(w) for w in words)
 
 
 def _starts_quote(text: str) -> bool:
