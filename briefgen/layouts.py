@@ -3,6 +3,11 @@
 A layout folder holds `layout.toml`, `templates/*.html.j2`, CSS and `fonts/`.
 The manifest's fonts, colours and sizes drive both writers, so the PDF and the
 DOCX of one layout look like siblings.
+
+`extends = "policy-brief"` (a shipped name, or a path relative to the layout)
+inherits everything the layout does not set: tables (colours, fonts, docx)
+merge key by key, templates are looked up in the layout first and then in its
+ancestors, and its stylesheets are applied after theirs.
 """
 from __future__ import annotations
 
@@ -20,8 +25,10 @@ PAGE_SIZES = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4), "A5": (148.0, 210.
 FONT_ROLES = ("body", "heading", "arabic")
 COLOUR_NAMES = ("accent", "accent_light", "text", "muted", "rule", "on_accent")
 DOCX_SIZES = ("body", "small", "title", "subtitle", "heading1", "heading2", "pull_quote")
+DOCX_OPTIONS = {"cover": ("page", "block"), "contents": (True, False), "bio_columns": (1, 2)}
 
-_TOP_KEYS = {"name", "description", "page_sizes", "margins_mm", "templates", "fonts", "colours", "docx"}
+_TOP_KEYS = {"name", "description", "extends", "page_sizes", "margins_mm", "bleed_mm",
+             "templates", "fonts", "colours", "docx"}
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -39,8 +46,10 @@ class Layout:
     path: Path
     description: str
     page_sizes: tuple[str, ...]
-    templates_dir: Path
+    #: template folders, the layout's own first, then its ancestors'
+    template_dirs: tuple[Path, ...]
     pdf_template: str
+    #: stylesheets in cascade order: ancestors' first, the layout's own last
     stylesheets: tuple[Path, ...]
     fonts: dict[str, str]
     faces: tuple[FontFace, ...]
@@ -48,6 +57,21 @@ class Layout:
     docx_sizes: dict[str, float] = field(default_factory=dict)
     #: page margins in mm: top, right, bottom, left (shared by the PDF and the DOCX)
     margins_mm: tuple[float, float, float, float] = (24.0, 20.0, 22.0, 20.0)
+    #: bleed added around the trimmed page when printing with --print
+    bleed_mm: float = 3.0
+    #: DOCX structure: cover ("page" or "block"), contents (bool), bio_columns (1 or 2)
+    docx_options: dict = field(default_factory=dict)
+    #: (name, template folder) of each ancestor, for `{% extends "policy-brief/…" %}`
+    ancestors: tuple[tuple[str, Path], ...] = ()
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.template_dirs[0]
+
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        """The layout's folder and its ancestors': what its files may be read from."""
+        return (self.path,) + tuple(d.parent for _, d in self.ancestors)
 
     def page_size(self, requested: str | None) -> str:
         if requested is None:
@@ -97,62 +121,93 @@ def list_layouts() -> list[Layout]:
 
 def find_layout(name_or_path: str | None) -> Layout:
     """A shipped layout by name, or a layout folder by path."""
-    spec = name_or_path or DEFAULT_LAYOUT
+    return load_layout(_locate(name_or_path or DEFAULT_LAYOUT, None))
+
+
+def _locate(spec: str, relative_to: Path | None) -> Path:
     candidate = Path(spec)
+    if relative_to is not None and not candidate.is_absolute():
+        candidate = relative_to / spec
     if "/" in spec or "\\" in spec or spec.startswith(".") or candidate.is_dir():
         if not candidate.is_dir():
             raise LayoutError("layout folder not found", path=candidate,
                               hint="`briefgen layouts list` shows the shipped layouts")
         if not (candidate / MANIFEST).is_file():
             raise LayoutError(f"no {MANIFEST} in the layout folder", path=candidate,
-                              hint="`briefgen layouts list` shows the shipped layouts")
-        return load_layout(candidate)
+                              hint="`briefgen layouts new NAME` makes a layout to start from")
+        return candidate
     root = builtin_layouts_dir()
     if (root / spec / MANIFEST).is_file():
-        return load_layout(root / spec)
+        return root / spec
     names = sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
     close = difflib.get_close_matches(spec, names, n=1)
     hint = f"did you mean {close[0]}?" if close else f"shipped layouts: {', '.join(names)}"
     raise LayoutError(f"unknown layout {spec!r}", hint=hint)
 
 
-def load_layout(folder: Path) -> Layout:
+def _read_manifest(folder: Path) -> tuple[dict, list[str]]:
+    manifest_path = folder / MANIFEST
+    text = manifest_path.read_text(encoding="utf-8")
+    try:
+        return tomllib.loads(text), text.split("\n")
+    except tomllib.TOMLDecodeError as exc:
+        line = _line_from_message(str(exc))
+        raise LayoutError(f"invalid TOML: {str(exc).split(' (at')[0]}", path=manifest_path,
+                          line=line, hint="check quotes and brackets") from None
+
+
+def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
     folder = folder.resolve()
     manifest_path = folder / MANIFEST
-    try:
-        data = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
-        raise LayoutError(f"invalid TOML: {exc.args[0] if exc.args else exc}".split(" (at")[0],
-                          path=manifest_path, line=line, hint="check quotes and brackets") from None
-    lines = manifest_path.read_text(encoding="utf-8").split("\n")
+    if folder in _children:
+        raise LayoutError("layouts extend each other in a circle", path=manifest_path,
+                          hint="remove one of the `extends` lines")
+    data, lines = _read_manifest(folder)
 
     def fail(message, key=None, hint=None):
         raise LayoutError(message, path=manifest_path, line=_line_of(lines, key), hint=hint)
 
     _known(data, _TOP_KEYS, fail, "key")
+    parent = None
+    if "extends" in data:
+        if not isinstance(data["extends"], str):
+            fail("extends must be a layout name or folder", "extends")
+        try:
+            parent = load_layout(_locate(data["extends"], folder), _children + (folder,))
+        except LayoutError as exc:
+            if exc.path == manifest_path:
+                raise
+            fail(f"cannot extend {data['extends']!r}: {exc.message}", "extends", exc.hint)
+
     name = str(data.get("name") or folder.name)
-    sizes = data.get("page_sizes", ["A4"])
+    sizes = data.get("page_sizes", list(parent.page_sizes) if parent else ["A4"])
     if not isinstance(sizes, list) or not sizes:
         fail("page_sizes must be a list such as [\"A4\", \"Letter\"]", "page_sizes")
     for size in sizes:
         if size not in PAGE_SIZES:
             fail(f"unknown page size {size!r}", "page_sizes", f"use {', '.join(PAGE_SIZES)}")
-
-    margins = data.get("margins_mm", [24, 20, 22, 20])
+    margins = data.get("margins_mm", list(parent.margins_mm) if parent else [24, 20, 22, 20])
     if (not isinstance(margins, list) or len(margins) != 4
             or not all(isinstance(m, (int, float)) and 0 <= m <= 60 for m in margins)):
         fail("margins_mm must be four numbers 0–60: [top, right, bottom, left]", "margins_mm")
+    bleed = data.get("bleed_mm", parent.bleed_mm if parent else 3.0)
+    if not isinstance(bleed, (int, float)) or not 0 <= bleed <= 10:
+        fail("bleed_mm must be a number from 0 to 10", "bleed_mm")
 
     templates = data.get("templates", {})
     _known(templates, {"pdf", "stylesheets"}, fail, "templates key")
-    templates_dir = folder / "templates"
-    pdf_template = templates.get("pdf", "issue.html.j2")
-    if not (templates_dir / pdf_template).is_file():
+    own_templates = folder / "templates"
+    template_dirs = ((own_templates,) if own_templates.is_dir() else ()) + \
+        (parent.template_dirs if parent else ())
+    if not template_dirs:
+        fail("the layout has no templates/ folder", None, "add templates/issue.html.j2")
+    pdf_template = templates.get("pdf", parent.pdf_template if parent else "issue.html.j2")
+    if not any((d / pdf_template).is_file() for d in template_dirs):
         fail(f"missing template templates/{pdf_template}", "pdf",
              "create it or fix [templates] pdf")
-    stylesheets = []
-    for css in templates.get("stylesheets", ["style.css"]):
+    stylesheets = list(parent.stylesheets) if parent else []
+    default_css = [] if parent and not (folder / "style.css").is_file() else ["style.css"]
+    for css in templates.get("stylesheets", default_css):
         path = (folder / css).resolve()
         if not path.is_relative_to(folder) or not path.is_file():
             fail(f"stylesheet {css} not found in the layout folder", "stylesheets")
@@ -160,11 +215,12 @@ def load_layout(folder: Path) -> Layout:
 
     fonts_table = data.get("fonts", {})
     _known(fonts_table, set(FONT_ROLES) | {"faces"}, fail, "fonts key")
-    fonts = {role: str(fonts_table[role]) for role in FONT_ROLES if role in fonts_table}
+    fonts = dict(parent.fonts) if parent else {}
+    fonts.update({role: str(fonts_table[role]) for role in FONT_ROLES if role in fonts_table})
     for role in ("body", "heading"):
         if role not in fonts:
             fail(f"[fonts] needs `{role}`", "fonts", "name a family listed in [[fonts.faces]]")
-    faces = []
+    faces = list(parent.faces) if parent else []
     for face in fonts_table.get("faces", []):
         _known(face, {"family", "file", "weight", "style"}, fail, "font face key")
         path = (folder / str(face.get("file", ""))).resolve()
@@ -180,29 +236,40 @@ def load_layout(folder: Path) -> Layout:
             fail(f"font {family!r} ({role}) has no [[fonts.faces]] entry", role,
                  "bundle the font files with the layout and list them")
 
-    colours = data.get("colours", {})
-    _known(colours, set(COLOUR_NAMES), fail, "colour")
-    for cname, value in colours.items():
+    colours = dict(parent.colours) if parent else {}
+    own_colours = data.get("colours", {})
+    _known(own_colours, set(COLOUR_NAMES), fail, "colour")
+    for cname, value in own_colours.items():
         if not isinstance(value, str) or not _HEX.match(value):
             fail(f"bad colour {cname} = {value!r}", cname, "write colours as #rrggbb")
+    colours.update(own_colours)
     for cname in COLOUR_NAMES:
         if cname not in colours:
             fail(f"[colours] needs `{cname}`", "colours")
 
     docx = data.get("docx", {})
-    _known(docx, set(DOCX_SIZES), fail, "docx size")
-    sizes_pt = {}
+    _known(docx, set(DOCX_SIZES) | set(DOCX_OPTIONS), fail, "docx key")
+    sizes_pt = dict(parent.docx_sizes) if parent else {}
     for key in DOCX_SIZES:
-        value = docx.get(key)
+        value = docx.get(key, sizes_pt.get(key))
         if not isinstance(value, (int, float)) or not 5 <= value <= 96:
             fail(f"[docx] {key} must be a font size in points (5–96)", key if key in docx else "docx")
         sizes_pt[key] = float(value)
+    options = dict(parent.docx_options) if parent else {"cover": "page", "contents": True,
+                                                         "bio_columns": 1}
+    for key, allowed in DOCX_OPTIONS.items():
+        if key in docx:
+            if docx[key] not in allowed or type(docx[key]) is not type(allowed[0]):
+                fail(f"[docx] {key} must be one of {', '.join(map(repr, allowed))}", key)
+            options[key] = docx[key]
 
+    ancestors = ((parent.name, parent.templates_dir),) + parent.ancestors if parent else ()
     return Layout(name=name, path=folder, description=str(data.get("description", "")),
-                  page_sizes=tuple(sizes), templates_dir=templates_dir,
+                  page_sizes=tuple(sizes), template_dirs=template_dirs,
                   pdf_template=pdf_template, stylesheets=tuple(stylesheets), fonts=fonts,
-                  faces=tuple(faces), colours=dict(colours), docx_sizes=sizes_pt,
-                  margins_mm=tuple(float(m) for m in margins))
+                  faces=tuple(faces), colours=colours, docx_sizes=sizes_pt,
+                  margins_mm=tuple(float(m) for m in margins), bleed_mm=float(bleed),
+                  docx_options=options, ancestors=ancestors)
 
 
 def _known(table, allowed, fail, what):

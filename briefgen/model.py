@@ -195,6 +195,8 @@ class Issue:
     contributors: tuple[Contributor, ...] = ()
     call_to_action: CallToAction | None = None
     keywords: tuple[str, ...] = ()
+    #: a picture for the cover (layouts that show one print it full-bleed)
+    cover_image: Image | None = None
     #: the folder the issue was read from: images and other files are resolved inside it
     source_dir: Path | None = field(default=None, compare=False)
 

@@ -33,7 +33,7 @@ MAX_ISSUE_BYTES = 5_000_000
 
 FRONT_MATTER_KEYS = {
     "title", "date", "publisher", "series", "issue", "short_title", "standfirst", "lang",
-    "slug", "experts_intro", "call_to_action", "keywords", "contributors",
+    "slug", "experts_intro", "call_to_action", "keywords", "contributors", "cover_image",
 }
 CONTRIBUTOR_KEYS = {"name", "role", "organisation", "organization", "bio", "photo", "photo_alt"}
 CTA_KEYS = {"heading", "text", "url"}
@@ -141,6 +141,7 @@ def load_issue(folder: str | Path) -> LoadResult:
                    f"add `by: {cid}` under a headline, or remove the entry")
 
     cta = _call_to_action(meta, issue_path, lang, p)
+    cover_image = _cover_image(folder, meta, issue_path, p)
     keywords = meta.get("keywords") or ()
     if isinstance(keywords, str):
         keywords = [k.strip() for k in keywords.split(",")]
@@ -158,7 +159,7 @@ def load_issue(folder: str | Path) -> LoadResult:
         standfirst=text_field("standfirst"), lede=lede,
         experts_intro=text_field("experts_intro"),
         contributions=tuple(contributions), contributors=tuple(ordered),
-        call_to_action=cta, keywords=tuple(str(k) for k in keywords if str(k).strip()),
+        call_to_action=cta, cover_image=cover_image, keywords=tuple(str(k) for k in keywords if str(k).strip()),
         source_dir=folder.resolve(),
     )
     return LoadResult(issue, p.warnings)
@@ -345,6 +346,32 @@ def _first_marked(blocks) -> str:
             if run:
                 return " ".join("".join(run).split())
     return ""
+
+
+def _cover_image(folder: Path, meta: LineDict, path: Path, p: _Problems) -> Image | None:
+    """`cover_image: images/x.jpg` or `cover_image: {file: …, alt: …}`."""
+    value = meta.get("cover_image")
+    if not value:
+        return None
+    line = meta.line_of("cover_image")
+    if isinstance(value, str):
+        file, alt = value, ""
+    elif isinstance(value, LineDict):
+        _check_keys(value, {"file", "alt"}, path, p, "cover_image field")
+        file, alt = str(value.get("file") or ""), str(value.get("alt") or "").strip()
+    else:
+        p.error("`cover_image` must be a file path or file/alt fields", path, line)
+        return None
+    if not alt:
+        p.warn("the cover image has no alt text", path, line,
+               "add `alt:` describing the picture, for readers of the tagged PDF")
+    errors_before = len(p.errors)
+    target = p.guard(resolve_inside, folder, file, path, line)
+    if target is not None:
+        p.guard(check_image, target, path, line)
+    if target is None or len(p.errors) != errors_before:
+        return None
+    return Image(target, alt, hashlib.sha256(target.read_bytes()).hexdigest())
 
 
 def _call_to_action(meta: LineDict, path: Path, lang: str, p: _Problems) -> CallToAction | None:

@@ -106,6 +106,10 @@ def issue_markdown(issue: Issue, folder_name: str) -> str:
             front[key] = value
     if issue.keywords:
         front["keywords"] = list(issue.keywords)
+    if issue.cover_image:
+        front["cover_image"] = {"file": f"images/cover{issue.cover_image.path.suffix.lower()}"}
+        if issue.cover_image.alt:
+            front["cover_image"]["alt"] = issue.cover_image.alt
     cta = issue.call_to_action
     if cta:
         front["call_to_action"] = {k: v for k, v in (("heading", cta.heading), ("text", cta.text),
@@ -160,6 +164,9 @@ def write_issue_folder(issue: Issue, destination: Path, *, force: bool = False) 
                 name = f"images/{person.id}{person.photo.path.suffix.lower() or '.jpg'}"
                 shutil.copyfile(person.photo.path, staging / name)
                 photo_names[person.id] = name
+        if issue.cover_image:
+            shutil.copyfile(issue.cover_image.path,
+                            images / f"cover{issue.cover_image.path.suffix.lower()}")
         (staging / "issue.md").write_text(issue_markdown(issue, destination.name),
                                           encoding="utf-8")
         (staging / "contributors.yaml").write_text(contributors_yaml(issue, photo_names),

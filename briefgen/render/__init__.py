@@ -15,6 +15,8 @@ from importlib import import_module
 @dataclass(frozen=True)
 class RenderOptions:
     page_size: str | None = None  # None: the layout's first page size
+    #: print production: the layout's bleed around each page, and crop marks
+    print_marks: bool = False
     source_date_epoch: int | None = None
     #: warnings the writers raise (refused URLs, missing glyphs) are appended here
     warnings: list | None = None

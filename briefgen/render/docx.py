@@ -39,16 +39,24 @@ from ..docx_styles import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION,
 PHOTO_WIDTH = Mm(22)
 
 
-def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) -> dict:
+def write(issue: Issue, layout: Layout, target: Path, render_options: RenderOptions) -> dict:
     doc = _Doc(Document())
     t = labels(issue.lang)
     _define_styles(doc, layout, issue)
     doc.index_styles()
-    _setup_section(doc.sections[0], layout, options)
+    _setup_section(doc.sections[0], layout, render_options)
 
+    options = layout.docx_options
     _cover(doc, issue, t)
-    body = doc.add_section(WD_SECTION.NEW_PAGE)
-    _running_head(doc, body, issue, t)
+    if options["cover"] == "page":
+        body = doc.add_section(WD_SECTION.NEW_PAGE)
+        _running_head(doc, body, issue, t)
+    else:
+        # A title block on page 1: one section, whose first page has no running head.
+        body = doc.sections[0]
+        body.different_first_page_header_footer = True
+        _running_head(doc, body, issue, t)
+        _page_footer(doc, body.first_page_footer, issue, t, body)
 
     anchors = section_anchors(issue)
     heading_of = {anchor: (level, text) for anchor, level, text in anchors}
@@ -57,7 +65,8 @@ def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) ->
         level, label = heading_of[anchor]
         _heading(doc, label if text is None else text, level, anchor)
 
-    _contents(doc, t)
+    if options["contents"]:
+        _contents(doc, t)
     if issue.lede:
         heading("overview")
         _blocks(doc, issue.lede, STYLE_BODY, first_style=STYLE_LEDE)
@@ -80,6 +89,8 @@ def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) ->
                 doc.para(STYLE_ATTRIBUTION, contribution.attribution)
     if issue.contributors:
         heading("contributors")
+        if options["bio_columns"] > 1:
+            _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), options["bio_columns"])
         for person in issue.contributors:
             if person.photo:
                 run = doc.para(STYLE_BIO_PHOTO).add_run()
@@ -101,6 +112,8 @@ def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) ->
                 if person.organisation:
                     doc.run(affiliation, person.organisation, CHAR_ORGANISATION)
             _blocks(doc, person.bio, STYLE_BIO)
+    if issue.contributors and options["bio_columns"] > 1:
+        _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), 1)
     if issue.call_to_action:
         cta = issue.call_to_action
         heading("back")
@@ -112,11 +125,12 @@ def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) ->
         if issue.publisher:
             doc.para(STYLE_COLOPHON, " · ".join(x for x in (issue.publisher, issue.series,
                                                             issue_line(issue)) if x))
-    _fill_contents(doc, anchors, options.page_numbers or {})
+    if options["contents"]:
+        _fill_contents(doc, anchors, render_options.page_numbers or {})
     _mark_languages(doc, issue)
-    _core_properties(doc, issue, options)
+    _core_properties(doc, issue, render_options)
     _custom_properties(doc, issue)
-    _save(doc, target, _created(issue, options))
+    _save(doc, target, _created(issue, render_options))
     return {}
 
 
@@ -224,24 +238,31 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
     look(style(STYLE_LEDE, STYLE_BODY), size=sizes["body"] + 1.5)
 
     title = look(style("Title"), head_font, sizes["title"], bold=True, colour=text, align=start,
-                 before=24, after=18)
+                 before=24 if layout.docx_options["cover"] == "page" else 4, after=18)
     _clear_borders(title)
     look(style(STYLE_STANDFIRST), body_font, sizes["subtitle"], italic=True, colour=muted,
          align=start, after=24)
+    cover_page = layout.docx_options["cover"] == "page"
     for name, size, bold in ((STYLE_PUBLISHER, sizes["small"] + 0.5, False),
-                             (STYLE_SERIES, sizes["title"] - 2, True)):
-        s = look(style(name), head_font, size, bold=bold, colour=colours["on_accent"],
-                 align=start, before=0, after=0, caps=(name == STYLE_PUBLISHER))
-        _shade(s, accent)
-        # Borders in the band's own colour pad the shaded box; Word joins the
-        # two paragraphs' identical borders into one band.
-        for side in ("top", "left", "bottom", "right"):
-            _border(s, side, accent, 4, space=14 if side in ("top", "bottom") else 8)
+                             (STYLE_SERIES, sizes["title"] - 2 if cover_page else sizes["small"] + 1,
+                              True)):
+        s = look(style(name), head_font, size, bold=bold,
+                 colour=colours["on_accent"] if cover_page else text, align=start, before=0,
+                 after=0, caps=(name == STYLE_PUBLISHER or not cover_page))
+        if cover_page:
+            _shade(s, accent)
+            # Borders in the band's own colour pad the shaded box; Word joins the
+            # two paragraphs' identical borders into one band.
+            for side in ("top", "left", "bottom", "right"):
+                _border(s, side, accent, 4, space=14 if side in ("top", "bottom") else 8)
     issue_line_style = look(style(STYLE_ISSUE_LINE), head_font, sizes["body"] - 0.5,
-                            colour=muted, align=start, before=36, after=6)
-    _border(issue_line_style, "bottom", accent, 16)
+                            colour=muted, align=start, before=36 if cover_page else 2,
+                            after=6)
+    if cover_page:
+        _border(issue_line_style, "bottom", accent, 16)
     look(style(STYLE_COVER_LABEL), head_font, sizes["small"], bold=True, colour=accent,
-         align=start, before=48, after=4, keep_next=True, caps=True)
+         align=start, before=48 if layout.docx_options["cover"] == "page" else 6, after=4,
+         keep_next=True, caps=True)
     look(style(STYLE_COVER_CONTRIBUTOR), head_font, sizes["small"], colour=text, align=start,
          after=2)
 
@@ -261,11 +282,14 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
     _border(pull, "right" if rtl else "left", accent, 24, space=10)
     look(style(STYLE_ATTRIBUTION), head_font, sizes["small"], colour=muted, align=end,
          before=2, after=14, keep_together=True)
-    look(style(STYLE_BIO_PHOTO), before=10, after=2, keep_next=True)
+    # LibreOffice stops filling a column section at the first keep-with-next
+    # chain, so bios in columns keep their lines together but not with each other.
+    keep_bio = layout.docx_options["bio_columns"] == 1
+    look(style(STYLE_BIO_PHOTO), before=10, after=2, keep_next=keep_bio)
     look(style(STYLE_BIO_NAME), head_font, sizes["body"] + 0.5, bold=True, colour=accent,
-         align=start, before=8, after=1, keep_next=True)
+         align=start, before=8, after=1, keep_next=keep_bio)
     look(style(STYLE_BIO_AFFILIATION), head_font, sizes["small"], colour=muted, align=start,
-         after=3, keep_next=True)
+         after=3, keep_next=keep_bio)
     look(style(STYLE_BIO), size=sizes["body"] - 1, align=justify, after=4)
     look(style(STYLE_CTA), size=sizes["body"] + 1.5, align=start, before=6)
     look(style(STYLE_CTA_LINK), head_font, bold=True, colour=accent, align=start)
@@ -389,13 +413,43 @@ def _running_head(doc, section, issue: Issue, t: dict) -> None:
     _right_tab(header, text_width)
     header.add_run(issue.series or issue.publisher)
     header.add_run("\t" + issue.running_title)
-    footer = section.footer.paragraphs[0]
+    _page_footer(doc, section.footer, issue, t, section)
+
+
+def _page_footer(doc, footer_part, issue: Issue, t: dict, section) -> None:
+    """"Issue 42 · 20 November 2026 <tab> Page N of M"."""
+    footer = footer_part.paragraphs[0]
     footer._p.get_or_add_pPr().style = doc.style_ids["Footer"]
-    _right_tab(footer, text_width)
+    _right_tab(footer, section.page_width - section.left_margin - section.right_margin)
     footer.add_run(issue_line(issue) + "\t" + t["page"] + " ")
     _field(footer, "PAGE", "2")
     footer.add_run(f" {t['of']} ")
     _field(footer, "NUMPAGES", "")
+
+
+def _columns(doc, section, count: int) -> None:
+    """Set the section's text columns.
+
+    The section shares the previous one's header and footer parts (same
+    references, same title-page flag): LibreOffice turns a continuous break
+    between sections whose page set-up differs in any way into a page break.
+    """
+    import copy
+
+    previous = doc.sections[len(doc.sections) - 2]._sectPr
+    for tag in ("w:headerReference", "w:footerReference"):
+        for ref in section._sectPr.findall(qn(tag)):
+            section._sectPr.remove(ref)
+    for ref in reversed(previous.findall(qn("w:headerReference")) +
+                        previous.findall(qn("w:footerReference"))):
+        section._sectPr.insert(0, copy.deepcopy(ref))
+    cols = section._sectPr.find(qn("w:cols"))
+    if cols is None:
+        cols = OxmlElement("w:cols")
+        section._sectPr.append(cols)
+    cols.set(qn("w:num"), str(count))
+    cols.set(qn("w:space"), str(Mm(7).twips))
+    cols.set(qn("w:equalWidth"), "1")
 
 
 def _right_tab(paragraph, position) -> None:

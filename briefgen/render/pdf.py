@@ -26,7 +26,9 @@ def page_css(layout: Layout, options: RenderOptions) -> str:
     size = layout.page_size(options.page_size)
     width, height = PAGE_SIZES[size]
     top, right, bottom, left = layout.margins_mm
-    return (f"@page {{ size: {width}mm {height}mm; margin: {top}mm {right}mm {bottom}mm {left}mm; }}\n"
+    marks = f" bleed: {layout.bleed_mm}mm; marks: crop;" if options.print_marks else ""
+    return (f"@page {{ size: {width}mm {height}mm; margin: {top}mm {right}mm {bottom}mm "
+            f"{left}mm;{marks} }}\n"
             f":root {{ --page-width: {width}mm; --page-height: {height}mm; }}\n"
             + layout.colour_css() + "\n" + layout.font_face_css())
 
@@ -37,7 +39,7 @@ def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) ->
 
     html_text = build_html(issue, layout, options)
     warnings = options.warnings if options.warnings is not None else []
-    roots = tuple(p for p in (issue.source_dir, layout.path) if p is not None)
+    roots = tuple(p for p in (issue.source_dir,) if p is not None) + layout.folders
     fetcher = ConfinedFetcher(roots, warnings)
     fonts = FontConfiguration()
     stylesheets = [CSS(string=page_css(layout, options), font_config=fonts, url_fetcher=fetcher,

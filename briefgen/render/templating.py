@@ -1,7 +1,7 @@
 """The Jinja environment layouts' templates run in: sandboxed, autoescaped, strict."""
 from __future__ import annotations
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
@@ -21,7 +21,13 @@ def css_string(value) -> Markup:
 
 
 def environment(layout: Layout) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(loader=FileSystemLoader(str(layout.templates_dir)),
+    # A layout's own templates shadow its ancestors'; "policy-brief/issue.html.j2"
+    # names an ancestor's template explicitly, for {% extends %}.
+    loader = ChoiceLoader([
+        FileSystemLoader([str(d) for d in layout.template_dirs]),
+        PrefixLoader({name: FileSystemLoader(str(folder)) for name, folder in layout.ancestors}),
+    ])
+    env = SandboxedEnvironment(loader=loader,
                                autoescape=True, undefined=StrictUndefined,
                                trim_blocks=True, lstrip_blocks=True)
     env.filters.update(blocks=blocks_html, spans=spans_html, css_string=css_string,

@@ -341,14 +341,15 @@ class _Reader:
         return {"heading": heading, "text": text, "url": url}
 
     def _short_title(self) -> str:
-        sections = self.document.sections
-        if len(sections) < 2:
-            return ""
-        header = sections[-1].header
-        if header.is_linked_to_previous or not header.paragraphs:
-            return ""
-        text = header.paragraphs[0].text
-        return text.split("\t", 1)[1].strip() if "\t" in text else ""
+        """The running head's right part ("Series<tab>Short title")."""
+        for section in self.document.sections:
+            header = section.header
+            if header.is_linked_to_previous or not header.paragraphs:
+                continue
+            text = header.paragraphs[0].text
+            if "\t" in text:
+                return text.split("\t", 1)[1].strip()
+        return ""
 
     # ------------------------------------------------------------ paragraphs → blocks
 
