@@ -59,7 +59,12 @@ def source_date_epoch(value: str | int | None) -> int | None:
 
 def build(issue_dir: str | Path, *, layout: str | None = None,
           formats: tuple[str, ...] = DEFAULT_FORMATS, output_dir: str | Path = "output",
-          page_size: str | None = None, epoch: int | None = None) -> BuildResult:
+          page_size: str | None = None, epoch: int | None = None, print_marks: bool = False,
+          impose: str | None = None) -> BuildResult:
+    if impose not in (None, "booklet"):
+        raise UsageError(f"unknown imposition {impose!r}", hint="use --impose booklet")
+    if impose and "pdf" not in formats:
+        raise UsageError("--impose needs the PDF format", hint="add pdf to --format")
     loaded = load_issue(issue_dir)
     chosen = find_layout(layout)
     chosen.page_size(page_size)  # fail on a bad size before anything is written
@@ -79,20 +84,23 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         for fmt in sorted(formats, key=lambda f: f != "pdf"):
             extension = WRITERS[fmt][1]
             target = out / f"{loaded.issue.slug}{extension}"
-            handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
-                                                 dir=out)
-            os.close(handle)
-            staged.append((Path(temp_name), target))
+            temp = _stage(out, target, staged)
             options = RenderOptions(page_size=page_size, source_date_epoch=epoch,
-                                    warnings=render_warnings, page_numbers=page_numbers)
-            info = writer(fmt)(loaded.issue, chosen, Path(temp_name), options) or {}
+                                    warnings=render_warnings, page_numbers=page_numbers,
+                                    print_marks=print_marks)
+            info = writer(fmt)(loaded.issue, chosen, temp, options) or {}
             if fmt == "pdf":
                 page_numbers = info.get("page_numbers")
                 result.pages = info.get("pages")
+                if impose == "booklet":
+                    from .render.impose import impose_booklet
+
+                    booklet = out / f"{loaded.issue.slug}-booklet.pdf"
+                    impose_booklet(temp, _stage(out, booklet, staged))
         for temp, target in staged:
             os.chmod(temp, 0o644)
             os.replace(temp, target)
-            result.outputs[target.suffix[1:]] = target
+            result.outputs[target.name] = target
     except BaseException:
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
@@ -101,6 +109,14 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         raise
     result.warnings += render_warnings
     return result
+
+
+def _stage(out: Path, target: Path, staged: list) -> Path:
+    """A temporary file beside `target`, remembered for publishing or clean-up."""
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=out)
+    os.close(handle)
+    staged.append((Path(name), target))
+    return Path(name)
 
 
 __all__ = ["BriefgenError", "BuildResult", "build", "parse_formats", "source_date_epoch"]

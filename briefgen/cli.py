@@ -71,16 +71,23 @@ def main(ctx, debug):
 @click.option("--source-date-epoch", type=str, default=None,
               help="Timestamp for reproducible output (default: $SOURCE_DATE_EPOCH, "
                    "else the issue's date).")
-def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch):
+@click.option("--print", "print_marks", is_flag=True,
+              help="Print production: the layout's bleed (3 mm) and crop marks.")
+@click.option("--impose", type=click.Choice(["booklet"]),
+              help="Also write <slug>-booklet.pdf, imposed for saddle-stitching "
+                   "(2-up on A4 landscape).")
+def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, print_marks,
+          impose):
     """Build ISSUE_DIR into OUTPUT/<slug>.pdf and OUTPUT/<slug>.docx."""
     from .build import build as run_build, parse_formats, source_date_epoch as epoch_of
 
     result = run_build(issue_dir, layout=layout, formats=parse_formats(formats),
                        output_dir=output_dir, page_size=page_size,
-                       epoch=epoch_of(source_date_epoch))
+                       epoch=epoch_of(source_date_epoch), print_marks=print_marks,
+                       impose=impose)
     _warn(result.warnings)
-    for fmt, path in result.outputs.items():
-        extra = f" ({result.pages} pages)" if fmt == "pdf" and result.pages else ""
+    for name, path in result.outputs.items():
+        extra = f" ({result.pages} pages)" if name == f"{result.issue.slug}.pdf" else ""
         click.echo(f"wrote {path}{extra}")
 
 
@@ -152,7 +159,7 @@ def import_(source, issue_dir, force, strict, date_text, lang):
 
 @main.group()
 def layouts():
-    """List the shipped layouts."""
+    """List the shipped layouts, or start a new one from a copy."""
 
 
 @layouts.command("list")
@@ -161,7 +168,25 @@ def layouts_list():
     from .layouts import list_layouts
 
     for layout in list_layouts():
-        click.echo(f"{layout.name:16} {'/'.join(layout.page_sizes):12} {layout.description}")
+        parent = f" (extends {layout.ancestors[0][0]})" if layout.ancestors else ""
+        click.echo(f"{layout.name:14} {'/'.join(layout.page_sizes):10} "
+                   f"{layout.description}{parent}")
+
+
+@layouts.command("new")
+@click.argument("name")
+@click.option("--from", "source", default="policy-brief", show_default=True,
+              metavar="NAME|PATH", help="The layout to copy.")
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="Where to create it (default: ./NAME).")
+def layouts_new(name, source, output):
+    """Copy a layout into a new folder NAME to change freely; use it with --layout ./NAME."""
+    from .layouts import copy_layout
+
+    folder = copy_layout(source, name, output or Path(name))
+    click.echo(f"created {folder} from {source}")
+    click.echo(f"next: edit {folder / 'layout.toml'} and {folder / 'style.css'}, then "
+               f"`briefgen build ISSUE_DIR --layout {folder}`")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,7 +22,7 @@ from .errors import LayoutError
 MANIFEST = "layout.toml"
 DEFAULT_LAYOUT = "policy-brief"
 PAGE_SIZES = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4), "A5": (148.0, 210.0)}
-FONT_ROLES = ("body", "heading", "arabic")
+FONT_ROLES = ("body", "heading", "display", "arabic")
 COLOUR_NAMES = ("accent", "accent_light", "text", "muted", "rule", "on_accent")
 DOCX_SIZES = ("body", "small", "title", "subtitle", "heading1", "heading2", "pull_quote")
 DOCX_OPTIONS = {"cover": ("page", "block"), "contents": (True, False), "bio_columns": (1, 2)}
@@ -128,7 +128,8 @@ def _locate(spec: str, relative_to: Path | None) -> Path:
     candidate = Path(spec)
     if relative_to is not None and not candidate.is_absolute():
         candidate = relative_to / spec
-    if "/" in spec or "\\" in spec or spec.startswith(".") or candidate.is_dir():
+    explicit_path = "/" in spec or "\\" in spec or spec.startswith(".")
+    if explicit_path or (candidate / MANIFEST).is_file():
         if not candidate.is_dir():
             raise LayoutError("layout folder not found", path=candidate,
                               hint="`briefgen layouts list` shows the shipped layouts")
@@ -220,6 +221,10 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
     for role in ("body", "heading"):
         if role not in fonts:
             fail(f"[fonts] needs `{role}`", "fonts", "name a family listed in [[fonts.faces]]")
+    # `display` (title, headings, pull quotes) defaults to the heading family,
+    # which also sets the small print (running heads, attributions).
+    if "display" not in fonts_table and (parent is None or "heading" in fonts_table):
+        fonts["display"] = fonts["heading"]
     faces = list(parent.faces) if parent else []
     for face in fonts_table.get("faces", []):
         _known(face, {"family", "file", "weight", "style"}, fail, "font face key")
@@ -295,3 +300,71 @@ def _line_of(lines: list[str], key) -> int | None:
 def _line_from_message(message: str) -> int | None:
     match = re.search(r"line (\d+)", message)
     return int(match.group(1)) if match else None
+
+
+def copy_layout(source: str, name: str, destination: Path) -> Path:
+    """Copy a layout (and what it inherits) into a stand-alone folder named `name`.
+
+    The copy is flattened: the ancestors' templates, stylesheets and fonts come
+    along, so it keeps working wherever the folder goes.
+    """
+    import shutil
+
+    from .errors import UsageError
+    from .slugs import slugify
+
+    if slugify(name, fallback="") != name:
+        raise UsageError(f"layout name {name!r} must be lower-case words joined by '-'",
+                         hint=f"e.g. {slugify(name, fallback='my-layout')}")
+    layout = find_layout(source)
+    destination = Path(destination)
+    if destination.exists():
+        raise UsageError("folder already exists", path=destination, hint="choose another name")
+    chain = [layout.path] + [d.parent for _, d in layout.ancestors]
+    try:
+        for folder in reversed(chain):  # ancestors first, so the layout's own files win
+            shutil.copytree(folder, destination, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns(MANIFEST, "__pycache__"))
+        (destination / MANIFEST).write_text(_flat_manifest(layout, name), encoding="utf-8")
+        # The copy's stylesheets: each ancestor's style.css was overwritten by its
+        # child's, so keep them all under distinct names, in cascade order.
+        sheets = []
+        for index, sheet in enumerate(layout.stylesheets):
+            target = destination / (sheet.name if index == len(layout.stylesheets) - 1
+                                    else f"{sheet.stem}-{index}{sheet.suffix}")
+            shutil.copyfile(sheet, target)
+            sheets.append(target.name)
+        manifest = (destination / MANIFEST).read_text(encoding="utf-8")
+        manifest = manifest.replace("@@STYLESHEETS@@", ", ".join(f'"{s}"' for s in sheets))
+        (destination / MANIFEST).write_text(manifest, encoding="utf-8")
+        templates = destination / "templates"
+        for ancestor, folder in layout.ancestors:
+            shutil.copytree(folder, templates / ancestor, dirs_exist_ok=True)
+        load_layout(destination)  # the copy must be a valid layout
+    except BaseException:
+        shutil.rmtree(destination, ignore_errors=True)
+        raise
+    return destination
+
+
+def _flat_manifest(layout: Layout, name: str) -> str:
+    def q(text):
+        return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = [f"# {name}: copied from {layout.name} by `briefgen layouts new`.",
+             f"name = {q(name)}", f"description = {q(layout.description)}",
+             f"page_sizes = [{', '.join(q(s) for s in layout.page_sizes)}]",
+             f"margins_mm = [{', '.join(f'{m:g}' for m in layout.margins_mm)}]",
+             f"bleed_mm = {layout.bleed_mm:g}", "",
+             "[templates]", f"pdf = {q(layout.pdf_template)}", "stylesheets = [@@STYLESHEETS@@]",
+             "", "[fonts]"]
+    lines += [f"{role} = {q(family)}" for role, family in layout.fonts.items()]
+    for face in layout.faces:
+        lines += ["", "[[fonts.faces]]", f"family = {q(face.family)}",
+                  f"file = {q('fonts/' + face.file.name)}", f"weight = {face.weight}",
+                  f"style = {q(face.style)}"]
+    lines += ["", "[colours]"] + [f"{k} = {q(v)}" for k, v in layout.colours.items()]
+    lines += ["", "[docx]"] + [f"{k} = {v:g}" for k, v in layout.docx_sizes.items()]
+    for key, value in layout.docx_options.items():
+        lines.append(f"{key} = {q(value) if isinstance(value, str) else str(value).lower()}")
+    return "\n".join(lines) + "\n"

@@ -22,6 +22,19 @@ def list_separator(*texts: str) -> str:
     return "، " if any("\u0600" <= ch <= "\u06ff" for text in texts for ch in text) else ", "
 
 
+def first_strong_direction(text: str) -> Literal["ltr", "rtl"] | None:
+    """The direction of the first strongly directional character (as HTML's dir=auto)."""
+    import unicodedata
+
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return None
+
+
 def text_direction(lang: str | None) -> Literal["ltr", "rtl"]:
     primary = (lang or "").split("-")[0].lower()
     return "rtl" if primary in RTL_LANGUAGES else "ltr"

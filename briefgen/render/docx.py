@@ -23,7 +23,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from ..layouts import PAGE_SIZES, Layout
-from ..model import Block, Heading, Issue, ListBlock, Paragraph, Quote, Span, list_separator
+from ..model import (Block, Heading, Issue, ListBlock, Paragraph, Quote, Span,
+                     first_strong_direction, list_separator)
 from . import RenderOptions
 from .common import issue_line, labels, section_anchors, split_for_pull_quote
 
@@ -175,6 +176,7 @@ class _Doc:
 def _define_styles(doc, layout: Layout, issue: Issue) -> None:
     sizes, colours, fonts = layout.docx_sizes, layout.colours, layout.fonts
     body_font, head_font = fonts["body"], fonts["heading"]
+    display_font = fonts.get("display", head_font)
     cs_font = fonts.get("arabic", body_font)
     accent, text, muted = colours["accent"], colours["text"], colours["muted"]
     rtl = issue.dir == "rtl"
@@ -203,8 +205,7 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
             f.bold = bold
             f.cs_bold = bold
         if italic is not None:
-            f.italic = italic
-            f.cs_italic = italic
+            f.italic = italic  # Arabic and other complex scripts have no italics: cs stays upright
         if colour:
             f.color.rgb = RGBColor.from_string(colour[1:].upper())
         if caps is not None:
@@ -224,8 +225,8 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
         return s
 
     justify = WD_ALIGN_PARAGRAPH.JUSTIFY
-    start = WD_ALIGN_PARAGRAPH.RIGHT if rtl else WD_ALIGN_PARAGRAPH.LEFT
-    end = WD_ALIGN_PARAGRAPH.LEFT if rtl else WD_ALIGN_PARAGRAPH.RIGHT
+    # In a right-to-left (bidi) paragraph Word reads "left" as the start side.
+    start, end = WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.RIGHT
     normal = look(style("Normal", base=None), body_font, sizes["body"], colour=text, after=6)
     # "At least" the PDF's line height (1.45): the same lines per page as the PDF,
     # while headings and pictures still get the room they need.
@@ -237,7 +238,7 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
     look(style(STYLE_BODY), align=justify, after=6)
     look(style(STYLE_LEDE, STYLE_BODY), size=sizes["body"] + 1.5)
 
-    title = look(style("Title"), head_font, sizes["title"], bold=True, colour=text, align=start,
+    title = look(style("Title"), display_font, sizes["title"], bold=True, colour=text, align=start,
                  before=24 if layout.docx_options["cover"] == "page" else 4, after=18)
     _clear_borders(title)
     look(style(STYLE_STANDFIRST), body_font, sizes["subtitle"], italic=True, colour=muted,
@@ -268,14 +269,14 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
 
     for level, size, before in ((1, sizes["heading1"], 18), (2, sizes["heading2"], 14),
                                 (3, sizes["body"] + 1.5, 10)):
-        h = look(style(f"Heading {level}"), head_font, size, bold=True, colour=accent,
+        h = look(style(f"Heading {level}"), display_font, size, bold=True, colour=accent,
                  align=start, before=before, after=6 if level > 1 else 8, keep_next=True,
                  keep_together=True)
         h.font.italic = False
         if level == 1:
             _border(h, "bottom", accent, 12)
     look(style(STYLE_EXPERTS_INTRO), italic=True, colour=muted, after=12, keep_next=True)
-    pull = look(style(STYLE_PULL_QUOTE), head_font, sizes["pull_quote"], bold=True,
+    pull = look(style(STYLE_PULL_QUOTE), display_font, sizes["pull_quote"], bold=True,
                 colour=accent, align=start, before=6, after=10, keep_next=True,
                 keep_together=True)
     pull.paragraph_format.left_indent = Mm(6)
@@ -286,7 +287,7 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
     # chain, so bios in columns keep their lines together but not with each other.
     keep_bio = layout.docx_options["bio_columns"] == 1
     look(style(STYLE_BIO_PHOTO), before=10, after=2, keep_next=keep_bio)
-    look(style(STYLE_BIO_NAME), head_font, sizes["body"] + 0.5, bold=True, colour=accent,
+    look(style(STYLE_BIO_NAME), display_font, sizes["body"] + 0.5, bold=True, colour=accent,
          align=start, before=8, after=1, keep_next=keep_bio)
     look(style(STYLE_BIO_AFFILIATION), head_font, sizes["small"], colour=muted, align=start,
          after=3, keep_next=keep_bio)
@@ -666,39 +667,44 @@ def _hyperlink(paragraph, url: str, text: str) -> None:
 
 
 def _mark_languages(doc, issue: Issue) -> None:
-    """Contributions in another language than the issue's: language and direction."""
-    # Paragraph language is a property of text, not of look, so it is set on the
-    # paragraphs of those contributions (the one place briefgen writes pPr/rPr).
-    if not any(c.lang for c in issue.contributions):
-        return
+    """Language and direction where they differ from the document's.
+
+    A contribution with its own `lang` gets it on every run (for spelling and
+    hyphenation), and its direction on every paragraph. Elsewhere a paragraph
+    whose text starts in the other direction (an English bio in an Arabic
+    issue) gets its own direction, as HTML's dir="auto" would. Language and
+    direction belong to the text, not to its look, so this is the one place
+    the writer sets paragraph and run properties itself.
+    """
+    by_headline = {c.headline: c for c in issue.contributions if c.lang}
+    in_contribution = ("Heading 2", STYLE_BODY, STYLE_PULL_QUOTE, STYLE_ATTRIBUTION,
+                       "List Bullet", "List Number", "Quote", "Heading 3")
     current = None
-    by_headline = {}
-    for contribution in issue.contributions:
-        if contribution.lang:
-            by_headline[contribution.headline] = contribution
     for paragraph in doc.paragraphs:
         name = paragraph.style.name
-        if name in ("Heading 1",):
+        if name == "Heading 1":
             current = None
-        if name == "Heading 2":
+        elif name == "Heading 2":
             current = by_headline.get(paragraph.text)
-        if current is None or name not in ("Heading 2", STYLE_BODY, STYLE_PULL_QUOTE,
-                                           STYLE_ATTRIBUTION, "List Bullet", "List Number",
-                                           "Quote", "Heading 3"):
-            continue
-        rtl = current.dir == "rtl"
-        if rtl:
+        if current is not None and name in in_contribution:
+            direction = current.dir
+            for run in paragraph.runs:
+                rpr = run._r.get_or_add_rPr()
+                if direction == "rtl":
+                    rpr.append(OxmlElement("w:rtl"))
+                lang = OxmlElement("w:lang")
+                lang.set(qn("w:val"), current.lang)
+                lang.set(qn("w:bidi"), current.lang)
+                rpr.append(lang)
+        else:
+            direction = first_strong_direction(paragraph.text) or issue.dir
+        if direction != issue.dir:
             ppr = paragraph._p.get_or_add_pPr()
-            if ppr.find(qn("w:bidi")) is None:
-                ppr.append(OxmlElement("w:bidi"))
-        for run in paragraph.runs:
-            rpr = run._r.get_or_add_rPr()
-            lang = OxmlElement("w:lang")
-            lang.set(qn("w:val"), current.lang)
-            lang.set(qn("w:bidi"), current.lang)
-            if rtl:
-                rpr.append(OxmlElement("w:rtl"))
-            rpr.append(lang)
+            bidi = ppr.find(qn("w:bidi"))
+            if bidi is None:
+                bidi = OxmlElement("w:bidi")
+                ppr.append(bidi)
+            bidi.set(qn("w:val"), "1" if direction == "rtl" else "0")
 
 
 # ---------------------------------------------------------------- metadata and saving

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from ..model import Block, Heading, ListBlock, Paragraph, Quote, Span
+from ..model import Block, Heading, ListBlock, Paragraph, Quote, Span, first_strong_direction
 
 
 def spans_html(spans: tuple[Span, ...]) -> Markup:
@@ -28,7 +28,10 @@ def blocks_html(blocks: tuple[Block, ...]) -> Markup:
 
 def block_html(block: Block) -> Markup:
     if isinstance(block, Paragraph):
-        return Markup("<p>%s</p>") % spans_html(block.spans)
+        # dir="auto" by hand: an English bio in an Arabic issue reads left to right.
+        direction = first_strong_direction(block.text)
+        attr = Markup(' dir="%s"') % direction if direction else Markup("")
+        return Markup("<p%s>%s</p>") % (attr, spans_html(block.spans))
     if isinstance(block, Heading):
         level = min(block.level + 1, 6)  # h1 title, h2 sections, h3 contributions → h4+
         return Markup("<h%d class=\"inner\">%s</h%d>") % (level, spans_html(block.spans), level)
