@@ -60,7 +60,8 @@ def source_date_epoch(value: str | int | None) -> int | None:
 def build(issue_dir: str | Path, *, layout: str | None = None,
           formats: tuple[str, ...] = DEFAULT_FORMATS, output_dir: str | Path = "output",
           page_size: str | None = None, epoch: int | None = None, print_marks: bool = False,
-          impose: str | None = None) -> BuildResult:
+          impose: str | None = None, pdf_variant: str | None = None,
+          allow_remote: bool = False) -> BuildResult:
     if impose not in (None, "booklet"):
         raise UsageError(f"unknown imposition {impose!r}", hint="use --impose booklet")
     if impose and "pdf" not in formats:
@@ -87,7 +88,8 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
             temp = _stage(out, target, staged)
             options = RenderOptions(page_size=page_size, source_date_epoch=epoch,
                                     warnings=render_warnings, page_numbers=page_numbers,
-                                    print_marks=print_marks)
+                                    print_marks=print_marks, pdf_variant=pdf_variant,
+                                    allow_remote=allow_remote)
             info = writer(fmt)(loaded.issue, chosen, temp, options) or {}
             if fmt == "pdf":
                 page_numbers = info.get("page_numbers")

@@ -40,6 +40,13 @@ class _Group(click.Group):
             ctx.exit(1)
 
 
+# WeasyPrint's variants (weasyprint.pdf.VARIANTS), listed here so that --help
+# does not import WeasyPrint.
+PDF_VARIANTS = ["pdf/a-1a", "pdf/a-1b", "pdf/a-2a", "pdf/a-2b", "pdf/a-2u", "pdf/a-3a",
+                "pdf/a-3b", "pdf/a-3u", "pdf/a-4e", "pdf/a-4f", "pdf/a-4u", "pdf/ua-1",
+                "pdf/ua-2", "pdf/x-1a", "pdf/x-3", "pdf/x-4", "pdf/x-5g"]
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
@@ -76,15 +83,19 @@ def main(ctx, debug):
 @click.option("--impose", type=click.Choice(["booklet"]),
               help="Also write <slug>-booklet.pdf, imposed for saddle-stitching "
                    "(2-up on A4 landscape).")
+@click.option("--pdf-variant", type=click.Choice(PDF_VARIANTS), metavar="VARIANT",
+              help="Archival or accessible PDF: " + ", ".join(PDF_VARIANTS) + ".")
+@click.option("--allow-remote", is_flag=True,
+              help="Let the layout load http(s) resources (off: local files only).")
 def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, print_marks,
-          impose):
+          impose, pdf_variant, allow_remote):
     """Build ISSUE_DIR into OUTPUT/<slug>.pdf and OUTPUT/<slug>.docx."""
     from .build import build as run_build, parse_formats, source_date_epoch as epoch_of
 
     result = run_build(issue_dir, layout=layout, formats=parse_formats(formats),
                        output_dir=output_dir, page_size=page_size,
                        epoch=epoch_of(source_date_epoch), print_marks=print_marks,
-                       impose=impose)
+                       impose=impose, pdf_variant=pdf_variant, allow_remote=allow_remote)
     _warn(result.warnings)
     for name, path in result.outputs.items():
         extra = f" ({result.pages} pages)" if name == f"{result.issue.slug}.pdf" else ""

@@ -30,6 +30,7 @@ def resolve_inside(folder: Path, relative: str, source: Path, line: int | None) 
 def check_image(path: Path, source: Path, line: int | None) -> None:
     """Open the image header to prove it is a supported, sane image."""
     from PIL import Image as PILImage  # Pillow comes with WeasyPrint; imported only when needed
+    from PIL import ImageFile
 
     size = path.stat().st_size
     if size > MAX_IMAGE_BYTES:
@@ -37,12 +38,16 @@ def check_image(path: Path, source: Path, line: int | None) -> None:
                            f"{MAX_IMAGE_BYTES // 1_000_000} MB limit", path=source, line=line,
                            hint="resize it (300 dpi at print size is plenty)")
     PILImage.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    # WeasyPrint turns on LOAD_TRUNCATED_IMAGES when imported; the check must not.
+    tolerant, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
             with PILImage.open(path) as img:
                 kind = img.format
-                img.verify()  # reads the whole file: catches truncation and corruption
+                img.verify()  # checks the structure (chunks, checksums)
+            with PILImage.open(path) as img:
+                img.load()  # decodes it: a truncated JPEG fails here, not in the writers
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
         raise ContentError(f"image {path.name} has too many pixels (limit "
                            f"{MAX_IMAGE_PIXELS // 1_000_000} MP)", path=source, line=line,
@@ -51,6 +56,8 @@ def check_image(path: Path, source: Path, line: int | None) -> None:
         raise ContentError(f"image {path.name} cannot be read ({type(exc).__name__})",
                            path=source, line=line,
                            hint="re-export it as JPEG or PNG") from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
     if kind not in IMAGE_FORMATS:
         raise ContentError(f"image {path.name} is {kind}, not JPEG, PNG, GIF or WebP",
                            path=source, line=line, hint="re-export it as JPEG or PNG")

@@ -30,6 +30,8 @@ from .yamlsrc import LineDict, load_yaml, read_text
 ISSUE_FILE = "issue.md"
 CONTRIBUTORS_FILE = "contributors.yaml"
 MAX_ISSUE_BYTES = 5_000_000
+MAX_CONTRIBUTIONS = 1_000  # far beyond any briefing; keeps a hostile file's cost bounded
+MAX_CONTRIBUTORS = 1_000
 
 FRONT_MATTER_KEYS = {
     "title", "date", "publisher", "series", "issue", "short_title", "standfirst", "lang",
@@ -132,6 +134,12 @@ def load_issue(folder: str | Path) -> LoadResult:
 
     contributors = _load_contributors(folder, meta, issue_path, lang, p)
     lede, contributions, used = _parse_body(body, body_line, issue_path, lang, contributors, p)
+    if len(contributions) > MAX_CONTRIBUTIONS:
+        p.error(f"{len(contributions)} contributions, over the limit of {MAX_CONTRIBUTIONS}",
+                issue_path, body_line, "split the issue into several issues or a pack")
+    if len(contributors) > MAX_CONTRIBUTORS:
+        p.error(f"{len(contributors)} contributors, over the limit of {MAX_CONTRIBUTORS}",
+                issue_path, None, "split the issue")
     if not contributions:
         p.warn("no contributions (no `## Headline` sections)", issue_path, body_line,
                "add one `## Headline` section per expert")

@@ -13,7 +13,8 @@ from yaml.events import AliasEvent
 
 from ..errors import ContentError
 
-MAX_YAML_BYTES = 1_000_000  # a briefing's metadata is a few kB; this is generous
+MAX_YAML_BYTES = 1_000_000
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")  # a briefing's metadata is a few kB; this is generous
 
 
 class LineDict(dict):
@@ -83,6 +84,19 @@ def load_yaml(text: str, path: Path, first_line: int = 1):
     except yaml.YAMLError as exc:
         raise ContentError(f"invalid YAML: {exc}", path=path) from None
     _shift_lines(data, first_line - 1)
+    return _without_controls(data)
+
+
+def _without_controls(data):
+    """YAML escapes ("\\x1f") can bring back the control characters read_text removed."""
+    if isinstance(data, str):
+        return _CONTROL.sub("", data)
+    if isinstance(data, LineDict):
+        for key, value in data.items():
+            data[key] = _without_controls(value)
+        return data
+    if isinstance(data, list):
+        return [_without_controls(value) for value in data]
     return data
 
 
@@ -115,4 +129,7 @@ def read_text(path: Path, limit: int) -> str:
         line = raw[:exc.start].count(b"\n") + 1
         raise ContentError("file is not UTF-8 text", path=path, line=line,
                            hint="save it as UTF-8") from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Control characters (other than tab and newline) cannot be printed and are
+    # invalid in the DOCX's XML: they are removed.
+    return _CONTROL.sub("", text)

@@ -17,6 +17,10 @@ class RenderOptions:
     page_size: str | None = None  # None: the layout's first page size
     #: print production: the layout's bleed around each page, and crop marks
     print_marks: bool = False
+    #: a WeasyPrint PDF variant ("pdf/a-3b", "pdf/ua-1" …); None: tagged PDF 1.7
+    pdf_variant: str | None = None
+    #: let layouts fetch http(s) resources (off: only local files in the issue/layout)
+    allow_remote: bool = False
     source_date_epoch: int | None = None
     #: warnings the writers raise (refused URLs, missing glyphs) are appended here
     warnings: list | None = None

@@ -717,14 +717,19 @@ def _created(issue: Issue, options: RenderOptions) -> dt.datetime:
 
 def _core_properties(doc, issue: Issue, options: RenderOptions) -> None:
     props = doc.core_properties
-    props.title = issue.title
-    props.author = "; ".join(issue.authors) or issue.publisher
-    props.subject = issue.standfirst or issue.series
-    props.keywords = ", ".join(issue.keywords)
+
+    def fit(text: str) -> str:
+        # Word's core properties hold at most 255 characters.
+        return text if len(text) <= 255 else text[:254].rstrip() + "…"
+
+    props.title = fit(issue.title)
+    props.author = fit("; ".join(issue.authors) or issue.publisher)
+    props.subject = fit(issue.standfirst or issue.series)
+    props.keywords = fit(", ".join(issue.keywords))
     props.language = issue.lang
-    props.category = issue.series
-    props.comments = issue_line(issue)
-    props.identifier = issue.slug
+    props.category = fit(issue.series)
+    props.comments = fit(issue_line(issue))
+    props.identifier = fit(issue.slug)
     props.last_modified_by = "briefgen"
     props.revision = 1
     created = _created(issue, options).replace(tzinfo=None)

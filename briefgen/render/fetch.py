@@ -25,26 +25,84 @@ class ConfinedFetcher(URLFetcher):
     """A WeasyPrint URL fetcher limited to local files under `roots`."""
 
     def __init__(self, roots: tuple[Path, ...], warnings: list | None = None,
-                 allow_remote: bool = False):
+                 allow_remote: bool = False, already_reported: set[str] | None = None):
         super().__init__(timeout=10, allowed_protocols=None)
         self.roots = tuple(root.resolve() for root in roots)
         self.warnings = warnings if warnings is not None else []
         self.allow_remote = allow_remote
+        self.reported = set(already_reported or ())
 
     def fetch(self, url, headers=None):
-        scheme = urlsplit(url).scheme.lower()
-        if scheme == "data":
-            return super().fetch(url, headers)
-        if scheme == "file":
-            path = Path(unquote(urlsplit(url).path))
-            if is_inside(path, self.roots) and path.is_file():
-                return super().fetch(url, headers)
-            self._refuse(url, "it is outside the issue and layout folders")
-        if scheme in ("http", "https") and self.allow_remote:
-            return super().fetch(url, headers)
-        self._refuse(url, "remote resources are off (use --allow-remote)"
-                     if scheme in ("http", "https") else f"the {scheme or 'empty'} scheme is not allowed")
+        why = refusal(url, self.roots, self.allow_remote)
+        if why:
+            self._refuse(url, why)
+        return super().fetch(url, headers)
 
     def _refuse(self, url: str, why: str):
-        self.warnings.append(f"refused {url}: {why}")
+        if url not in self.reported:  # the stylesheet scan may have named it already
+            self.reported.add(url)
+            self.warnings.append(f"refused {url}: {why}; left out of the PDF")
         raise RefusedURL(f"refused {url}")
+
+
+def refusal(url: str, roots: tuple[Path, ...], allow_remote: bool) -> str | None:
+    """Why `url` may not be read, or None when it may."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "data":
+        return None
+    if scheme == "file":
+        path = Path(unquote(parts.path))
+        if is_inside(path, roots) and path.is_file():
+            return None
+        return "it is outside the issue and layout folders" if path.exists() or \
+            not is_inside(path, roots) else "the file does not exist"
+    if scheme in ("http", "https"):
+        return None if allow_remote else "remote resources are off (use --allow-remote)"
+    return f"the {scheme or 'empty'} scheme is not allowed"
+
+
+def report_stylesheet_urls(layout, roots: tuple[Path, ...], warnings: list,
+                           allow_remote: bool) -> set[str]:
+    """Name each url()/@import a layout's stylesheets may not use, with file:line.
+
+    WeasyPrint's fetcher only sees absolute URLs; reading the stylesheets first
+    lets the warning say where the reference is, so the layout's author can fix it.
+    """
+    import tinycss2
+    from urllib.parse import urljoin
+
+    refused: set[str] = set()
+    for sheet in layout.stylesheets:
+        base = sheet.as_uri()
+        rules = tinycss2.parse_stylesheet(sheet.read_text(encoding="utf-8"))
+        for line, ref in _urls(rules):
+            url = urljoin(base, ref)
+            why = refusal(url, roots, allow_remote)
+            if why:
+                refused.add(url)
+                warnings.append(f"{sheet}:{line}: refused url({ref}): {why}; left out of the PDF")
+    return refused
+
+
+def _urls(nodes):
+    """(line, reference) of every url(…) and @import "…" in tinycss2 nodes."""
+    for node in nodes or ():
+        kind = getattr(node, "type", None)
+        if kind == "url":
+            yield node.source_line, node.value
+        elif kind == "function" and node.lower_name == "url":
+            strings = [a for a in node.arguments if getattr(a, "type", None) == "string"]
+            if strings:
+                yield node.source_line, strings[0].value
+        elif kind == "at-rule" and node.lower_at_keyword == "import":
+            strings = [t for t in node.prelude if getattr(t, "type", None) == "string"]
+            if strings:
+                yield strings[0].source_line, strings[0].value
+        for child in ("prelude", "content", "arguments"):
+            value = getattr(node, child, None)
+            if isinstance(value, list) and not (kind == "at-rule" and child == "prelude"
+                                                and node.lower_at_keyword == "import"
+                                                and any(getattr(t, "type", None) == "string"
+                                                        for t in value)):
+                yield from _urls(value)

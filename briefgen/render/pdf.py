@@ -11,7 +11,7 @@ from ..layouts import PAGE_SIZES, Layout
 from ..model import Issue
 from . import RenderOptions
 from .common import labels
-from .fetch import ConfinedFetcher
+from .fetch import ConfinedFetcher, report_stylesheet_urls
 from .templating import render_template
 
 
@@ -40,7 +40,9 @@ def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) ->
     html_text = build_html(issue, layout, options)
     warnings = options.warnings if options.warnings is not None else []
     roots = tuple(p for p in (issue.source_dir,) if p is not None) + layout.folders
-    fetcher = ConfinedFetcher(roots, warnings)
+    reported = report_stylesheet_urls(layout, roots, warnings, options.allow_remote)
+    fetcher = ConfinedFetcher(roots, warnings, allow_remote=options.allow_remote,
+                              already_reported=reported)
     fonts = FontConfiguration()
     stylesheets = [CSS(string=page_css(layout, options), font_config=fonts, url_fetcher=fetcher,
                        base_url=str(layout.path) + "/")]
@@ -50,6 +52,8 @@ def write(issue: Issue, layout: Layout, target: Path, options: RenderOptions) ->
                     url_fetcher=fetcher)
     identifier = hashlib.sha256(html_text.encode()).hexdigest()[:32].encode()
     pdf_options = dict(stylesheets=stylesheets, pdf_tags=True, pdf_identifier=identifier)
+    if options.pdf_variant:
+        pdf_options["pdf_variant"] = options.pdf_variant
     with _quiet_weasyprint():
         rendered = document.render(font_config=fonts, **pdf_options)
         rendered.write_pdf(str(target), **pdf_options)
