@@ -151,6 +151,9 @@ class Contributor:
         if not words:
             return "?"
         picked = words[0] + (words[-1] if len(words) > 1 else "")
+        if any("\u0600" <= ch <= "\u06ff" for ch in picked):
+            # Arabic letters side by side would join into a word: keep them apart.
+            picked = "\u200c".join(picked)
         return unicodedata.normalize("NFC", picked.upper())
 
 

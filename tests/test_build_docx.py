@@ -30,7 +30,7 @@ def test_named_styles_carry_the_structure(document):
     assert [p.text for p in paragraphs_in(document, "Heading 2")] == sample_headlines()
     assert len(paragraphs_in(document, docx_writer.STYLE_PULL_QUOTE)) == 5
     attributions = [p.text for p in paragraphs_in(document, docx_writer.STYLE_ATTRIBUTION)]
-    assert "Tesfaye Bekele, Energy Economist, Horn of Africa Policy Centre" in attributions
+    assert "— Tesfaye Bekele, Energy Economist, Horn of Africa Policy Centre" in attributions
     assert len(attributions) == 5
     names = [p.text for p in paragraphs_in(document, docx_writer.STYLE_BIO_NAME)]
     assert names == [c["name"] for c in sample_contributors().values()]

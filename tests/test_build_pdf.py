@@ -65,10 +65,12 @@ def test_sample_pdf_page_count_and_cover_without_page_number(sample_build):
     assert 3 <= len(pages) <= 8
     assert "The Nile in Dispute" in pages[0]
     assert "Page 1" not in pages[0] and "of {}".format(len(pages)) not in pages[0]
-    # every other page carries the running head and "Page N of M"
-    for number, text in enumerate(pages[1:], 2):
+    # every page between the covers carries the running head and "Page N of M"
+    for number, text in enumerate(pages[1:-1], 2):
         assert f"Page {number} of {len(pages)}" in text
         assert "Mediterranean Brief" in text and "The Nile in Dispute" in text
+    # the back page holds the call to action, without running head or number
+    assert "Stay informed" in pages[-1] and f"Page {len(pages)} of" not in pages[-1]
 
 
 def test_sample_pdf_bookmarks_cover_every_section(sample_build):

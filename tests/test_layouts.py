@@ -123,8 +123,8 @@ def test_memo_docx_has_a_title_block_and_two_column_bios(matrix):
     first_break = next(i for i, p in enumerate(paragraphs)
                        if p._p.find(".//" + qn("w:sectPr")) is not None)
     # the title block is not a page of its own: the first section break comes after the text
-    assert "Contributors" in (paragraphs[first_break].text, paragraphs[first_break - 1].text)
-    assert first_break > 10
+    # the bios' section (two columns) starts with its heading
+    assert paragraphs[first_break + 1].text == "Contributors" and first_break > 10
 
 
 def test_conference_is_a5_with_full_bleed_cover_and_print_marks(tmp_path):
@@ -168,7 +168,7 @@ def test_imposed_booklet_pages_and_order(tmp_path):
     last_index = padded - 1
     assert "The Nile in Dispute" in right  # page 1 (the cover) on the right of sheet 1
     if last_index < len(reading):
-        assert f"Page {last_index + 1} of" in left  # beside the last page
+        assert "Stay informed" in left  # beside the last page, the back page
     else:
         assert left.strip() == ""  # a blank page pads the booklet
 

@@ -87,11 +87,13 @@ def write(issue: Issue, layout: Layout, target: Path, render_options: RenderOpti
                     # Word has no "keep with previous": keep the text's last paragraph
                     # with the attribution so a page never starts with a lone credit line.
                     last.paragraph_format.keep_with_next = True
-                doc.para(STYLE_ATTRIBUTION, contribution.attribution)
+                _attribution(doc, contribution)
     if issue.contributors:
-        heading("contributors")
         if options["bio_columns"] > 1:
+            # The heading goes inside the column section: across a section break
+            # keep-with-next cannot hold it to the first bio.
             _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), options["bio_columns"])
+        heading("contributors")
         for person in issue.contributors:
             if person.photo:
                 run = doc.para(STYLE_BIO_PHOTO).add_run()
@@ -128,6 +130,10 @@ def write(issue: Issue, layout: Layout, target: Path, render_options: RenderOpti
                                                             issue_line(issue)) if x))
     if options["contents"]:
         _fill_contents(doc, anchors, render_options.page_numbers or {})
+        # The cached page numbers come from the PDF; Word recomputes them on open.
+        update = OxmlElement("w:updateFields")
+        update.set(qn("w:val"), "true")
+        doc.settings.element.append(update)
     _mark_languages(doc, issue)
     _core_properties(doc, issue, render_options)
     _custom_properties(doc, issue)
@@ -205,7 +211,8 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
             f.bold = bold
             f.cs_bold = bold
         if italic is not None:
-            f.italic = italic  # Arabic and other complex scripts have no italics: cs stays upright
+            f.italic = italic
+            f.cs_italic = False  # Arabic and other complex scripts have no italics
         if colour:
             f.color.rgb = RGBColor.from_string(colour[1:].upper())
         if caps is not None:
@@ -280,7 +287,8 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
                 colour=accent, align=start, before=6, after=10, keep_next=True,
                 keep_together=True)
     pull.paragraph_format.left_indent = Mm(6)
-    _border(pull, "right" if rtl else "left", accent, 24, space=10)
+    # "left" is the start side in a right-to-left paragraph, as in alignment.
+    _border(pull, "left", accent, 24, space=10)
     look(style(STYLE_ATTRIBUTION), head_font, sizes["small"], colour=muted, align=end,
          before=2, after=14, keep_together=True)
     # LibreOffice stops filling a column section at the first keep-with-next
@@ -292,8 +300,15 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
     look(style(STYLE_BIO_AFFILIATION), head_font, sizes["small"], colour=muted, align=start,
          after=3, keep_next=keep_bio)
     look(style(STYLE_BIO), size=sizes["body"] - 1, align=justify, after=4)
-    look(style(STYLE_CTA), size=sizes["body"] + 1.5, align=start, before=6)
-    look(style(STYLE_CTA_LINK), head_font, bold=True, colour=accent, align=start)
+    for name in (STYLE_CTA, STYLE_CTA_LINK):  # a tinted panel, as the PDF's back page
+        cta = look(style(name), head_font if name == STYLE_CTA_LINK else None,
+                   size=None if name == STYLE_CTA_LINK else sizes["body"] + 1.5,
+                   bold=True if name == STYLE_CTA_LINK else None,
+                   colour=accent if name == STYLE_CTA_LINK else None, align=start,
+                   before=0, after=0)
+        _shade(cta, colours["accent_light"])
+        for side in ("top", "left", "bottom", "right"):
+            _border(cta, side, colours["accent_light"], 4, space=8)
     look(style(STYLE_COLOPHON), head_font, sizes["small"] - 0.5, colour=muted, align=start,
          before=18)
     quote = look(style("Quote"), italic=True, colour=text)
@@ -333,9 +348,17 @@ def _rpr(style):
 
 def _set_fonts(style, family: str, cs_family: str) -> None:
     fonts = _rpr(style).get_or_add_rFonts()
+    # Word's template styles name theme fonts (asciiTheme="majorHAnsi" …), which
+    # win over explicit names in Word: drop them so the layout's fonts apply.
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(attr), None)
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia"):
         fonts.set(qn(attr), family)
     fonts.set(qn("w:cs"), cs_family)
+    # Letter-spacing from Word's Title/Subtitle would break joined scripts (Arabic).
+    spacing = _rpr(style).find(qn("w:spacing"))
+    if spacing is not None:
+        _rpr(style).remove(spacing)
 
 
 def _set_cs_size(style, size: float) -> None:
@@ -467,6 +490,18 @@ def _field(paragraph, instruction: str, cached: str) -> None:
 
 
 # ---------------------------------------------------------------- content
+
+def _attribution(doc, contribution) -> None:
+    """"— Name, Role, Organisation", the name in the Strong character style, as in the PDF."""
+    paragraph = doc.para(STYLE_ATTRIBUTION)
+    doc.run(paragraph, "— ")
+    for index, person in enumerate(contribution.contributors):
+        if index:
+            doc.run(paragraph, "; ")
+        doc.run(paragraph, person.name, "Strong")
+        if person.affiliation:
+            doc.run(paragraph, list_separator(person.name, person.affiliation) + person.affiliation)
+
 
 def _cover(doc, issue: Issue, t: dict) -> None:
     if issue.publisher:

@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from ..errors import LayoutError
 from ..layouts import Layout
-from ..model import list_separator
+from ..model import first_strong_direction, list_separator
 from .common import format_date, issue_line, labels, section_anchors, split_for_pull_quote
 from .html import blocks_html, spans_html
 
@@ -18,6 +18,11 @@ def css_string(value) -> Markup:
     for char, code in (("\\", "\\5c "), ('"', "\\22 "), ("<", "\\3c "), ("\n", "\\a ")):
         text = text.replace(char, code)
     return Markup(f'"{text}"')
+
+
+def _direction(text: str, default: str = "ltr") -> str:
+    """"rtl" or "ltr" for a name or line, as HTML's dir="auto" would decide."""
+    return first_strong_direction(text) or default
 
 
 def environment(layout: Layout) -> SandboxedEnvironment:
@@ -33,7 +38,7 @@ def environment(layout: Layout) -> SandboxedEnvironment:
     env.filters.update(blocks=blocks_html, spans=spans_html, css_string=css_string,
                        date=format_date)
     env.globals.update(labels=labels, issue_line=issue_line, section_anchors=section_anchors,
-                       separator=list_separator,
+                       separator=list_separator, direction=_direction,
                        split_for_pull_quote=split_for_pull_quote)
     return env
 
