@@ -64,7 +64,7 @@ def write(issue: Issue, layout: Layout, target: Path, render_options: RenderOpti
 
     def heading(anchor, text=None):
         level, label = heading_of[anchor]
-        _heading(doc, label if text is None else text, level, anchor)
+        return _heading(doc, label if text is None else text, level, anchor)
 
     if options["contents"]:
         _contents(doc, t)
@@ -119,7 +119,9 @@ def write(issue: Issue, layout: Layout, target: Path, render_options: RenderOpti
         _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), 1)
     if issue.call_to_action:
         cta = issue.call_to_action
-        heading("back")
+        back = heading("back")
+        if options["cover"] == "page":
+            back.paragraph_format.page_break_before = True  # a back page, as in the PDF
         if cta.text:
             doc.para(STYLE_CTA, cta.text)
         if cta.url:
@@ -612,9 +614,10 @@ def _link_run(link, text: str) -> None:
     link.append(run)
 
 
-def _heading(doc, text: str, level: int, anchor: str) -> None:
+def _heading(doc, text: str, level: int, anchor: str):
     paragraph = doc.para(f"Heading {level}", text)
     _bookmark(paragraph, _bookmark_name(anchor), _next_bookmark_id(doc))
+    return paragraph
 
 
 def _next_bookmark_id(doc) -> int:
