@@ -15,7 +15,7 @@ from pathlib import Path
 from .content.issue_folder import load_issue
 from .errors import BriefgenError, UsageError
 from .layouts import Layout, find_layout
-from .model import Issue
+from .model import Issue, Pack
 from .render import WRITERS, RenderOptions, writer
 
 DEFAULT_FORMATS = ("pdf", "docx")
@@ -23,7 +23,7 @@ DEFAULT_FORMATS = ("pdf", "docx")
 
 @dataclass
 class BuildResult:
-    issue: Issue
+    issue: Issue | Pack
     layout: Layout
     outputs: dict[str, Path] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -66,8 +66,16 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         raise UsageError(f"unknown imposition {impose!r}", hint="use --impose booklet")
     if impose and "pdf" not in formats:
         raise UsageError("--impose needs the PDF format", hint="add pdf to --format")
-    loaded = load_issue(issue_dir)
-    chosen = find_layout(layout)
+    from .content.pack_folder import is_pack, load_pack
+
+    if is_pack(issue_dir):
+        loaded = load_pack(issue_dir)
+        document = loaded.pack
+        chosen = find_layout(layout or document.layout or None)
+    else:
+        loaded = load_issue(issue_dir)
+        document = loaded.issue
+        chosen = find_layout(layout)
     chosen.page_size(page_size)  # fail on a bad size before anything is written
     out = Path(output_dir)
     if out.exists() and not out.is_dir():
@@ -76,7 +84,7 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
     created_out = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
 
-    result = BuildResult(loaded.issue, chosen, warnings=[str(w) for w in loaded.warnings])
+    result = BuildResult(document, chosen, warnings=[str(w) for w in loaded.warnings])
     render_warnings: list[str] = []
     page_numbers = None
     staged: list[tuple[Path, Path]] = []
@@ -84,20 +92,20 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         # The PDF goes first: its page numbers pre-fill the DOCX's contents.
         for fmt in sorted(formats, key=lambda f: f != "pdf"):
             extension = WRITERS[fmt][1]
-            target = out / f"{loaded.issue.slug}{extension}"
+            target = out / f"{document.slug}{extension}"
             temp = _stage(out, target, staged)
             options = RenderOptions(page_size=page_size, source_date_epoch=epoch,
                                     warnings=render_warnings, page_numbers=page_numbers,
                                     print_marks=print_marks, pdf_variant=pdf_variant,
                                     allow_remote=allow_remote)
-            info = writer(fmt)(loaded.issue, chosen, temp, options) or {}
+            info = writer(fmt)(document, chosen, temp, options) or {}
             if fmt == "pdf":
                 page_numbers = info.get("page_numbers")
                 result.pages = info.get("pages")
                 if impose == "booklet":
                     from .render.impose import impose_booklet
 
-                    booklet = out / f"{loaded.issue.slug}-booklet.pdf"
+                    booklet = out / f"{document.slug}-booklet.pdf"
                     impose_booklet(temp, _stage(out, booklet, staged))
         for temp, target in staged:
             os.chmod(temp, 0o644)

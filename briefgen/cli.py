@@ -47,8 +47,8 @@ PDF_VARIANTS = ["pdf/a-1a", "pdf/a-1b", "pdf/a-2a", "pdf/a-2b", "pdf/a-2u", "pdf
                 "pdf/ua-2", "pdf/x-1a", "pdf/x-3", "pdf/x-4", "pdf/x-5g"]
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def _warn(warnings) -> None:
@@ -98,7 +98,7 @@ def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, 
                        impose=impose, pdf_variant=pdf_variant, allow_remote=allow_remote)
     _warn(result.warnings)
     for name, path in result.outputs.items():
-        extra = f" ({result.pages} pages)" if name == f"{result.issue.slug}.pdf" else ""
+        extra = f" ({result.pages} pages)" if name == f"{result.issue.slug}.pdf" else ""  # noqa
         click.echo(f"wrote {path}{extra}")
 
 
@@ -107,10 +107,26 @@ def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, 
 @click.option("--layout", "-l", metavar="NAME|PATH", help="Also check this layout.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def validate(issue_dir, layout, strict):
-    """Check ISSUE_DIR without rendering anything."""
+    """Check ISSUE_DIR (an issue or a pack) without rendering anything."""
     from .content.issue_folder import load_issue
+    from .content.pack_folder import is_pack, load_pack
     from .layouts import find_layout
 
+    if is_pack(issue_dir):
+        loaded = load_pack(issue_dir)
+        pack = loaded.pack
+        find_layout(layout or pack.layout or None)
+        _warn(loaded.warnings)
+        summary = (f"pack “{pack.title}”: {_plural(len(pack.issues), 'issue')}, "
+                   f"{_plural(len(pack.agenda), 'agenda item')}, "
+                   f"{_plural(len(pack.annexes), 'annex', 'annexes')}, "
+                   f"{_plural(len(pack.contributors), 'contributor')}, "
+                   f"{_plural(len(loaded.warnings), 'warning')}")
+        if strict and loaded.warnings:
+            click.echo(f"failed (--strict): {issue_dir}: {summary}", err=True)
+            sys.exit(2)
+        click.echo(f"ok: {issue_dir}: {summary}")
+        return
     loaded = load_issue(issue_dir)
     if layout:
         find_layout(layout)
@@ -128,13 +144,15 @@ def validate(issue_dir, layout, strict):
 
 @main.command()
 @click.argument("issue_dir", type=click.Path(path_type=Path))
-def new(issue_dir):
-    """Create ISSUE_DIR with an issue.md and contributors.yaml to fill in."""
-    from .content.scaffold import scaffold_issue
+@click.option("--pack", "pack", is_flag=True, help="Create a pack (pack.yaml) instead of an issue.")
+def new(issue_dir, pack):
+    """Create ISSUE_DIR with an issue.md and contributors.yaml (or a pack.yaml) to fill in."""
+    from .content.scaffold import scaffold_issue, scaffold_pack
 
-    for path in scaffold_issue(issue_dir):
+    paths = scaffold_pack(issue_dir) if pack else scaffold_issue(issue_dir)
+    for path in paths:
         click.echo(f"created {path}")
-    click.echo(f"next: edit {issue_dir / 'issue.md'}, then `briefgen build {issue_dir}`")
+    click.echo(f"next: edit {paths[0]}, then `briefgen build {issue_dir}`")
 
 
 @main.command("import")

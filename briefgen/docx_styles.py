@@ -32,3 +32,10 @@ CONTRIBUTOR_BOOKMARK = "_Contributor_"
 #: custom document property (docProps/custom.xml) with what Word's core properties
 #: cannot keep through other editors: {"keywords": [...], "slug": "..."}
 CUSTOM_PROPERTY = "briefgen"
+
+# Packs
+STYLE_AGENDA_HEAD = "Agenda Heading"
+STYLE_AGENDA_TIME = "Agenda Time"
+STYLE_AGENDA_ITEM = "Agenda Item"
+STYLE_AGENDA_SPEAKERS = "Agenda Speakers"
+STYLE_BIO_PAGES = "Bio Pages"

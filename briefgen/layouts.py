@@ -49,6 +49,8 @@ class Layout:
     #: template folders, the layout's own first, then its ancestors'
     template_dirs: tuple[Path, ...]
     pdf_template: str
+    #: the template of a pack (cover, contents, agenda, chapters, annexes)
+    pack_template: str
     #: stylesheets in cascade order: ancestors' first, the layout's own last
     stylesheets: tuple[Path, ...]
     fonts: dict[str, str]
@@ -196,7 +198,7 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
         fail("bleed_mm must be a number from 0 to 10", "bleed_mm")
 
     templates = data.get("templates", {})
-    _known(templates, {"pdf", "stylesheets"}, fail, "templates key")
+    _known(templates, {"pdf", "pack", "stylesheets"}, fail, "templates key")
     own_templates = folder / "templates"
     template_dirs = ((own_templates,) if own_templates.is_dir() else ()) + \
         (parent.template_dirs if parent else ())
@@ -206,6 +208,10 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
     if not any((d / pdf_template).is_file() for d in template_dirs):
         fail(f"missing template templates/{pdf_template}", "pdf",
              "create it or fix [templates] pdf")
+    pack_template = templates.get("pack", parent.pack_template if parent else "pack.html.j2")
+    if not any((d / pack_template).is_file() for d in template_dirs):
+        fail(f"missing template templates/{pack_template}", "pack",
+             "create it or fix [templates] pack")
     stylesheets = list(parent.stylesheets) if parent else []
     default_css = [] if parent and not (folder / "style.css").is_file() else ["style.css"]
     for css in templates.get("stylesheets", default_css):
@@ -271,7 +277,8 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
     ancestors = ((parent.name, parent.templates_dir),) + parent.ancestors if parent else ()
     return Layout(name=name, path=folder, description=str(data.get("description", "")),
                   page_sizes=tuple(sizes), template_dirs=template_dirs,
-                  pdf_template=pdf_template, stylesheets=tuple(stylesheets), fonts=fonts,
+                  pdf_template=pdf_template, pack_template=pack_template,
+                  stylesheets=tuple(stylesheets), fonts=fonts,
                   faces=tuple(faces), colours=colours, docx_sizes=sizes_pt,
                   margins_mm=tuple(float(m) for m in margins), bleed_mm=float(bleed),
                   docx_options=options, ancestors=ancestors)
@@ -356,7 +363,8 @@ def _flat_manifest(layout: Layout, name: str) -> str:
              f"page_sizes = [{', '.join(q(s) for s in layout.page_sizes)}]",
              f"margins_mm = [{', '.join(f'{m:g}' for m in layout.margins_mm)}]",
              f"bleed_mm = {layout.bleed_mm:g}", "",
-             "[templates]", f"pdf = {q(layout.pdf_template)}", "stylesheets = [@@STYLESHEETS@@]",
+             "[templates]", f"pdf = {q(layout.pdf_template)}", f"pack = {q(layout.pack_template)}",
+             "stylesheets = [@@STYLESHEETS@@]",
              "", "[fonts]"]
     lines += [f"{role} = {q(family)}" for role, family in layout.fonts.items()]
     for face in layout.faces:

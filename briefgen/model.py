@@ -227,3 +227,66 @@ class Issue:
     @property
     def authors(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.contributors)
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    time: str
+    title: str
+    speakers: tuple[Contributor, ...] = ()
+    #: anchor of the paper the item points to ("issue-<slug>" or "annex-<id>"), if any
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class Annex:
+    id: str
+    title: str
+    #: the annex as a PDF (a DOCX annex is converted when the pack is loaded)
+    path: Path = field(compare=False)
+    pages: int = 0
+    digest: str = ""
+
+
+@dataclass(frozen=True)
+class Pack:
+    """Several issues bound with a cover, contents, agenda, one contributors
+    section and annexes. A single issue is the smallest pack."""
+
+    title: str
+    date: dt.date
+    slug: str
+    issues: tuple[Issue, ...]
+    lang: str = "en"
+    subtitle: str = ""
+    organiser: str = ""
+    event_name: str = ""
+    event_place: str = ""
+    event_dates: str = ""
+    layout: str = ""
+    agenda: tuple[AgendaItem, ...] = ()
+    annexes: tuple[Annex, ...] = ()
+    source_dir: Path | None = field(default=None, compare=False)
+
+    @property
+    def dir(self) -> str:
+        return text_direction(self.lang)
+
+    @property
+    def contributors(self) -> tuple[Contributor, ...]:
+        """Everyone who writes in the pack, once each, in order of first appearance."""
+        seen: dict[str, Contributor] = {}
+        for issue in self.issues:
+            for person in issue.contributors:
+                seen.setdefault(person.id, person)
+        return tuple(seen.values())
+
+    def appearances(self, contributor_id: str) -> tuple[str, ...]:
+        """Anchors of every contribution a contributor wrote or co-wrote."""
+        return tuple(f"c-{issue.slug}-{n}" for issue in self.issues
+                     for n, c in enumerate(issue.contributions, 1)
+                     if any(p.id == contributor_id for p in c.contributors))
+
+    @property
+    def authors(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.contributors)

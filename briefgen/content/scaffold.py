@@ -87,3 +87,45 @@ def scaffold_issue(folder: Path) -> list[Path]:
     contributors = folder / "contributors.yaml"
     contributors.write_text(CONTRIBUTORS_TEMPLATE, encoding="utf-8")
     return [issue, contributors, folder / "images"]
+
+
+PACK_TEMPLATE = """\
+# A briefing pack: issues, an agenda and annexes bound into one PDF and one DOCX.
+# Paths are relative to this folder. Lines starting with # are comments.
+title: Papers for the meeting           # required
+subtitle: What the pack is for          # under the title on the cover
+date: {today}                     # YYYY-MM-DD (required)
+organiser: Your Organisation
+lang: en                                # language of the pack's own words
+layout: policy-brief                    # or memo, conference, or a layout folder
+event:
+  name: Board meeting
+  place: Rome
+  dates: 27–28 November 2026
+issues:                                 # issue folders, in the order of the chapters
+  - issues/first-issue
+agenda:                                 # optional
+  - time: "09:30"
+    title: Welcome
+  - time: "10:00"
+    title: Discussion of the first paper
+    speakers: [first-expert]            # contributor ids from the issues
+    paper: first-issue                  # an issue's folder name, or an annex id
+annexes:                                # optional: PDF files (a DOCX needs LibreOffice)
+  # - file: annexes/report.pdf
+  #   title: The full report
+  #   id: report                        # what `paper:` refers to (default: from the title)
+"""
+
+
+def scaffold_pack(folder: Path) -> list[Path]:
+    """A pack folder with pack.yaml and one issue inside it, ready to build."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UsageError("folder exists and is not empty", path=folder,
+                         hint="choose a new folder name")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "annexes").mkdir()
+    pack = folder / "pack.yaml"
+    pack.write_text(PACK_TEMPLATE.format(today=dt.date.today().isoformat()), encoding="utf-8")
+    issue_files = scaffold_issue(folder / "issues" / "first-issue")
+    return [pack, *issue_files]

@@ -27,6 +27,15 @@ class LineDict(dict):
         return self.key_lines.get(key, self.line)
 
 
+class LineList(list):
+    """A list that knows the (1-based) line of each of its items."""
+
+    item_lines: list
+
+    def line_of(self, index: int) -> int | None:
+        return self.item_lines[index] if index < len(self.item_lines) else None
+
+
 class _Loader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         # Aliases let a 1 kB file expand to gigabytes ("billion laughs");
@@ -55,7 +64,14 @@ def _construct_mapping(loader, node):
     return result
 
 
+def _construct_sequence(loader, node):
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 # YAML 1.1 turns `date: 2026-13-01` into a crash and `lang: no` into False.
 # Dates stay strings (validated with a line number later); only true/false are booleans.
@@ -96,7 +112,9 @@ def _without_controls(data):
             data[key] = _without_controls(value)
         return data
     if isinstance(data, list):
-        return [_without_controls(value) for value in data]
+        for index, value in enumerate(data):
+            data[index] = _without_controls(value)
+        return data
     return data
 
 
@@ -109,6 +127,8 @@ def _shift_lines(data, offset: int) -> None:
         for value in data.values():
             _shift_lines(value, offset)
     elif isinstance(data, list):
+        if isinstance(data, LineList):
+            data.item_lines = [line + offset for line in data.item_lines]
         for value in data:
             _shift_lines(value, offset)
 

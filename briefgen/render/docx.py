@@ -23,10 +23,10 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from ..layouts import PAGE_SIZES, Layout
-from ..model import (Block, Heading, Issue, ListBlock, Paragraph, Quote, Span,
+from ..model import (Block, Heading, Issue, ListBlock, Pack, Paragraph, Quote, Span,
                      first_strong_direction, list_separator)
 from . import RenderOptions
-from .common import issue_line, labels, section_anchors, split_for_pull_quote
+from .common import format_date, issue_line, labels, section_anchors, split_for_pull_quote
 
 from ..docx_styles import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                            CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_ATTRIBUTION,
@@ -35,12 +35,15 @@ from ..docx_styles import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION,
                            STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
                            STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PUBLISHER, STYLE_PULL_QUOTE,
                            STYLE_SERIES, STYLE_STANDFIRST,
-                           CUSTOM_PROPERTY)
+                           CUSTOM_PROPERTY, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM,
+                           STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_BIO_PAGES)
 
 PHOTO_WIDTH = Mm(22)
 
 
-def write(issue: Issue, layout: Layout, target: Path, render_options: RenderOptions) -> dict:
+def write(issue: Issue | Pack, layout: Layout, target: Path, render_options: RenderOptions) -> dict:
+    if isinstance(issue, Pack):
+        return write_pack(issue, layout, target, render_options)
     doc = _Doc(Document())
     t = labels(issue.lang)
     _define_styles(doc, layout, issue)
@@ -77,17 +80,7 @@ def write(issue: Issue, layout: Layout, target: Path, render_options: RenderOpti
             doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
         for number, contribution in enumerate(issue.contributions, 1):
             heading(f"contribution-{number}", contribution.headline)
-            before, after = split_for_pull_quote(contribution)
-            _blocks(doc, before, STYLE_BODY)
-            if contribution.pull_quote:
-                doc.para(STYLE_PULL_QUOTE, contribution.pull_quote.text)
-            last = _blocks(doc, after, STYLE_BODY)
-            if contribution.contributors:
-                if last is not None:
-                    # Word has no "keep with previous": keep the text's last paragraph
-                    # with the attribution so a page never starts with a lone credit line.
-                    last.paragraph_format.keep_with_next = True
-                _attribution(doc, contribution)
+            _contribution_body(doc, contribution)
     if issue.contributors:
         if options["bio_columns"] > 1:
             # The heading goes inside the column section: across a section break
@@ -95,26 +88,7 @@ def write(issue: Issue, layout: Layout, target: Path, render_options: RenderOpti
             _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), options["bio_columns"])
         heading("contributors")
         for person in issue.contributors:
-            if person.photo:
-                run = doc.para(STYLE_BIO_PHOTO).add_run()
-                picture = run.add_picture(str(person.photo.path), width=PHOTO_WIDTH)
-                picture._inline.docPr.set("descr", person.photo.alt)
-                picture._inline.docPr.set("title", person.name)
-            name = doc.para(STYLE_BIO_NAME, person.name)
-            bookmark = CONTRIBUTOR_BOOKMARK + person.id.replace("-", "_")
-            if len(bookmark) <= 40:  # Word's limit; longer ids come back from the name
-                _bookmark(name, bookmark, _next_bookmark_id(doc))
-            if person.affiliation:
-                # Role and organisation as character styles, so that an import can
-                # tell them apart even when either contains commas.
-                affiliation = doc.para(STYLE_BIO_AFFILIATION)
-                if person.role:
-                    doc.run(affiliation, person.role, CHAR_ROLE)
-                if person.role and person.organisation:
-                    doc.run(affiliation, list_separator(person.role, person.organisation))
-                if person.organisation:
-                    doc.run(affiliation, person.organisation, CHAR_ORGANISATION)
-            _blocks(doc, person.bio, STYLE_BIO)
+            _bio(doc, person)
     if issue.contributors and options["bio_columns"] > 1:
         _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), 1)
     if issue.call_to_action:
@@ -136,7 +110,7 @@ def write(issue: Issue, layout: Layout, target: Path, render_options: RenderOpti
         update = OxmlElement("w:updateFields")
         update.set(qn("w:val"), "true")
         doc.settings.element.append(update)
-    _mark_languages(doc, issue)
+    _mark_languages(doc, issue.contributions, issue.dir)
     _core_properties(doc, issue, render_options)
     _custom_properties(doc, issue)
     _save(doc, target, _created(issue, render_options))
@@ -177,6 +151,158 @@ class _Doc:
         if style:
             run._r.style = self.style_ids[style]
         return run
+
+
+def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderOptions) -> dict:
+    """A pack: cover, contents, agenda, a chapter per issue, one contributors
+    section and a divider per annex (the annexes' pages are in the PDF)."""
+    from ..render.pdf import annex_letters
+
+    doc = _Doc(Document())
+    t = labels(pack.lang)
+    _define_styles(doc, layout, pack)
+    doc.index_styles()
+    _setup_section(doc.sections[0], layout, render_options)
+    letters = annex_letters(pack)
+
+    # Cover: organiser band, event, title, subtitle, what the pack holds.
+    if pack.organiser:
+        doc.para(STYLE_PUBLISHER, pack.organiser)
+    if pack.event_name:
+        doc.para(STYLE_SERIES, pack.event_name)
+    doc.para(STYLE_ISSUE_LINE, " · ".join(x for x in (pack.event_place, pack.event_dates or
+                                                       format_date(pack.date, pack.lang)) if x))
+    doc.para("Title", pack.title)
+    if pack.subtitle:
+        doc.para(STYLE_STANDFIRST, pack.subtitle)
+    doc.para(STYLE_COVER_LABEL, t["in_this_pack"])
+    for issue in pack.issues:
+        doc.para(STYLE_COVER_CONTRIBUTOR, issue.title)
+    for annex in pack.annexes:
+        doc.para(STYLE_COVER_CONTRIBUTOR, f"{t['annex']} {letters[annex.id]}: {annex.title}")
+
+    body = doc.add_section(WD_SECTION.NEW_PAGE)
+    _pack_running_head(doc, body, pack, t)
+    anchors = pack_anchors(pack)
+    _contents(doc, t)
+    if pack.agenda:
+        _heading(doc, t["agenda"], 1, "agenda")
+        _agenda(doc, pack, t, render_options.page_numbers or {})
+    for issue in pack.issues:
+        chapter = _heading(doc, issue.title, 1, f"issue-{issue.slug}")
+        chapter.paragraph_format.page_break_before = True  # each chapter on a new page
+        doc.para(STYLE_ISSUE_LINE, " · ".join(x for x in (issue.series, issue_line(issue)) if x))
+        if issue.standfirst:
+            doc.para(STYLE_STANDFIRST, issue.standfirst)
+        _blocks(doc, issue.lede, STYLE_BODY, first_style=STYLE_LEDE)
+        if issue.experts_intro:
+            doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
+        for number, contribution in enumerate(issue.contributions, 1):
+            _heading(doc, contribution.headline, 2, f"c-{issue.slug}-{number}")
+            _contribution_body(doc, contribution)
+    if pack.contributors:
+        _heading(doc, t["contributors"], 1, "contributors").paragraph_format \
+            .page_break_before = True
+        numbers = render_options.page_numbers or {}
+        for person in pack.contributors:
+            _bio(doc, person)
+            pages = pack.appearances(person.id)
+            line = doc.para(STYLE_BIO_PAGES)
+            doc.run(line, "p. " if len(pages) == 1 else "pp. ")
+            for index, anchor in enumerate(pages):
+                if index:
+                    doc.run(line, ", ")
+                page = numbers.get(anchor)
+                _field(line, f"PAGEREF {_bookmark_name(anchor)} \\h", str(page) if page else "")
+    for annex in pack.annexes:
+        divider = _heading(doc, f"{t['annex']} {letters[annex.id]}: {annex.title}", 1,
+                           f"annex-{annex.id}")
+        divider.paragraph_format.page_break_before = True
+        doc.para(STYLE_BODY, t["annex_in_pdf"].format(pages=annex.pages))
+    _fill_contents(doc, anchors, render_options.page_numbers or {})
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    doc.settings.element.append(update)
+    _mark_languages(doc, [c for issue in pack.issues for c in issue.contributions], pack.dir)
+    props = doc.core_properties
+    props.title = pack.title[:255]
+    props.author = "; ".join(pack.authors)[:255] or pack.organiser
+    props.subject = pack.subtitle[:255]
+    props.language = pack.lang
+    props.identifier = pack.slug
+    props.last_modified_by = "briefgen"
+    props.revision = 1
+    created = _created(pack, render_options).replace(tzinfo=None)
+    props.created = props.modified = props.last_printed = created
+    _save(doc, target, _created(pack, render_options))
+    return {}
+
+
+def pack_anchors(pack: Pack) -> list[tuple[str, int, str]]:
+    """(anchor, level, label) of the pack's contents, shared with pack.html.j2's ids."""
+    from ..render.pdf import annex_letters
+
+    t = labels(pack.lang)
+    letters = annex_letters(pack)
+    anchors = [("agenda", 1, t["agenda"])] if pack.agenda else []
+    for issue in pack.issues:
+        anchors.append((f"issue-{issue.slug}", 1, issue.title))
+        anchors += [(f"c-{issue.slug}-{n}", 2, c.label)
+                    for n, c in enumerate(issue.contributions, 1)]
+    if pack.contributors:
+        anchors.append(("contributors", 1, t["contributors"]))
+    anchors += [(f"annex-{a.id}", 1, f"{t['annex']} {letters[a.id]}: {a.title}")
+                for a in pack.annexes]
+    return anchors
+
+
+def _agenda(doc, pack: Pack, t: dict, numbers: dict) -> None:
+    """The agenda as a table: time, item and speakers, the page of its paper."""
+    table = doc.add_table(rows=1, cols=3)
+    table.style = doc.styles["Table Grid"]
+    for cell, text in zip(table.rows[0].cells, (t["time"], t["item"], t["paper"])):
+        cell.paragraphs[0]._p.get_or_add_pPr().style = doc.style_ids[STYLE_AGENDA_HEAD]
+        cell.paragraphs[0].add_run(text)
+    for item in pack.agenda:
+        cells = table.add_row().cells
+        for cell, style in zip(cells, (STYLE_AGENDA_TIME, STYLE_AGENDA_ITEM, STYLE_AGENDA_TIME)):
+            cell.paragraphs[0]._p.get_or_add_pPr().style = doc.style_ids[style]
+        cells[0].paragraphs[0].add_run(item.time)
+        cells[1].paragraphs[0].add_run(item.title)
+        if item.speakers:
+            speakers = cells[1].add_paragraph()
+            speakers._p.get_or_add_pPr().style = doc.style_ids[STYLE_AGENDA_SPEAKERS]
+            speakers.add_run(", ".join(p.name for p in item.speakers))
+        if item.target:
+            _field(cells[2].paragraphs[0], f"PAGEREF {_bookmark_name(item.target)} \\h",
+                   str(numbers.get(item.target, "")))
+    table.autofit = False
+    section = doc.sections[-1]
+    text_width = section.page_width - section.left_margin - section.right_margin
+    widths = (Mm(20), text_width - Mm(20) - Mm(18), Mm(18))
+    for column, width in zip(table.columns, widths):
+        column.width = width
+        for cell in column.cells:
+            cell.width = width
+
+
+def _pack_running_head(doc, section, pack: Pack, t: dict) -> None:
+    """The pack's title, and the current chapter (a STYLEREF field) on the other side."""
+    text_width = section.page_width - section.left_margin - section.right_margin
+    for part in (section.header, section.footer):
+        part.is_linked_to_previous = False
+    header = section.header.paragraphs[0]
+    header._p.get_or_add_pPr().style = doc.style_ids["Header"]
+    _right_tab(header, text_width)
+    header.add_run(pack.title + "\t")
+    _field(header, 'STYLEREF "Heading 1"', "")
+    footer = section.footer.paragraphs[0]
+    footer._p.get_or_add_pPr().style = doc.style_ids["Footer"]
+    _right_tab(footer, text_width)
+    footer.add_run((pack.event_name or pack.organiser) + "\t" + t["page"] + " ")
+    _field(footer, "PAGE", "2")
+    footer.add_run(f" {t['of']} ")
+    _field(footer, "NUMPAGES", "")
 
 
 # ---------------------------------------------------------------- styles
@@ -302,6 +428,15 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
     look(style(STYLE_BIO_AFFILIATION), head_font, sizes["small"], colour=muted, align=start,
          after=3, keep_next=keep_bio)
     look(style(STYLE_BIO), size=sizes["body"] - 1, align=justify, after=4)
+    look(style(STYLE_BIO_PAGES), head_font, sizes["small"], colour=muted, align=start, after=6)
+    look(style(STYLE_AGENDA_HEAD), head_font, sizes["small"], bold=True, colour=muted,
+         align=start, before=2, after=2, caps=True)
+    look(style(STYLE_AGENDA_TIME), head_font, sizes["body"] - 0.5, bold=True, colour=accent,
+         align=start, before=2, after=2)
+    look(style(STYLE_AGENDA_ITEM), head_font, sizes["body"] - 0.5, bold=True, colour=text,
+         align=start, before=2, after=0)
+    look(style(STYLE_AGENDA_SPEAKERS), head_font, sizes["small"], colour=muted, align=start,
+         after=2)
     for name in (STYLE_CTA, STYLE_CTA_LINK):  # a tinted panel, as the PDF's back page
         cta = look(style(name), head_font if name == STYLE_CTA_LINK else None,
                    size=None if name == STYLE_CTA_LINK else sizes["body"] + 1.5,
@@ -492,6 +627,45 @@ def _field(paragraph, instruction: str, cached: str) -> None:
 
 
 # ---------------------------------------------------------------- content
+
+def _contribution_body(doc, contribution) -> None:
+    """A contribution after its headline: text, pull quote, attribution."""
+    before, after = split_for_pull_quote(contribution)
+    _blocks(doc, before, STYLE_BODY)
+    if contribution.pull_quote:
+        doc.para(STYLE_PULL_QUOTE, contribution.pull_quote.text)
+    last = _blocks(doc, after, STYLE_BODY)
+    if contribution.contributors:
+        if last is not None:
+            # Word has no "keep with previous": keep the text's last paragraph
+            # with the attribution so a page never starts with a lone credit line.
+            last.paragraph_format.keep_with_next = True
+        _attribution(doc, contribution)
+
+
+def _bio(doc, person):
+    """A contributor's photo, name (bookmarked with their id), affiliation and bio."""
+    if person.photo:
+        run = doc.para(STYLE_BIO_PHOTO).add_run()
+        picture = run.add_picture(str(person.photo.path), width=PHOTO_WIDTH)
+        picture._inline.docPr.set("descr", person.photo.alt)
+        picture._inline.docPr.set("title", person.name)
+    name = doc.para(STYLE_BIO_NAME, person.name)
+    bookmark = CONTRIBUTOR_BOOKMARK + person.id.replace("-", "_")
+    if len(bookmark) <= 40:  # Word's limit; longer ids come back from the name
+        _bookmark(name, bookmark, _next_bookmark_id(doc))
+    if person.affiliation:
+        # Role and organisation as character styles, so that an import can
+        # tell them apart even when either contains commas.
+        affiliation = doc.para(STYLE_BIO_AFFILIATION)
+        if person.role:
+            doc.run(affiliation, person.role, CHAR_ROLE)
+        if person.role and person.organisation:
+            doc.run(affiliation, list_separator(person.role, person.organisation))
+        if person.organisation:
+            doc.run(affiliation, person.organisation, CHAR_ORGANISATION)
+    return _blocks(doc, person.bio, STYLE_BIO) or name
+
 
 def _attribution(doc, contribution) -> None:
     """"— Name, Role, Organisation", the name in the Strong character style, as in the PDF."""
@@ -704,7 +878,7 @@ def _hyperlink(paragraph, url: str, text: str) -> None:
     paragraph._p.append(link)
 
 
-def _mark_languages(doc, issue: Issue) -> None:
+def _mark_languages(doc, contributions, document_dir: str) -> None:
     """Language and direction where they differ from the document's.
 
     A contribution with its own `lang` gets it on every run (for spelling and
@@ -714,7 +888,7 @@ def _mark_languages(doc, issue: Issue) -> None:
     direction belong to the text, not to its look, so this is the one place
     the writer sets paragraph and run properties itself.
     """
-    by_headline = {c.headline: c for c in issue.contributions if c.lang}
+    by_headline = {c.headline: c for c in contributions if c.lang}
     in_contribution = ("Heading 2", STYLE_BODY, STYLE_PULL_QUOTE, STYLE_ATTRIBUTION,
                        "List Bullet", "List Number", "Quote", "Heading 3")
     current = None
@@ -735,8 +909,8 @@ def _mark_languages(doc, issue: Issue) -> None:
                 lang.set(qn("w:bidi"), current.lang)
                 rpr.append(lang)
         else:
-            direction = first_strong_direction(paragraph.text) or issue.dir
-        if direction != issue.dir:
+            direction = first_strong_direction(paragraph.text) or document_dir
+        if direction != document_dir:
             ppr = paragraph._p.get_or_add_pPr()
             bidi = ppr.find(qn("w:bidi"))
             if bidi is None:

@@ -1,0 +1,230 @@
+"""A pack folder (pack.yaml + annexes/) → `Pack`: issues, agenda and annexes.
+
+pack.yaml follows the conventions of an issue's front matter; paths are
+relative to the pack folder. Every problem is reported with pack.yaml:line.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import BriefgenError, ContentError, ErrorList
+from ..model import AgendaItem, Annex, Pack
+from ..slugs import slugify
+from .issue_folder import _LANG_TAG, _check_keys, _Problems, load_issue
+from .markdown import smart_text
+from .yamlsrc import LineDict, LineList, load_yaml, read_text
+
+PACK_FILE = "pack.yaml"
+PACK_KEYS = {"title", "subtitle", "date", "organiser", "organizer", "lang", "slug", "layout",
+             "event", "issues", "agenda", "annexes"}
+EVENT_KEYS = {"name", "place", "dates"}
+AGENDA_KEYS = {"time", "title", "speakers", "paper"}
+ANNEX_KEYS = {"file", "title", "id"}
+MAX_ANNEX_BYTES = 50_000_000
+
+
+@dataclass
+class PackResult:
+    pack: Pack
+    warnings: list[BriefgenError] = field(default_factory=list)
+
+
+def is_pack(folder: str | Path) -> bool:
+    return (Path(folder) / PACK_FILE).is_file()
+
+
+def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
+    folder = Path(folder)
+    path = folder / PACK_FILE
+    data = load_yaml(read_text(path, 1_000_000), path)
+    if not isinstance(data, LineDict):
+        raise ContentError("pack.yaml must be `key: value` lines", path=path, line=1)
+    p = _Problems()
+    _check_keys(data, PACK_KEYS, path, p, "pack field")
+
+    def text(key, required=False, mapping=data):
+        value = mapping.get(key)
+        if value is None or value == "":
+            if required:
+                p.error(f"missing `{key}`", path, mapping.line, f"add a `{key}:` line")
+            return ""
+        if isinstance(value, (dict, list)):
+            p.error(f"`{key}` must be text", path, mapping.line_of(key))
+            return ""
+        return smart_text(str(value).strip())
+
+    title = text("title", required=True)
+    lang = str(data.get("lang") or "en")
+    if not _LANG_TAG.match(lang):
+        p.error(f"`lang: {lang}` is not a language tag", path, data.line_of("lang"))
+        lang = "en"
+    date = dt.date(1970, 1, 1)
+    if "date" not in data:
+        p.error("missing `date`", path, data.line, "add a line such as `date: 2026-11-27`")
+    else:
+        try:
+            date = dt.date.fromisoformat(str(data["date"]).strip())
+        except ValueError:
+            p.error(f"bad date `{data['date']}`", path, data.line_of("date"),
+                    "write it as YYYY-MM-DD")
+    event = data.get("event") or LineDict()
+    if not isinstance(event, LineDict):
+        p.error("`event` needs indented name/place/dates fields", path, data.line_of("event"))
+        event = LineDict()
+    else:
+        _check_keys(event, EVENT_KEYS, path, p, "event field")
+
+    issues = []
+    slugs: dict[str, int] = {}
+    entries = data.get("issues") or []
+    if not isinstance(entries, list) or not entries:
+        p.error("a pack needs `issues:`, a list of issue folders", path, data.line_of("issues"),
+                "e.g. `issues: [../nile-dispute]`")
+        entries = []
+    for index, entry in enumerate(entries):
+        line = entries.line_of(index) if isinstance(entries, LineList) else data.line_of("issues")
+        where = (folder / str(entry)).resolve()
+        if not (where / "issue.md").is_file():
+            p.error(f"issue folder not found: {entry}", path, line,
+                    "give the path of a folder holding issue.md, relative to the pack")
+            continue
+        try:
+            loaded = load_issue(where)
+        except BriefgenError as exc:
+            p.errors.append(exc)
+            continue
+        slug = loaded.issue.slug
+        if slug in slugs:
+            p.error(f"issue {entry} is in the pack twice", path, line,
+                    f"it is already listed on line {slugs[slug]}")
+            continue
+        slugs[slug] = line
+        issues.append(loaded.issue)
+        p.warnings += loaded.warnings
+
+    annexes = []
+    annex_entries = data.get("annexes") or []
+    if not isinstance(annex_entries, list):
+        p.error("`annexes` must be a list of file/title entries", path, data.line_of("annexes"))
+        annex_entries = []
+    for index, entry in enumerate(annex_entries):
+        if not isinstance(entry, LineDict):
+            p.error("each annex needs `file:` and `title:`", path, data.line_of("annexes"))
+            continue
+        _check_keys(entry, ANNEX_KEYS, path, p, "annex field")
+        annex = p.guard(_annex, folder, entry, index, path, workdir)
+        if annex is not None:
+            annexes.append(annex)
+
+    known_papers = {f"issue-{i.slug}": i for i in issues}
+    known_papers.update({i.slug: i for i in issues})
+    annex_ids = {a.id: a for a in annexes}
+    people = {}
+    for issue in issues:
+        for person in issue.contributors:
+            people.setdefault(person.id, person)
+    agenda = []
+    agenda_entries = data.get("agenda") or []
+    if not isinstance(agenda_entries, list):
+        p.error("`agenda` must be a list of items", path, data.line_of("agenda"))
+        agenda_entries = []
+    for entry in agenda_entries:
+        if not isinstance(entry, LineDict):
+            p.error("each agenda item needs `time:` and `title:`", path, data.line_of("agenda"))
+            continue
+        _check_keys(entry, AGENDA_KEYS, path, p, "agenda field")
+        speakers = []
+        names = entry.get("speakers") or []
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(",")]
+        for cid in names:
+            if cid in people:
+                speakers.append(people[cid])
+            else:
+                close = difflib.get_close_matches(str(cid), list(people), n=1)
+                p.error(f"unknown speaker `{cid}`", path, entry.line_of("speakers"),
+                        f"did you mean `{close[0]}`?" if close else
+                        "speakers are contributor ids of the pack's issues")
+        target = None
+        paper = entry.get("paper")
+        if paper:
+            paper = str(paper)
+            if paper in known_papers:
+                target = f"issue-{known_papers[paper].slug}"
+            elif paper in annex_ids:
+                target = f"annex-{paper}"
+            else:
+                choices = sorted([i.slug for i in issues] + list(annex_ids))
+                close = difflib.get_close_matches(paper, choices, n=1)
+                p.error(f"agenda item points to `{paper}`, which is neither an issue nor an annex",
+                        path, entry.line_of("paper"),
+                        f"did you mean `{close[0]}`?" if close else f"use one of: {', '.join(choices)}")
+        agenda.append(AgendaItem(time=text("time", mapping=entry),
+                                 title=text("title", required=True, mapping=entry),
+                                 speakers=tuple(speakers), target=target))
+    if p.errors:
+        raise ErrorList(p.errors)
+    slug = slugify(str(data.get("slug") or "") or folder.resolve().name, fallback="pack")
+    return PackResult(Pack(
+        title=title, date=date, slug=slug, issues=tuple(issues), lang=lang,
+        subtitle=text("subtitle"), organiser=text("organiser") or text("organizer"),
+        event_name=text("name", mapping=event), event_place=text("place", mapping=event),
+        event_dates=text("dates", mapping=event), layout=str(data.get("layout") or ""),
+        agenda=tuple(agenda), annexes=tuple(annexes), source_dir=folder.resolve()), p.warnings)
+
+
+def _annex(folder: Path, entry: LineDict, index: int, path: Path, workdir: Path | None) -> Annex:
+    import pikepdf
+
+    from .images import resolve_inside
+
+    line = entry.line_of("file")
+    title = smart_text(str(entry.get("title") or "").strip())
+    if not title:
+        raise ContentError("annex without `title`", path=path, line=entry.line,
+                           hint="add `title:` (it is printed on the annex's divider page)")
+    file = resolve_inside(folder, str(entry.get("file") or ""), path, line)
+    if file.stat().st_size > MAX_ANNEX_BYTES:
+        raise ContentError(f"annex {file.name} is over {MAX_ANNEX_BYTES // 1_000_000} MB",
+                           path=path, line=line)
+    if file.suffix.lower() in (".docx", ".odt", ".doc"):
+        file = _convert_with_libreoffice(file, path, line, workdir)
+    try:
+        with pikepdf.open(file) as pdf:
+            pages = len(pdf.pages)
+            if pdf.is_encrypted:
+                raise ContentError(f"annex {file.name} is encrypted", path=path, line=line,
+                                   hint="give an unprotected copy")
+    except pikepdf.PdfError:
+        raise ContentError(f"annex {file.name} is not a readable PDF", path=path, line=line,
+                           hint="export it again as PDF") from None
+    if pages == 0:
+        raise ContentError(f"annex {file.name} has no pages", path=path, line=line)
+    annex_id = slugify(str(entry.get("id") or "") or title, fallback=f"annex-{index + 1}")
+    return Annex(annex_id, title, file, pages, hashlib.sha256(file.read_bytes()).hexdigest())
+
+
+def _convert_with_libreoffice(file: Path, path: Path, line: int | None,
+                              workdir: Path | None) -> Path:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise ContentError(f"annex {file.name} is a document, and LibreOffice (soffice) is not "
+                           "installed to convert it", path=path, line=line,
+                           hint="export it as PDF, or install libreoffice-writer-nogui")
+    out = workdir or Path(tempfile.mkdtemp(prefix="briefgen-annex-"))
+    out.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{out}/lo",
+                             "--convert-to", "pdf", "--outdir", str(out), str(file)],
+                            capture_output=True, timeout=300)
+    converted = out / (file.stem + ".pdf")
+    if result.returncode != 0 or not converted.is_file():
+        raise ContentError(f"LibreOffice could not convert annex {file.name}", path=path,
+                           line=line, hint="export it as PDF yourself")
+    return converted
