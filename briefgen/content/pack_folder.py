@@ -83,6 +83,7 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
 
     issues = []
     slugs: dict[str, int] = {}
+    failed: set[str] = set()  # issues listed but not loadable: no follow-on errors about them
     entries = data.get("issues") or []
     if not isinstance(entries, list) or not entries:
         p.error("a pack needs `issues:`, a list of issue folders", path, data.line_of("issues"),
@@ -94,11 +95,13 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
         if not (where / "issue.md").is_file():
             p.error(f"issue folder not found: {entry}", path, line,
                     "give the path of a folder holding issue.md, relative to the pack")
+            failed.add(slugify(where.name, fallback="issue"))
             continue
         try:
             loaded = load_issue(where)
         except BriefgenError as exc:
             p.errors.append(exc)
+            failed.add(slugify(where.name, fallback="issue"))
             continue
         slug = loaded.issue.slug
         if slug in slugs:
@@ -147,7 +150,7 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
         for cid in names:
             if cid in people:
                 speakers.append(people[cid])
-            else:
+            elif not failed:  # a speaker may come from the issue that failed to load
                 close = difflib.get_close_matches(str(cid), list(people), n=1)
                 p.error(f"unknown speaker `{cid}`", path, entry.line_of("speakers"),
                         f"did you mean `{close[0]}`?" if close else
@@ -160,7 +163,7 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
                 target = f"issue-{known_papers[paper].slug}"
             elif paper in annex_ids:
                 target = f"annex-{paper}"
-            else:
+            elif paper not in failed:
                 choices = sorted([i.slug for i in issues] + list(annex_ids))
                 close = difflib.get_close_matches(paper, choices, n=1)
                 p.error(f"agenda item points to `{paper}`, which is neither an issue nor an annex",
