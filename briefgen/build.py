@@ -8,11 +8,13 @@ A failure or Ctrl-C leaves the previous outputs untouched and no partial file.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .content.issue_folder import load_issue
+from . import cache
+from .content.issue_folder import load_issue_cached
 from .errors import BriefgenError, UsageError
 from .layouts import Layout, find_layout
 from .model import Issue, Pack
@@ -73,7 +75,7 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         document = loaded.pack
         chosen = find_layout(layout or document.layout or None)
     else:
-        loaded = load_issue(issue_dir)
+        loaded = load_issue_cached(issue_dir)
         document = loaded.issue
         chosen = find_layout(layout)
     chosen.page_size(page_size)  # fail on a bad size before anything is written
@@ -85,6 +87,8 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
     out.mkdir(parents=True, exist_ok=True)
 
     result = BuildResult(document, chosen, warnings=[str(w) for w in loaded.warnings])
+    inputs = _inputs_digest(document, chosen, (page_size, epoch, print_marks, pdf_variant,
+                                               allow_remote)) if cache.enabled() else ""
     render_warnings: list[str] = []
     page_numbers = None
     staged: list[tuple[Path, Path]] = []
@@ -98,7 +102,16 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
                                     warnings=render_warnings, page_numbers=page_numbers,
                                     print_marks=print_marks, pdf_variant=pdf_variant,
                                     allow_remote=allow_remote)
-            info = writer(fmt)(document, chosen, temp, options) or {}
+            key = cache.digest("output", fmt, inputs, page_numbers and sorted(page_numbers.items()))
+            hit = cache.get_file("outputs", key, extension) if inputs else None
+            info = cache.get_object("outputs", key) if hit else None
+            if hit and info is not None:
+                shutil.copyfile(hit, temp)  # nothing changed: the finished file is reused
+            else:
+                info = writer(fmt)(document, chosen, temp, options) or {}
+                if inputs and not render_warnings:
+                    cache.put_file("outputs", key, temp, extension)
+                    cache.put_object("outputs", key, info)
             if fmt == "pdf":
                 page_numbers = info.get("page_numbers")
                 result.pages = info.get("pages")
@@ -119,6 +132,18 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         raise
     result.warnings += render_warnings
     return result
+
+
+def _inputs_digest(document, layout, options) -> str:
+    """Everything an output depends on: content folders, annexes, layout files, options."""
+    if isinstance(document, Pack):
+        folders = [document.source_dir] + [i.source_dir for i in document.issues]
+        annexes = [a.digest for a in document.annexes]
+    else:
+        folders, annexes = [document.source_dir], []
+    parts = [cache.folder_digest(f) for f in folders if f] + annexes
+    parts += [cache.folder_digest(f) for f in layout.folders]
+    return cache.digest("inputs", *parts, repr(options))
 
 
 def _stage(out: Path, target: Path, staged: list) -> Path:

@@ -18,6 +18,13 @@ SEED = ROOT.parent / "shared" / "seeds" / "med-this-week-iraq.txt"
 IN_CI = bool(os.environ.get("CI"))
 
 
+@pytest.fixture(autouse=True)
+def no_build_cache(monkeypatch, tmp_path_factory):
+    """Tests render for real; the cache's own tests turn it back on."""
+    monkeypatch.setenv("BRIEFGEN_CACHE", "off")
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
 def need_tool(name: str) -> str:
     """A system tool a test needs: in CI it must be there; locally, skip without it."""
     path = shutil.which(name)

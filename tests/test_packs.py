@@ -196,3 +196,41 @@ def test_annex_that_is_not_a_pdf(pack, tmp_path):
     line = line_of(pack / "pack.yaml", "file: annexes/nile-timeline.pdf")
     assert result.exit_code == 2
     assert f"pack.yaml:{line}: annex nile-timeline.pdf is not a readable PDF" in result.output
+
+
+def test_rebuild_cache_reuses_unchanged_work(pack, tmp_path, monkeypatch):
+    monkeypatch.setenv("BRIEFGEN_CACHE", "on")
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", str(tmp_path / "cache"))
+    from briefgen.render import pdf as pdf_writer
+
+    calls = []
+    real = pdf_writer.write
+    monkeypatch.setattr(pdf_writer, "write", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert run_cli("build", pack, "-o", tmp_path / "a").exit_code == 0
+    assert run_cli("build", pack, "-o", tmp_path / "b").exit_code == 0  # nothing changed
+    assert len(calls) == 1
+    for name in ("board-pack.pdf", "board-pack.docx"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    edit(pack.parent / "energy-forum" / "issue.md", "Grids first", "Grids come first")
+    assert run_cli("build", pack, "-o", tmp_path / "c").exit_code == 0  # one word changed
+    assert len(calls) == 2
+    assert "Grids come first" in flat(" ".join(pdf_pages_text(tmp_path / "c" / "board-pack.pdf")))
+    shutil.rmtree(tmp_path / "cache")  # safe to delete at any time
+    assert run_cli("build", pack, "-o", tmp_path / "d").exit_code == 0
+    assert len(calls) == 3
+
+
+def test_docx_annex_is_converted_with_libreoffice(pack, tmp_path):
+    need_tool("soffice")
+    built = tmp_path / "built"
+    assert run_cli("build", ROOT / "content" / "nile-dispute", "-o", built, "-f", "docx",
+                   "-l", "memo").exit_code == 0
+    shutil.copyfile(built / "nile-dispute.docx", pack / "annexes" / "memo.docx")
+    with (pack / "pack.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("  - file: annexes/memo.docx\n    title: The Nile issue as a memo\n")
+    result = run_cli("build", pack, "-o", tmp_path / "out", "-f", "pdf")
+    assert result.exit_code == 0, result.output
+    pages = pdf_pages_text(tmp_path / "out" / "board-pack.pdf")
+    marks = {title: page for _, title, page in outline(tmp_path / "out" / "board-pack.pdf")}
+    assert "Annex B" in pages[marks["The Nile issue as a memo"] - 1].title()
+    assert "The Nile in Dispute" in pages[marks["The Nile issue as a memo"]]  # its first page

@@ -402,3 +402,20 @@ def _call_to_action(meta: LineDict, path: Path, lang: str, p: _Problems) -> Call
         p.error("call_to_action needs `text` (and usually `url`)", path, line)
     return CallToAction(heading=smart_text(str(value.get("heading") or "").strip(), lang),
                         text=text, url=url)
+
+
+def load_issue_cached(folder: str | Path) -> LoadResult:
+    """load_issue, reusing the result for an unchanged folder (see briefgen.cache)."""
+    from .. import cache
+
+    folder = Path(folder)
+    if not cache.enabled() or not (folder / ISSUE_FILE).is_file():
+        return load_issue(folder)
+    key = cache.digest("issue", folder.resolve(), cache.folder_digest(folder))
+    hit = cache.get_object("issues", key)
+    if hit is not None:
+        issue, warnings = hit
+        return LoadResult(issue, [BriefgenError(text) for text in warnings])
+    result = load_issue(folder)
+    cache.put_object("issues", key, (result.issue, [str(w) for w in result.warnings]))
+    return result

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import BriefgenError, ContentError, ErrorList
 from ..model import AgendaItem, Annex, Pack
 from ..slugs import slugify
-from .issue_folder import _LANG_TAG, _check_keys, _Problems, load_issue
+from .issue_folder import _LANG_TAG, _check_keys, _Problems, load_issue_cached
 from .markdown import smart_text
 from .yamlsrc import LineDict, LineList, load_yaml, read_text
 
@@ -98,7 +98,7 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
             failed.add(slugify(where.name, fallback="issue"))
             continue
         try:
-            loaded = load_issue(where)
+            loaded = load_issue_cached(where)
         except BriefgenError as exc:
             p.errors.append(exc)
             failed.add(slugify(where.name, fallback="issue"))
@@ -221,6 +221,12 @@ def _convert_with_libreoffice(file: Path, path: Path, line: int | None,
         raise ContentError(f"annex {file.name} is a document, and LibreOffice (soffice) is not "
                            "installed to convert it", path=path, line=line,
                            hint="export it as PDF, or install libreoffice-writer-nogui")
+    from .. import cache
+
+    key = cache.digest("annex", file.read_bytes())
+    hit = cache.get_file("annexes", key, ".pdf")
+    if hit is not None:
+        return hit
     out = workdir or Path(tempfile.mkdtemp(prefix="briefgen-annex-"))
     out.mkdir(parents=True, exist_ok=True)
     result = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{out}/lo",
@@ -230,4 +236,5 @@ def _convert_with_libreoffice(file: Path, path: Path, line: int | None,
     if result.returncode != 0 or not converted.is_file():
         raise ContentError(f"LibreOffice could not convert annex {file.name}", path=path,
                            line=line, hint="export it as PDF yourself")
-    return converted
+    cache.put_file("annexes", key, converted, ".pdf")
+    return cache.get_file("annexes", key, ".pdf") or converted
