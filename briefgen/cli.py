@@ -87,10 +87,23 @@ def main(ctx, debug):
               help="Archival or accessible PDF: " + ", ".join(PDF_VARIANTS) + ".")
 @click.option("--allow-remote", is_flag=True,
               help="Let the layout load http(s) resources (off: local files only).")
+@click.option("--recipients", type=click.Path(path_type=Path), metavar="CSV",
+              help="A pack only: one edition per row (name, organisation, groups, password…).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), metavar="N",
+              help="Editions written in parallel (default: one per core).")
+@click.option("--encrypt", is_flag=True,
+              help="Editions: set each PDF's open password from the `password` column (AES-256).")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Editions: a Dask scheduler.")
 def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, print_marks,
-          impose, pdf_variant, allow_remote):
-    """Build ISSUE_DIR into OUTPUT/<slug>.pdf and OUTPUT/<slug>.docx."""
+          impose, pdf_variant, allow_remote, recipients, jobs, encrypt, scheduler):
+    """Build ISSUE_DIR (an issue or a pack) into OUTPUT/<slug>.pdf and .docx;
+    with --recipients, one edition of a pack per recipient."""
     from .build import build as run_build, parse_formats, source_date_epoch as epoch_of
+
+    if recipients or encrypt or scheduler:
+        return _editions(issue_dir, recipients, layout, formats, output_dir, page_size,
+                         epoch_of(source_date_epoch), pdf_variant, allow_remote, jobs, encrypt,
+                         scheduler)
 
     result = run_build(issue_dir, layout=layout, formats=parse_formats(formats),
                        output_dir=output_dir, page_size=page_size,
@@ -100,6 +113,45 @@ def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, 
     for name, path in result.outputs.items():
         extra = f" ({result.pages} pages)" if name == f"{result.issue.slug}.pdf" else ""  # noqa
         click.echo(f"wrote {path}{extra}")
+
+
+def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoch, pdf_variant,
+              allow_remote, jobs, encrypt, scheduler):
+    from .build import parse_formats
+    from .content.pack_folder import is_pack
+    from .editions import build_editions
+    from .errors import UsageError
+    from .render import RenderOptions
+
+    if not recipients:
+        raise UsageError("--encrypt and --scheduler need --recipients CSV")
+    if not is_pack(pack_dir):
+        raise UsageError("editions are made from a pack (a folder with pack.yaml)",
+                         path=pack_dir, hint="`briefgen new --pack DIR` makes one")
+    fmts = parse_formats(formats or "pdf")
+    options = RenderOptions(page_size=page_size, source_date_epoch=epoch,
+                            pdf_variant=pdf_variant, allow_remote=allow_remote)
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(transient=True, console=None) as bar:
+            task = bar.add_task("editions", total=None)
+            result = build_editions(pack_dir, recipients, layout=layout, formats=fmts,
+                                    output_dir=output_dir, jobs=jobs, encrypt=encrypt,
+                                    options=options, scheduler=scheduler,
+                                    progress=lambda path: bar.advance(task))
+    else:
+        result = build_editions(pack_dir, recipients, layout=layout, formats=fmts,
+                                output_dir=output_dir, jobs=jobs, encrypt=encrypt,
+                                options=options, scheduler=scheduler,
+                                progress=lambda path: click.echo(f"wrote {path}", err=True))
+    _warn(result.warnings)
+    click.echo(f"{_plural(len(result.outputs), 'file')} written in {output_dir}, "
+               f"{_plural(len(result.failures), 'row')} failed")
+    for line, message in result.failures:
+        click.echo(f"error: {recipients}:{line}: {message}", err=True)
+    if result.failures:
+        sys.exit(2)
 
 
 @main.command()

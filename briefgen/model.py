@@ -246,6 +246,24 @@ class Annex:
     path: Path = field(compare=False)
     pages: int = 0
     digest: str = ""
+    #: groups allowed to see it in per-recipient editions (empty: everyone)
+    confidential: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One row of a recipients list: whom an edition of a pack is prepared for."""
+
+    name: str
+    organisation: str = ""
+    groups: tuple[str, ...] = ()
+    password: str = ""
+    #: the row's other columns, for layouts' templates
+    extra: tuple[tuple[str, str], ...] = ()
+    line: int = 0
+
+    def grants(self, confidential: tuple[str, ...]) -> bool:
+        return not confidential or bool(set(confidential) & set(self.groups))
 
 
 @dataclass(frozen=True)
@@ -266,11 +284,37 @@ class Pack:
     layout: str = ""
     agenda: tuple[AgendaItem, ...] = ()
     annexes: tuple[Annex, ...] = ()
+    #: issue slug → groups allowed to see it in editions (issues not listed: everyone)
+    confidential_issues: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: editions: a line on every page, and a diagonal watermark ({name}, {organisation})
+    edition_footer: str = ""
+    edition_watermark: str = ""
+    #: the recipient of this edition, if it is one
+    recipient: Recipient | None = None
     source_dir: Path | None = field(default=None, compare=False)
 
     @property
     def dir(self) -> str:
         return text_direction(self.lang)
+
+    def for_recipient(self, recipient: Recipient) -> "Pack":
+        """The edition a recipient may see: confidential issues, annexes and agenda
+        items pointing to them are left out, unless the recipient's groups grant them."""
+        from dataclasses import replace
+
+        hidden = {slug for slug, groups in self.confidential_issues
+                  if not recipient.grants(groups)}
+        issues = tuple(i for i in self.issues if i.slug not in hidden)
+        annexes = tuple(a for a in self.annexes if recipient.grants(a.confidential))
+        kept = {f"issue-{i.slug}" for i in issues} | {f"annex-{a.id}" for a in annexes}
+        agenda = tuple(item for item in self.agenda if item.target is None or item.target in kept)
+        return replace(self, issues=issues, annexes=annexes, agenda=agenda, recipient=recipient)
+
+    def personalise(self, text: str) -> str:
+        if not self.recipient:
+            return ""
+        return text.replace("{name}", self.recipient.name).replace(
+            "{organisation}", self.recipient.organisation).strip(" ,—-")
 
     @property
     def contributors(self) -> tuple[Contributor, ...]:

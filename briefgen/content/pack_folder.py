@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from dataclasses import replace
 import hashlib
 import shutil
 import subprocess
@@ -23,10 +24,12 @@ from .yamlsrc import LineDict, LineList, load_yaml, read_text
 
 PACK_FILE = "pack.yaml"
 PACK_KEYS = {"title", "subtitle", "date", "organiser", "organizer", "lang", "slug", "layout",
-             "event", "issues", "agenda", "annexes"}
+             "event", "issues", "agenda", "annexes", "edition"}
+EDITION_KEYS = {"footer", "watermark"}
+ISSUE_ENTRY_KEYS = {"path", "confidential"}
 EVENT_KEYS = {"name", "place", "dates"}
 AGENDA_KEYS = {"time", "title", "speakers", "paper"}
-ANNEX_KEYS = {"file", "title", "id"}
+ANNEX_KEYS = {"file", "title", "id", "confidential"}
 MAX_ANNEX_BYTES = 50_000_000
 
 
@@ -89,8 +92,15 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
         p.error("a pack needs `issues:`, a list of issue folders", path, data.line_of("issues"),
                 "e.g. `issues: [../nile-dispute]`")
         entries = []
+    confidential_issues = []
     for index, entry in enumerate(entries):
         line = entries.line_of(index) if isinstance(entries, LineList) else data.line_of("issues")
+        groups: tuple[str, ...] = ()
+        if isinstance(entry, LineDict):  # {path: …, confidential: [groups]}
+            _check_keys(entry, ISSUE_ENTRY_KEYS, path, p, "issue field")
+            groups = _groups(entry, path, p)
+            line = entry.line
+            entry = entry.get("path") or ""
         where = (folder / str(entry)).resolve()
         if not (where / "issue.md").is_file():
             p.error(f"issue folder not found: {entry}", path, line,
@@ -110,6 +120,8 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
             continue
         slugs[slug] = line
         issues.append(loaded.issue)
+        if groups:
+            confidential_issues.append((slug, groups))
         p.warnings += loaded.warnings
 
     annexes = []
@@ -124,7 +136,7 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
         _check_keys(entry, ANNEX_KEYS, path, p, "annex field")
         annex = p.guard(_annex, folder, entry, index, path, workdir)
         if annex is not None:
-            annexes.append(annex)
+            annexes.append(replace(annex, confidential=_groups(entry, path, p)))
 
     known_papers = {f"issue-{i.slug}": i for i in issues}
     known_papers.update({i.slug: i for i in issues})
@@ -172,6 +184,11 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
         agenda.append(AgendaItem(time=text("time", mapping=entry),
                                  title=text("title", required=True, mapping=entry),
                                  speakers=tuple(speakers), target=target))
+    edition = data.get("edition") or LineDict()
+    if not isinstance(edition, LineDict):
+        p.error("`edition` needs indented footer/watermark fields", path, data.line_of("edition"))
+        edition = LineDict()
+    _check_keys(edition, EDITION_KEYS, path, p, "edition field")
     if p.errors:
         raise ErrorList(p.errors)
     slug = slugify(str(data.get("slug") or "") or folder.resolve().name, fallback="pack")
@@ -180,7 +197,22 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
         subtitle=text("subtitle"), organiser=text("organiser") or text("organizer"),
         event_name=text("name", mapping=event), event_place=text("place", mapping=event),
         event_dates=text("dates", mapping=event), layout=str(data.get("layout") or ""),
-        agenda=tuple(agenda), annexes=tuple(annexes), source_dir=folder.resolve()), p.warnings)
+        agenda=tuple(agenda), annexes=tuple(annexes),
+        confidential_issues=tuple(confidential_issues),
+        edition_footer=str(edition.get("footer") or ""),
+        edition_watermark=str(edition.get("watermark") or ""),
+        source_dir=folder.resolve()), p.warnings)
+
+
+def _groups(entry: LineDict, path: Path, p: _Problems) -> tuple[str, ...]:
+    value = entry.get("confidential") or []
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",")]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        p.error("`confidential` must be a list of group names", path, entry.line_of("confidential"),
+                "e.g. `confidential: [board, staff]`")
+        return ()
+    return tuple(value)
 
 
 def _annex(folder: Path, entry: LineDict, index: int, path: Path, workdir: Path | None) -> Annex:

@@ -36,7 +36,8 @@ from ..docx_styles import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION,
                            STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PUBLISHER, STYLE_PULL_QUOTE,
                            STYLE_SERIES, STYLE_STANDFIRST,
                            CUSTOM_PROPERTY, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM,
-                           STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_BIO_PAGES)
+                           STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_BIO_PAGES,
+                           STYLE_PREPARED_FOR)
 
 PHOTO_WIDTH = Mm(22)
 
@@ -175,6 +176,11 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
     doc.para("Title", pack.title)
     if pack.subtitle:
         doc.para(STYLE_STANDFIRST, pack.subtitle)
+    if pack.recipient:
+        prepared = doc.para(STYLE_PREPARED_FOR, t["prepared_for"] + " ")
+        doc.run(prepared, pack.recipient.name, "Strong")
+        if pack.recipient.organisation:
+            doc.run(prepared, ", " + pack.recipient.organisation)
     doc.para(STYLE_COVER_LABEL, t["in_this_pack"])
     for issue in pack.issues:
         doc.para(STYLE_COVER_CONTRIBUTOR, issue.title)
@@ -428,6 +434,10 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
     look(style(STYLE_BIO_AFFILIATION), head_font, sizes["small"], colour=muted, align=start,
          after=3, keep_next=keep_bio)
     look(style(STYLE_BIO), size=sizes["body"] - 1, align=justify, after=4)
+    prepared = look(style(STYLE_PREPARED_FOR), head_font, sizes["body"] + 0.5, colour=text,
+                    align=start, before=18, after=6)
+    _shade(prepared, colours["accent_light"])
+    _border(prepared, "left", accent, 24, space=8)
     look(style(STYLE_BIO_PAGES), head_font, sizes["small"], colour=muted, align=start, after=6)
     look(style(STYLE_AGENDA_HEAD), head_font, sizes["small"], bold=True, colour=muted,
          align=start, before=2, after=2, caps=True)

@@ -50,63 +50,101 @@ def page_css(layout: Layout, options: RenderOptions) -> str:
             + layout.colour_css() + "\n" + layout.font_face_css())
 
 
-def write(document: Issue | Pack, layout: Layout, target: Path, options: RenderOptions) -> dict:
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
+class Renderer:
+    """WeasyPrint set up for one layout and document: stylesheets, fonts, fetcher.
 
-    html_text = build_html(document, layout, options)
-    warnings = options.warnings if options.warnings is not None else []
-    roots = source_folders(document) + layout.folders
-    reported = report_stylesheet_urls(layout, roots, warnings, options.allow_remote)
-    fetcher = ConfinedFetcher(roots, warnings, allow_remote=options.allow_remote,
-                              already_reported=reported)
-    fonts = FontConfiguration()
-    stylesheets = [CSS(string=page_css(layout, options), font_config=fonts, url_fetcher=fetcher,
-                       base_url=str(layout.path) + "/")]
-    stylesheets += [CSS(filename=str(css), font_config=fonts, url_fetcher=fetcher)
-                    for css in layout.stylesheets]
-    html = HTML(string=html_text, base_url=str(roots[0]) + "/", url_fetcher=fetcher)
-    identifier = hashlib.sha256(html_text.encode()).hexdigest()[:32].encode()
-    pdf_options = dict(stylesheets=stylesheets, pdf_tags=True, pdf_identifier=identifier)
-    if options.pdf_variant:
-        pdf_options["pdf_variant"] = options.pdf_variant
-    with _quiet_weasyprint():
-        rendered = html.render(font_config=fonts, **pdf_options)
-        rendered.write_pdf(str(target), **pdf_options)
-    anchors = {}
+    `render()` lays out HTML into pages; editions reuse one renderer to lay out
+    the pack once and every recipient's cover in one more pass.
+    """
+
+    def __init__(self, document: Issue | Pack, layout: Layout, options: RenderOptions):
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.document, self.layout, self.options = document, layout, options
+        warnings = options.warnings if options.warnings is not None else []
+        self.roots = source_folders(document) + layout.folders
+        reported = report_stylesheet_urls(layout, self.roots, warnings, options.allow_remote)
+        self.fetcher = ConfinedFetcher(self.roots, warnings, allow_remote=options.allow_remote,
+                                       already_reported=reported)
+        self.fonts = FontConfiguration()
+        self.stylesheets = [CSS(string=page_css(layout, options), font_config=self.fonts,
+                                url_fetcher=self.fetcher, base_url=str(layout.path) + "/")]
+        self.stylesheets += [CSS(filename=str(css), font_config=self.fonts,
+                                 url_fetcher=self.fetcher) for css in layout.stylesheets]
+
+    def pdf_options(self, identifier: bytes) -> dict:
+        options = dict(stylesheets=self.stylesheets, pdf_tags=True, pdf_identifier=identifier)
+        if self.options.pdf_variant:
+            options["pdf_variant"] = self.options.pdf_variant
+        return options
+
+    def render(self, html_text: str):
+        from weasyprint import HTML
+
+        html = HTML(string=html_text, base_url=str(self.roots[0]) + "/", url_fetcher=self.fetcher)
+        with _quiet_weasyprint():
+            return html.render(font_config=self.fonts, **self.pdf_options(b""))
+
+    def write(self, rendered, target, identifier: bytes) -> None:
+        with _quiet_weasyprint():
+            rendered.write_pdf(str(target), **self.pdf_options(identifier))
+
+
+def page_anchors(rendered) -> dict[str, int]:
+    """Anchor (element id) → 1-based page number in a laid-out document."""
+    anchors: dict[str, int] = {}
     for number, page in enumerate(rendered.pages, 1):
         for anchor in page.anchors:
             anchors.setdefault(anchor, number)
+    return anchors
+
+
+def write(document: Issue | Pack, layout: Layout, target: Path, options: RenderOptions) -> dict:
+    html_text = build_html(document, layout, options)
+    renderer = Renderer(document, layout, options)
+    rendered = renderer.render(html_text)
+    renderer.write(rendered, target, hashlib.sha256(html_text.encode()).hexdigest()[:32].encode())
+    anchors = page_anchors(rendered)
     if isinstance(document, Pack) and document.annexes:
         place_annexes(target, document, anchors)
     return {"pages": len(rendered.pages), "page_numbers": anchors}
 
 
-def place_annexes(target: Path, pack: Pack, anchors: dict[str, int]) -> None:
+def place_annexes(target: Path, pack: Pack, anchors: dict[str, int], pdf=None) -> None:
     """Draw each annex page, as it is, on the placeholder page laid out for it.
 
     The placeholders carry the pack's page number in their footer, so the
     numbering, contents and bookmarks stay those WeasyPrint computed. Annex
     content is marked as an artifact: it is not part of the tagged structure.
+    Works on `pdf` (an open pikepdf.Pdf) when given, else on the file `target`.
     """
     import pikepdf
 
-    with pikepdf.open(target, allow_overwriting_input=True) as pdf:
-        for annex in pack.annexes:
-            with pikepdf.open(annex.path) as source:
-                for number, page in enumerate(source.pages, 1):
-                    index = anchors[f"annex-{annex.id}-p{number}"] - 1
-                    host = pdf.pages[index]
-                    width, height = float(host.mediabox[2]), float(host.mediabox[3])
-                    margin, footer = 10 / 25.4 * 72, 16 / 25.4 * 72
-                    name = host.add_overlay(pdf.copy_foreign(page.as_form_xobject()),
-                                            pikepdf.Rectangle(margin, footer, width - margin,
-                                                              height - margin))
-                    contents = host.obj.Contents
-                    last = contents[-1] if isinstance(contents, pikepdf.Array) else contents
-                    last.write(b"/Artifact BMC\n" + last.read_bytes() + b"\nEMC\n")
-                    del name
-        pdf.save(target, deterministic_id=True)
+    if pdf is None:
+        with pikepdf.open(target, allow_overwriting_input=True) as opened:
+            place_annexes(target, pack, anchors, opened)
+            opened.save(target, deterministic_id=True)
+        return
+    for annex in pack.annexes:
+        with pikepdf.open(annex.path) as source:
+            for number, page in enumerate(source.pages, 1):
+                host = pdf.pages[anchors[f"annex-{annex.id}-p{number}"] - 1]
+                width, height = float(host.mediabox[2]), float(host.mediabox[3])
+                margin, footer = 10 / 25.4 * 72, 16 / 25.4 * 72
+                overlay_artifact(pdf, host, page.as_form_xobject(),
+                                 pikepdf.Rectangle(margin, footer, width - margin,
+                                                   height - margin))
+
+
+def overlay_artifact(pdf, host, form, rect) -> None:
+    """Draw a form XObject (from any PDF) on `host`, as an artifact outside the tag tree."""
+    import pikepdf
+
+    host.add_overlay(pdf.copy_foreign(form), rect)
+    contents = host.obj.Contents
+    last = contents[-1] if isinstance(contents, pikepdf.Array) else contents
+    last.write(b"/Artifact BMC\n" + last.read_bytes() + b"\nEMC\n")
 
 
 def _created(document: Issue | Pack, options: RenderOptions) -> dt.datetime:

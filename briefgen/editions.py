@@ -1,0 +1,332 @@
+"""One edition of a pack per recipient: personalised, confidential-aware, fast.
+
+What all editions share is laid out once: the pack (once per distinct set of
+confidential parts the recipients may see), and every recipient's cover in a
+single extra pass. An edition is then the shared pages with its own cover,
+written by WeasyPrint (so the structure tree, bookmarks, links and metadata
+are those of a normal build), with its annex pages and its footer line or
+watermark drawn as artifacts, and its password set, by pikepdf.
+
+Editions are written by a pool of forked processes that inherit the laid-out
+pages; each file is written to a temporary name and renamed into place.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import multiprocessing
+import os
+import re
+import secrets
+import sys
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from .content.pack_folder import load_pack
+from .errors import BriefgenError, ContentError, UsageError
+from .layouts import PAGE_SIZES, Layout, find_layout
+from .model import Pack, Recipient
+from .render import RenderOptions
+from .slugs import slugify
+
+MAX_CSV_BYTES = 20_000_000
+_GROUP_SPLIT = re.compile(r"[,;|]\s*|\s+")
+
+
+@dataclass
+class EditionsResult:
+    outputs: list[Path] = field(default_factory=list)
+    #: (CSV line, message) of every row that produced no edition
+    failures: list[tuple[int, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- the recipients list
+
+def read_recipients(path: Path) -> tuple[list[Recipient], list[tuple[int, str]]]:
+    """Rows of a CSV as exported by Excel or LibreOffice: UTF-8 (with or without
+    BOM) or Windows-1252, comma, semicolon or tab separated, quoted newlines.
+    Returns the good rows and (line, problem) for each bad one."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError("recipients file not found", path=path, hint="give a .csv file")
+    raw = path.read_bytes()
+    if len(raw) > MAX_CSV_BYTES:
+        raise ContentError(f"recipients file is over {MAX_CSV_BYTES // 1_000_000} MB", path=path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
+    sample = text[:8192]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ContentError("recipients file is empty", path=path, line=1,
+                           hint="the first row names the columns: name, organisation, …") from None
+    columns = [h.strip().lower().replace("organization", "organisation") for h in header]
+    if "name" not in columns:
+        raise ContentError("the recipients file has no `name` column", path=path, line=1,
+                           hint=f"the first row has: {', '.join(header)}")
+    recipients, failures = [], []
+    start = reader.line_num + 1
+    for row in reader:
+        line, start = start, reader.line_num + 1
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(columns):
+            failures.append((line, f"{len(row)} cells but {len(columns)} columns"))
+            continue
+        values = dict(zip(columns, (cell.strip() for cell in row)))
+        name = values.get("name", "")
+        if not name:
+            failures.append((line, "no name"))
+            continue
+        extra = tuple((k, v) for k, v in values.items()
+                      if k not in ("name", "organisation", "groups", "password") and k)
+        recipients.append(Recipient(
+            name=name, organisation=values.get("organisation", ""),
+            groups=tuple(g for g in _GROUP_SPLIT.split(values.get("groups", "")) if g),
+            password=values.get("password", ""), extra=extra, line=line))
+    return recipients, failures
+
+
+# ---------------------------------------------------------------- laying out once
+
+_SHARED: dict = {}  # what forked workers inherit: the laid-out variants
+
+
+@dataclass
+class _Variant:
+    pack: Pack
+    main: object          # weasyprint Document of the whole edition, generic cover
+    covers: object        # weasyprint Document: one cover page per recipient
+    anchors: dict
+    renderer: object
+    stamps: bytes | None  # a PDF, one page per recipient: footer line / watermark
+    members: list[int]    # indexes into the recipients list
+
+
+def _layout_variants(pack: Pack, recipients: list[Recipient], layout: Layout,
+                     options: RenderOptions) -> list[_Variant]:
+    from .render.pdf import Renderer, build_html, page_anchors
+
+    groups: dict[tuple, list[int]] = {}
+    for index, recipient in enumerate(recipients):
+        edition = pack.for_recipient(recipient)
+        key = (tuple(i.slug for i in edition.issues), tuple(a.id for a in edition.annexes))
+        groups.setdefault(key, []).append(index)
+    variants = []
+    for members in groups.values():
+        generic = replace(pack.for_recipient(recipients[members[0]]), recipient=None)
+        renderer = Renderer(generic, layout, options)
+        main = renderer.render(build_html(generic, layout, options))
+        covers = renderer.render(_covers_html(generic, [recipients[i] for i in members],
+                                              layout, options))
+        stamps = _stamps(generic, [recipients[i] for i in members], layout, options, renderer)
+        variants.append(_Variant(generic, main, covers, page_anchors(main), renderer, stamps,
+                                 members))
+    return variants
+
+
+def _covers_html(pack: Pack, recipients: list[Recipient], layout: Layout,
+                 options: RenderOptions) -> str:
+    from .render.pdf import _created
+    from .render.templating import render_template
+    from .render.common import labels
+    from .render.pdf import annex_letters
+    from . import __version__
+
+    return render_template(layout, layout.pack_template, pack=pack, covers=recipients,
+                           annex_letters=annex_letters(pack), t=labels(pack.lang),
+                           generator=f"briefgen {__version__}",
+                           created=_created(pack, options).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _stamps(pack: Pack, recipients: list[Recipient], layout: Layout, options: RenderOptions,
+            renderer) -> bytes | None:
+    """A page per recipient carrying only their footer line and watermark."""
+    if not (pack.edition_footer or pack.edition_watermark):
+        return None
+    from weasyprint import CSS, HTML
+    from markupsafe import escape
+
+    width, height = PAGE_SIZES[layout.page_size(options.page_size)]
+    css = CSS(string=(
+        f"@page {{ size: {width}mm {height}mm; margin: 0; }}"
+        f".stamp {{ position: relative; height: {height}mm; break-after: page; }}"
+        ".line { position: absolute; left: 0; right: 0; bottom: 6mm; text-align: center;"
+        "  font-family: var(--font-heading); font-size: 7pt; color: " + layout.colours["muted"] + "; }"
+        ".mark { position: absolute; left: -20mm; right: -20mm; top: 45%; text-align: center;"
+        "  font-family: var(--font-heading); font-weight: 700; font-size: 34pt;"
+        "  color: rgba(0, 0, 0, 0.07); transform: rotate(-35deg); }"), font_config=renderer.fonts)
+    pages = []
+    for recipient in recipients:
+        edition = replace(pack, recipient=recipient)
+        line = escape(edition.personalise(pack.edition_footer))
+        mark = escape(edition.personalise(pack.edition_watermark))
+        pages.append(f'<div class="stamp"><p class="line">{line}</p>'
+                     f'<p class="mark">{mark}</p></div>')
+    html = HTML(string="<html><body>" + "".join(pages) + "</body></html>")
+    return html.write_pdf(stylesheets=[renderer.stylesheets[0], css],
+                          font_config=renderer.fonts)
+
+
+# ---------------------------------------------------------------- one edition
+
+def _write_edition(task) -> tuple[int, list[str], str]:
+    """Runs in a worker: returns (recipient index, written paths, error)."""
+    variant_index, position, recipient_index, targets, formats, encrypt = task
+    try:
+        variant: _Variant = _SHARED["variants"][variant_index]
+        recipient: Recipient = _SHARED["recipients"][recipient_index]
+        options: RenderOptions = _SHARED["options"]
+        written = []
+        for fmt, target in targets:
+            target = Path(target)
+            handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
+                                            dir=target.parent)
+            os.close(handle)
+            try:
+                if fmt == "pdf":
+                    _edition_pdf(variant, position, recipient, Path(temp), encrypt)
+                else:
+                    from .render import docx as docx_writer
+
+                    docx_writer.write(replace(variant.pack, recipient=recipient),
+                                      _SHARED["layout"], Path(temp),
+                                      replace(options, page_numbers=variant.anchors))
+                os.chmod(temp, 0o644)
+                os.replace(temp, target)
+                written.append(str(target))
+            finally:
+                if os.path.exists(temp):
+                    os.unlink(temp)
+        return recipient_index, written, ""
+    except BriefgenError as exc:
+        return recipient_index, [], str(exc)
+    except Exception as exc:  # one bad edition must not stop the others
+        return recipient_index, [], f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _edition_pdf(variant: _Variant, position: int, recipient: Recipient, target: Path,
+                 encrypt: bool) -> None:
+    import pikepdf
+
+    from .render.pdf import overlay_artifact, place_annexes
+
+    pages = [variant.covers.pages[position]] + list(variant.main.pages[1:])
+    edition = variant.main.copy(pages)
+    identifier = hashlib.sha256(f"{variant.pack.slug}\0{recipient.name}\0{recipient.line}"
+                                .encode()).hexdigest()[:32].encode()
+    variant.renderer.write(edition, target, identifier)
+    if not (variant.pack.annexes or variant.stamps or encrypt):
+        return
+    with pikepdf.open(target, allow_overwriting_input=True) as pdf:
+        if variant.pack.annexes:
+            place_annexes(target, variant.pack, variant.anchors, pdf)
+        if variant.stamps:
+            with pikepdf.open(io.BytesIO(variant.stamps)) as stamps:
+                form = stamps.pages[position].as_form_xobject()
+                for page in pdf.pages:
+                    box = page.mediabox
+                    overlay_artifact(pdf, page, form, pikepdf.Rectangle(
+                        float(box[0]), float(box[1]), float(box[2]), float(box[3])))
+        if encrypt:
+            pdf.save(target, encryption=pikepdf.Encryption(
+                user=recipient.password, owner=secrets.token_urlsafe(24), R=6, aes=True))
+        else:
+            pdf.save(target, deterministic_id=True)
+
+
+# ---------------------------------------------------------------- the whole run
+
+def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
+                   layout: str | None = None, formats: tuple[str, ...] = ("pdf",),
+                   output_dir: str | Path = "output", jobs: int | None = None,
+                   encrypt: bool = False, options: RenderOptions | None = None,
+                   progress: Callable[[str], None] | None = None,
+                   scheduler: str | None = None) -> EditionsResult:
+    loaded = load_pack(pack_dir)
+    pack = loaded.pack
+    chosen = find_layout(layout or pack.layout or None)
+    recipients, failures = read_recipients(Path(recipients_csv))
+    result = EditionsResult(warnings=[str(w) for w in loaded.warnings])
+    result.failures += failures
+    if encrypt:
+        keep = []
+        for recipient in recipients:
+            if recipient.password:
+                keep.append(recipient)
+            else:
+                result.failures.append((recipient.line, "no password for --encrypt"))
+        recipients = keep
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    # File names from the names; two Maria Rossis get maria-rossi.pdf and maria-rossi-2.pdf.
+    names: dict[int, str] = {}
+    taken: set[str] = set()
+    for index, recipient in enumerate(recipients):
+        base = slugify(recipient.name, fallback="recipient")
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}-{n}", n + 1
+        taken.add(name)
+        names[index] = name
+    options = replace(options or RenderOptions(), warnings=[])
+    variants = _layout_variants(pack, recipients, chosen, options) if recipients else []
+    tasks = []
+    for variant_index, variant in enumerate(variants):
+        for position, recipient_index in enumerate(variant.members):
+            targets = [(fmt, str(out / f"{names[recipient_index]}.{fmt}")) for fmt in formats]
+            tasks.append((variant_index, position, recipient_index, targets, formats, encrypt))
+    _SHARED.update(variants=variants, recipients=recipients, options=options, layout=chosen)
+    try:
+        for recipient_index, written, error in _run(tasks, jobs, scheduler):
+            recipient = recipients[recipient_index]
+            if error:
+                result.failures.append((recipient.line, error))
+            for path in written:
+                result.outputs.append(Path(path))
+                if progress:
+                    progress(path)
+    finally:
+        _SHARED.clear()
+        # Ctrl-C may stop a worker mid-write: its temporary file goes, complete files stay.
+        for _, _, _, targets, _, _ in tasks:
+            for _, target in targets:
+                for leftover in out.glob(f".{Path(target).name}.*.part"):
+                    leftover.unlink(missing_ok=True)
+    result.failures.sort()
+    result.warnings += [str(w) for w in options.warnings]
+    return result
+
+
+def _run(tasks: list, jobs: int | None, scheduler: str | None):
+    """Yield each task's result, in completion order."""
+    if scheduler:
+        raise UsageError("--scheduler (a Dask cluster) is not available in this version",
+                         hint="build on this machine with -j N")
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    if jobs == 1 or len(tasks) < 2 or sys.platform == "win32":
+        for task in tasks:
+            yield _write_edition(task)
+        return
+    # fork: the workers inherit the laid-out pages instead of laying them out again
+    context = multiprocessing.get_context("fork")
+    pool = context.Pool(min(jobs, len(tasks)))
+    try:
+        yield from pool.imap_unordered(_write_edition, tasks, chunksize=1)
+        pool.close()
+    except BaseException:
+        pool.terminate()  # Ctrl-C: workers stop; only renamed (complete) files remain
+        raise
+    finally:
+        pool.join()
