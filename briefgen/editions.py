@@ -8,7 +8,9 @@ are those of a normal build), with its annex pages and its footer line or
 watermark drawn as artifacts, and its password set, by pikepdf.
 
 Editions are written by a pool of forked processes that inherit the laid-out
-pages; each file is written to a temporary name and renamed into place.
+pages; each worker lays out the covers of a batch of 25 recipients at a time,
+so memory stays flat however long the list. Each file is written to a
+temporary name and renamed into place.
 """
 from __future__ import annotations
 
@@ -84,7 +86,9 @@ def read_recipients(path: Path) -> tuple[list[Recipient], list[tuple[int, str]]]
         if len(row) > len(columns):
             failures.append((line, f"{len(row)} cells but {len(columns)} columns"))
             continue
-        values = dict(zip(columns, (cell.strip() for cell in row)))
+        # A quoted newline (Alt+Enter in Excel) inside a name or organisation is a space.
+        values = {column: (cell.strip() if column == "password" else " ".join(cell.split()))
+                  for column, cell in zip(columns, row)}
         name = values.get("name", "")
         if not name:
             failures.append((line, "no name"))
@@ -103,19 +107,20 @@ def read_recipients(path: Path) -> tuple[list[Recipient], list[tuple[int, str]]]
 _SHARED: dict = {}  # what forked workers inherit: the laid-out variants
 
 
+BATCH = 25  # recipients whose covers are laid out together (bounds each worker's memory)
+
+
 @dataclass
 class _Variant:
     pack: Pack
     main: object          # weasyprint Document of the whole edition, generic cover
-    covers: object        # weasyprint Document: one cover page per recipient
     anchors: dict
     renderer: object
-    stamps: bytes | None  # a PDF, one page per recipient: footer line / watermark
     members: list[int]    # indexes into the recipients list
 
 
 def _layout_variants(pack: Pack, recipients: list[Recipient], layout: Layout,
-                     options: RenderOptions) -> list[_Variant]:
+                     options: RenderOptions, lay_out: bool = True) -> list[_Variant]:
     from .render.pdf import Renderer, build_html, page_anchors
 
     groups: dict[tuple, list[int]] = {}
@@ -126,13 +131,12 @@ def _layout_variants(pack: Pack, recipients: list[Recipient], layout: Layout,
     variants = []
     for members in groups.values():
         generic = replace(pack.for_recipient(recipients[members[0]]), recipient=None)
+        if not lay_out:
+            variants.append(_Variant(generic, None, {}, None, members))
+            continue
         renderer = Renderer(generic, layout, options)
         main = renderer.render(build_html(generic, layout, options))
-        covers = renderer.render(_covers_html(generic, [recipients[i] for i in members],
-                                              layout, options))
-        stamps = _stamps(generic, [recipients[i] for i in members], layout, options, renderer)
-        variants.append(_Variant(generic, main, covers, page_anchors(main), renderer, stamps,
-                                 members))
+        variants.append(_Variant(generic, main, page_anchors(main), renderer, members))
     return variants
 
 
@@ -181,60 +185,80 @@ def _stamps(pack: Pack, recipients: list[Recipient], layout: Layout, options: Re
 
 # ---------------------------------------------------------------- one edition
 
-def _write_edition(task) -> tuple[int, list[str], str]:
-    """Runs in a worker: returns (recipient index, written paths, error)."""
-    variant_index, position, recipient_index, targets, formats, encrypt = task
+def _write_batch(task) -> list[tuple[int, list[str], str]]:
+    """A forked worker's job: the variant, layout and options come from _SHARED."""
+    variant_index, batch, formats, encrypt = task
+    people = [_SHARED["recipients"][index] for index, _ in batch]
+    return _batch(_SHARED["variants"][variant_index], _SHARED["layout"], _SHARED["options"],
+                  batch, people, encrypt)
+
+
+def _batch(variant: "_Variant", layout: Layout, options: RenderOptions, batch, people,
+           encrypt: bool) -> list[tuple[int, list[str], str]]:
+    """Lay out a batch's covers (and stamps) in one pass, then write each of its
+    editions. Returns (recipient index, written paths, error) per recipient."""
     try:
-        variant: _Variant = _SHARED["variants"][variant_index]
-        recipient: Recipient = _SHARED["recipients"][recipient_index]
-        options: RenderOptions = _SHARED["options"]
-        written = []
-        for fmt, target in targets:
-            target = Path(target)
-            handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
-                                            dir=target.parent)
-            os.close(handle)
-            try:
-                if fmt == "pdf":
-                    _edition_pdf(variant, position, recipient, Path(temp), encrypt)
-                else:
-                    from .render import docx as docx_writer
-
-                    docx_writer.write(replace(variant.pack, recipient=recipient),
-                                      _SHARED["layout"], Path(temp),
-                                      replace(options, page_numbers=variant.anchors))
-                os.chmod(temp, 0o644)
-                os.replace(temp, target)
-                written.append(str(target))
-            finally:
-                if os.path.exists(temp):
-                    os.unlink(temp)
-        return recipient_index, written, ""
-    except BriefgenError as exc:
-        return recipient_index, [], str(exc)
-    except Exception as exc:  # one bad edition must not stop the others
-        return recipient_index, [], f"internal error: {type(exc).__name__}: {exc}"
+        covers = variant.renderer.render(_covers_html(variant.pack, people, layout, options))
+        stamps = _stamps(variant.pack, people, layout, options, variant.renderer)
+    except Exception as exc:
+        return [(index, [], f"internal error: {type(exc).__name__}: {exc}") for index, _ in batch]
+    results = []
+    for position, (index, targets) in enumerate(batch):
+        try:
+            results.append((index, _write_edition(variant, layout, options, covers, stamps,
+                                                  position, people[position], targets,
+                                                  encrypt), ""))
+        except BriefgenError as exc:
+            results.append((index, [], str(exc)))
+        except Exception as exc:  # one bad edition must not stop the others
+            results.append((index, [], f"internal error: {type(exc).__name__}: {exc}"))
+    return results
 
 
-def _edition_pdf(variant: _Variant, position: int, recipient: Recipient, target: Path,
-                 encrypt: bool) -> None:
+def _write_edition(variant: _Variant, layout: Layout, options: RenderOptions, covers, stamps,
+                   position: int, recipient: Recipient, targets, encrypt: bool) -> list[str]:
+    written = []
+    for fmt, target in targets:
+        target = Path(target)
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
+                                        dir=target.parent)
+        os.close(handle)
+        try:
+            if fmt == "pdf":
+                _edition_pdf(variant, covers, stamps, position, recipient, Path(temp), encrypt)
+            else:
+                from .render import docx as docx_writer
+
+                docx_writer.write(replace(variant.pack, recipient=recipient), layout,
+                                  Path(temp), replace(options, page_numbers=variant.anchors))
+            os.chmod(temp, 0o644)
+            os.replace(temp, target)
+            written.append(str(target))
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+    return written
+
+
+def _edition_pdf(variant: _Variant, covers, stamps: bytes | None, position: int,
+                 recipient: Recipient, target: Path, encrypt: bool) -> None:
     import pikepdf
 
     from .render.pdf import overlay_artifact, place_annexes
 
-    pages = [variant.covers.pages[position]] + list(variant.main.pages[1:])
+    pages = [covers.pages[position]] + list(variant.main.pages[1:])
     edition = variant.main.copy(pages)
     identifier = hashlib.sha256(f"{variant.pack.slug}\0{recipient.name}\0{recipient.line}"
                                 .encode()).hexdigest()[:32].encode()
     variant.renderer.write(edition, target, identifier)
-    if not (variant.pack.annexes or variant.stamps or encrypt):
+    if not (variant.pack.annexes or stamps or encrypt):
         return
     with pikepdf.open(target, allow_overwriting_input=True) as pdf:
         if variant.pack.annexes:
             place_annexes(target, variant.pack, variant.anchors, pdf)
-        if variant.stamps:
-            with pikepdf.open(io.BytesIO(variant.stamps)) as stamps:
-                form = stamps.pages[position].as_form_xobject()
+        if stamps:
+            with pikepdf.open(io.BytesIO(stamps)) as stamp_pdf:
+                form = stamp_pdf.pages[position].as_form_xobject()
                 for page in pdf.pages:
                     box = page.mediabox
                     overlay_artifact(pdf, page, form, pikepdf.Rectangle(
@@ -281,52 +305,105 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
         taken.add(name)
         names[index] = name
     options = replace(options or RenderOptions(), warnings=[])
-    variants = _layout_variants(pack, recipients, chosen, options) if recipients else []
+    # The Dask path lays out each variant on the workers, not here.
+    variants = _layout_variants(pack, recipients, chosen, options, lay_out=not scheduler) \
+        if recipients else []
     tasks = []
     for variant_index, variant in enumerate(variants):
-        for position, recipient_index in enumerate(variant.members):
-            targets = [(fmt, str(out / f"{names[recipient_index]}.{fmt}")) for fmt in formats]
-            tasks.append((variant_index, position, recipient_index, targets, formats, encrypt))
+        members = [(index, [(fmt, str(out / f"{names[index]}.{fmt}")) for fmt in formats])
+                   for index in variant.members]
+        for start in range(0, len(members), BATCH):
+            tasks.append((variant_index, members[start:start + BATCH], formats, encrypt))
     _SHARED.update(variants=variants, recipients=recipients, options=options, layout=chosen)
+    if scheduler:
+        results = _run_on_dask(scheduler, pack_dir, layout, options, variants, recipients, tasks)
+    else:
+        results = _run(tasks, jobs)
     try:
-        for recipient_index, written, error in _run(tasks, jobs, scheduler):
-            recipient = recipients[recipient_index]
-            if error:
-                result.failures.append((recipient.line, error))
-            for path in written:
-                result.outputs.append(Path(path))
-                if progress:
-                    progress(path)
+        for batch in results:
+            for recipient_index, written, error in batch:
+                if error:
+                    result.failures.append((recipients[recipient_index].line, error))
+                for path in written:
+                    result.outputs.append(Path(path))
+                    if progress:
+                        progress(path)
     finally:
         _SHARED.clear()
         # Ctrl-C may stop a worker mid-write: its temporary file goes, complete files stay.
-        for _, _, _, targets, _, _ in tasks:
-            for _, target in targets:
-                for leftover in out.glob(f".{Path(target).name}.*.part"):
-                    leftover.unlink(missing_ok=True)
+        for _, batch, _, _ in tasks:
+            for _, targets in batch:
+                for _, target in targets:
+                    for leftover in out.glob(f".{Path(target).name}.*.part"):
+                        leftover.unlink(missing_ok=True)
     result.failures.sort()
     result.warnings += [str(w) for w in options.warnings]
     return result
 
 
-def _run(tasks: list, jobs: int | None, scheduler: str | None):
-    """Yield each task's result, in completion order."""
-    if scheduler:
-        raise UsageError("--scheduler (a Dask cluster) is not available in this version",
-                         hint="build on this machine with -j N")
+def _run(tasks: list, jobs: int | None):
+    """Yield each batch's results, in completion order."""
     jobs = max(1, jobs or os.cpu_count() or 1)
     if jobs == 1 or len(tasks) < 2 or sys.platform == "win32":
         for task in tasks:
-            yield _write_edition(task)
+            yield _write_batch(task)
         return
     # fork: the workers inherit the laid-out pages instead of laying them out again
     context = multiprocessing.get_context("fork")
     pool = context.Pool(min(jobs, len(tasks)))
     try:
-        yield from pool.imap_unordered(_write_edition, tasks, chunksize=1)
+        yield from pool.imap_unordered(_write_batch, tasks, chunksize=1)
         pool.close()
     except BaseException:
         pool.terminate()  # Ctrl-C: workers stop; only renamed (complete) files remain
         raise
     finally:
         pool.join()
+
+
+# ---------------------------------------------------------------- a Dask cluster
+
+_WORKER_VARIANTS: dict = {}  # on a Dask worker: variants laid out, reused by later batches
+
+
+def _dask_batch(pack_dir: str, layout_spec: str | None, options: RenderOptions,
+                variant_key: tuple, batch, people, encrypt: bool):
+    """A Dask task. The worker reads the pack from the same path as the client
+    (a shared file system), lays out the variant once per worker process, and
+    writes the editions into the output folder (shared too)."""
+    key = (pack_dir, layout_spec, repr(options), variant_key)
+    if key not in _WORKER_VARIANTS:
+        pack = load_pack(pack_dir).pack
+        layout = find_layout(layout_spec or pack.layout or None)
+        variant = _layout_variants(pack, [people[0]], layout, replace(options, warnings=[]))[0]
+        _WORKER_VARIANTS[key] = (variant, layout)
+    variant, layout = _WORKER_VARIANTS[key]
+    return _batch(variant, layout, options, batch, people, encrypt)
+
+
+def _run_on_dask(scheduler: str, pack_dir, layout_spec, options, variants, recipients, tasks):
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise UsageError("--scheduler needs Dask's distributed package",
+                         hint="pip install 'briefgen[dask]'") from None
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler {scheduler}: {exc}",
+                         hint="start one with `dask scheduler`, or drop --scheduler") from None
+    pack_path = str(Path(pack_dir).resolve())
+    worker_options = replace(options, warnings=None)
+    try:
+        futures = []
+        for variant_index, batch, _, encrypt in tasks:
+            variant = variants[variant_index]
+            variant_key = (tuple(i.slug for i in variant.pack.issues),
+                           tuple(a.id for a in variant.pack.annexes))
+            people = [recipients[index] for index, _ in batch]
+            futures.append(client.submit(_dask_batch, pack_path, layout_spec, worker_options,
+                                         variant_key, batch, people, encrypt, pure=False))
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()

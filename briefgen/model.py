@@ -262,6 +262,11 @@ class Recipient:
     extra: tuple[tuple[str, str], ...] = ()
     line: int = 0
 
+    @property
+    def fields(self) -> dict[str, str]:
+        """Every column of the row, for templates: recipient.fields.seat …"""
+        return {"name": self.name, "organisation": self.organisation, **dict(self.extra)}
+
     def grants(self, confidential: tuple[str, ...]) -> bool:
         return not confidential or bool(set(confidential) & set(self.groups))
 

@@ -226,8 +226,8 @@ def test_docx_annex_is_converted_with_libreoffice(pack, tmp_path):
     assert run_cli("build", ROOT / "content" / "nile-dispute", "-o", built, "-f", "docx",
                    "-l", "memo").exit_code == 0
     shutil.copyfile(built / "nile-dispute.docx", pack / "annexes" / "memo.docx")
-    with (pack / "pack.yaml").open("a", encoding="utf-8") as fh:
-        fh.write("  - file: annexes/memo.docx\n    title: The Nile issue as a memo\n")
+    edit(pack / "pack.yaml", "edition:", "  - file: annexes/memo.docx\n"
+         "    title: The Nile issue as a memo\nedition:")
     result = run_cli("build", pack, "-o", tmp_path / "out", "-f", "pdf")
     assert result.exit_code == 0, result.output
     pages = pdf_pages_text(tmp_path / "out" / "board-pack.pdf")

@@ -1,0 +1,71 @@
+"""Per-recipient editions of the sample pack against naive full builds.
+
+Prints the time of the editions for 1, 200 and 1,000 recipients (one CLI run
+each, PDF only, one worker per core), their peak memory, the per-edition
+marginal cost, and the naive cost extrapolated from 10 full builds (one CLI
+process each). Targets: 200 editions in at most 1/10 of the naive time
+(stretch 1/30); peak memory about the same for 200 and 1,000 rows.
+
+    .venv/bin/python bench/editions_speed.py [--skip-1000]
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACK = ROOT / "content" / "board-pack"
+ENV = dict(os.environ, BRIEFGEN_CACHE="off")
+
+
+def run(argv: list[str]) -> tuple[float, int]:
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(argv)}")
+    # ru_maxrss of a waited child covers its own waited-for children (the workers)
+    return time.perf_counter() - start, usage.ru_maxrss // 1024
+
+
+def recipients(path: Path, count: int) -> Path:
+    rows = ["name;organisation;groups"]
+    rows += [f"Delegate {i:04d};Organisation {i % 37};{'board' if i % 5 == 0 else ''}"
+             for i in range(count)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="briefgen-editions-"))
+    cli = [sys.executable, "-m", "briefgen", "build", str(PACK), "--format", "pdf"]
+    naive = [run(cli + ["-o", str(work / f"naive-{i}")])[0] for i in range(10)]
+    naive_one = statistics.mean(naive)
+    figures = {}
+    counts = [1, 200] + ([] if "--skip-1000" in sys.argv else [1000])
+    for count in counts:
+        csv_path = recipients(work / f"r{count}.csv", count)
+        out = work / f"editions-{count}"
+        figures[count] = run(cli + ["--recipients", str(csv_path), "-o", str(out)])
+        assert len(list(out.glob("*.pdf"))) == count
+        shutil.rmtree(out)
+    t200, rss200 = figures[200]
+    marginal = (t200 - figures[1][0]) / 199
+    print(f"sample pack (12 pages, 1 annex), PDF only, {os.cpu_count()} cores")
+    print(f"naive full build, one CLI process: {naive_one:.2f} s mean of 10 "
+          f"-> 200 recipients ~ {200 * naive_one:.0f} s")
+    for count, (seconds, rss) in figures.items():
+        print(f"editions for {count:>4} recipients: {seconds:7.2f} s   peak RSS {rss} MB")
+    print(f"per-edition marginal cost: {marginal * 1000:.0f} ms")
+    print(f"200 editions vs naive: 1/{200 * naive_one / t200:.1f} (target 1/10, stretch 1/30)")
+    shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
