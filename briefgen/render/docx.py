@@ -53,15 +53,17 @@ def write(issue: Issue | Pack, layout: Layout, target: Path, render_options: Ren
 
     options = layout.docx_options
     _cover(doc, issue, t)
+    head = dict(left=issue.series or issue.publisher, right=issue.running_title,
+                footer_left=issue_line(issue))
     if options["cover"] == "page":
         body = doc.add_section(WD_SECTION.NEW_PAGE)
-        _running_head(doc, body, issue, t)
+        _running_head(doc, body, t, **head)
     else:
         # A title block on page 1: one section, whose first page has no running head.
         body = doc.sections[0]
         body.different_first_page_header_footer = True
-        _running_head(doc, body, issue, t)
-        _page_footer(doc, body.first_page_footer, issue, t, body)
+        _running_head(doc, body, t, **head)
+        _page_footer(doc, body.first_page_footer, t, body, head["footer_left"])
 
     anchors = section_anchors(issue)
     heading_of = {anchor: (level, text) for anchor, level, text in anchors}
@@ -188,7 +190,9 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
         doc.para(STYLE_COVER_CONTRIBUTOR, f"{t['annex']} {letters[annex.id]}: {annex.title}")
 
     body = doc.add_section(WD_SECTION.NEW_PAGE)
-    _pack_running_head(doc, body, pack, t)
+    # The running head names the current chapter: a STYLEREF to Heading 1.
+    _running_head(doc, body, t, pack.title, right_field='STYLEREF "Heading 1"',
+                  footer_left=pack.event_name or pack.organiser)
     anchors = pack_anchors(pack)
     _contents(doc, t)
     if pack.agenda:
@@ -290,25 +294,6 @@ def _agenda(doc, pack: Pack, t: dict, numbers: dict) -> None:
         column.width = width
         for cell in column.cells:
             cell.width = width
-
-
-def _pack_running_head(doc, section, pack: Pack, t: dict) -> None:
-    """The pack's title, and the current chapter (a STYLEREF field) on the other side."""
-    text_width = section.page_width - section.left_margin - section.right_margin
-    for part in (section.header, section.footer):
-        part.is_linked_to_previous = False
-    header = section.header.paragraphs[0]
-    header._p.get_or_add_pPr().style = doc.style_ids["Header"]
-    _right_tab(header, text_width)
-    header.add_run(pack.title + "\t")
-    _field(header, 'STYLEREF "Heading 1"', "")
-    footer = section.footer.paragraphs[0]
-    footer._p.get_or_add_pPr().style = doc.style_ids["Footer"]
-    _right_tab(footer, text_width)
-    footer.add_run((pack.event_name or pack.organiser) + "\t" + t["page"] + " ")
-    _field(footer, "PAGE", "2")
-    footer.add_run(f" {t['of']} ")
-    _field(footer, "NUMPAGES", "")
 
 
 # ---------------------------------------------------------------- styles
@@ -574,25 +559,28 @@ def _setup_section(section, layout: Layout, options: RenderOptions) -> None:
     section.header_distance = section.footer_distance = Mm(10)
 
 
-def _running_head(doc, section, issue: Issue, t: dict) -> None:
-    """Header and footer of the body section; the cover section keeps none."""
+def _running_head(doc, section, t: dict, left: str, right: str = "", right_field: str = "",
+                  footer_left: str = "") -> None:
+    """Header "left <tab> right" (text, or a field such as STYLEREF) and footer
+    "footer_left <tab> Page N of M" of a section; the cover section keeps none."""
     text_width = section.page_width - section.left_margin - section.right_margin
-    for style in (section.header, section.footer):
-        style.is_linked_to_previous = False
+    for part in (section.header, section.footer):
+        part.is_linked_to_previous = False
     header = section.header.paragraphs[0]
     header._p.get_or_add_pPr().style = doc.style_ids["Header"]
     _right_tab(header, text_width)
-    header.add_run(issue.series or issue.publisher)
-    header.add_run("\t" + issue.running_title)
-    _page_footer(doc, section.footer, issue, t, section)
+    header.add_run(left + "\t" + right)
+    if right_field:
+        _field(header, right_field, "")
+    _page_footer(doc, section.footer, t, section, footer_left)
 
 
-def _page_footer(doc, footer_part, issue: Issue, t: dict, section) -> None:
-    """"Issue 42 · 20 November 2026 <tab> Page N of M"."""
+def _page_footer(doc, footer_part, t: dict, section, left: str) -> None:
+    """"left <tab> Page N of M"."""
     footer = footer_part.paragraphs[0]
     footer._p.get_or_add_pPr().style = doc.style_ids["Footer"]
     _right_tab(footer, section.page_width - section.left_margin - section.right_margin)
-    footer.add_run(issue_line(issue) + "\t" + t["page"] + " ")
+    footer.add_run(left + "\t" + t["page"] + " ")
     _field(footer, "PAGE", "2")
     footer.add_run(f" {t['of']} ")
     _field(footer, "NUMPAGES", "")
