@@ -25,7 +25,7 @@ DEFAULT_FORMATS = ("pdf", "docx")
 
 @dataclass
 class BuildResult:
-    issue: Issue | Pack
+    document: Issue | Pack
     layout: Layout
     outputs: dict[str, Path] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)

@@ -111,7 +111,7 @@ def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, 
                        impose=impose, pdf_variant=pdf_variant, allow_remote=allow_remote)
     _warn(result.warnings)
     for name, path in result.outputs.items():
-        extra = f" ({result.pages} pages)" if name == f"{result.issue.slug}.pdf" else ""  # noqa
+        extra = f" ({result.pages} pages)" if name == f"{result.document.slug}.pdf" else ""
         click.echo(f"wrote {path}{extra}")
 
 
