@@ -71,7 +71,7 @@ def main(ctx, debug):
 @click.option("--layout", "-l", metavar="NAME|PATH",
               help="Shipped layout name or a layout folder (default: policy-brief).")
 @click.option("--format", "-f", "formats", metavar="pdf,docx",
-              help="Comma-separated output formats (default: pdf,docx).")
+              help="Comma-separated output formats (default: pdf,docx; editions: pdf).")
 @click.option("--output", "-o", "output_dir", type=click.Path(path_type=Path),
               default=Path("output"), show_default=True, help="Folder for the outputs.")
 @click.option("--page-size", metavar="A4|Letter", help="Page size, among the layout's sizes.")
@@ -146,10 +146,10 @@ def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoc
                                 options=options, scheduler=scheduler,
                                 progress=lambda path: click.echo(f"wrote {path}", err=True))
     _warn(result.warnings)
-    click.echo(f"{_plural(len(result.outputs), 'file')} written in {output_dir}, "
-               f"{_plural(len(result.failures), 'row')} failed")
     for line, message in result.failures:
         click.echo(f"error: {recipients}:{line}: {message}", err=True)
+    click.echo(f"{_plural(len(result.outputs), 'file')} written in {output_dir}, "
+               f"{_plural(len(result.failures), 'row')} failed")
     if result.failures:
         sys.exit(2)
 

@@ -48,7 +48,8 @@ class EditionsResult:
 
 # ---------------------------------------------------------------- the recipients list
 
-def read_recipients(path: Path) -> tuple[list[Recipient], list[tuple[int, str]]]:
+def read_recipients(path: Path, required: tuple[str, ...] = ()
+                    ) -> tuple[list[Recipient], list[tuple[int, str]]]:
     """Rows of a CSV as exported by Excel or LibreOffice: UTF-8 (with or without
     BOM) or Windows-1252, comma, semicolon or tab separated, quoted newlines.
     Returns the good rows and (line, problem) for each bad one."""
@@ -67,31 +68,42 @@ def read_recipients(path: Path) -> tuple[list[Recipient], list[tuple[int, str]]]
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         raise ContentError("recipients file is empty", path=path, line=1,
                            hint="the first row names the columns: name, organisation, …") from None
     columns = [h.strip().lower().replace("organization", "organisation") for h in header]
-    if "name" not in columns:
-        raise ContentError("the recipients file has no `name` column", path=path, line=1,
-                           hint=f"the first row has: {', '.join(header)}")
+    for column in ("name",) + tuple(required):
+        if column not in columns:
+            raise ContentError(f"the recipients file has no `{column}` column", path=path, line=1,
+                               hint=f"add a `{column}` column (the first row has: "
+                                    f"{', '.join(header)})")
     recipients, failures = [], []
     start = reader.line_num + 1
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise ContentError(f"the recipients file cannot be read here: {exc}", path=path,
+                               line=start, hint="a quote is probably not closed") from None
         line, start = start, reader.line_num + 1
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(columns):
-            failures.append((line, f"{len(row)} cells but {len(columns)} columns"))
+            failures.append((line, f"{len(row)} cells but {len(columns)} columns — "
+                                   "quote cells that contain the separator"))
             continue
         # A quoted newline (Alt+Enter in Excel) inside a name or organisation is a space.
         values = {column: (cell.strip() if column == "password" else " ".join(cell.split()))
                   for column, cell in zip(columns, row)}
         name = values.get("name", "")
         if not name:
-            failures.append((line, "no name"))
+            failures.append((line, "no name — fill in the name column"))
             continue
         extra = tuple((k, v) for k, v in values.items()
                       if k not in ("name", "organisation", "groups", "password") and k)
@@ -281,7 +293,12 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
     loaded = load_pack(pack_dir)
     pack = loaded.pack
     chosen = find_layout(layout or pack.layout or None)
-    recipients, failures = read_recipients(Path(recipients_csv))
+    from .content.pack_folder import edition_placeholders
+
+    used = edition_placeholders(pack.edition_footer) | edition_placeholders(pack.edition_watermark)
+    needed = tuple(sorted(used - {"name", "organisation", "organization"}))
+    recipients, failures = read_recipients(
+        Path(recipients_csv), required=needed + (("password",) if encrypt else ()))
     result = EditionsResult(warnings=[str(w) for w in loaded.warnings])
     result.failures += failures
     if encrypt:
@@ -290,10 +307,12 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
             if recipient.password:
                 keep.append(recipient)
             else:
-                result.failures.append((recipient.line, "no password for --encrypt"))
+                result.failures.append((recipient.line, "no password for --encrypt — fill in "
+                                                        "the password column"))
         recipients = keep
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if recipients:
+        out.mkdir(parents=True, exist_ok=True)
     # File names from the names; two Maria Rossis get maria-rossi.pdf and maria-rossi-2.pdf.
     names: dict[int, str] = {}
     taken: set[str] = set()

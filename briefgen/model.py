@@ -265,7 +265,8 @@ class Recipient:
     @property
     def fields(self) -> dict[str, str]:
         """Every column of the row, for templates: recipient.fields.seat …"""
-        return {"name": self.name, "organisation": self.organisation, **dict(self.extra)}
+        return {"name": self.name, "organisation": self.organisation,
+                "organization": self.organisation, **dict(self.extra)}
 
     def grants(self, confidential: tuple[str, ...]) -> bool:
         return not confidential or bool(set(confidential) & set(self.groups))
@@ -316,10 +317,10 @@ class Pack:
         return replace(self, issues=issues, annexes=annexes, agenda=agenda, recipient=recipient)
 
     def personalise(self, text: str) -> str:
+        """`text` with {name}, {organisation} and any other {column} of the recipient's row."""
         if not self.recipient:
             return ""
-        return text.replace("{name}", self.recipient.name).replace(
-            "{organisation}", self.recipient.organisation).strip(" ,—-")
+        return text.format_map(self.recipient.fields).strip(" ,—-")
 
     @property
     def contributors(self) -> tuple[Contributor, ...]:

@@ -171,3 +171,35 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     result = run_cli("build", PACK, "--recipients", source, "-o", tmp_path / "out",
                      "--scheduler", "tcp://127.0.0.1:9")
     assert result.exit_code == 2 and "cannot reach the Dask scheduler" in result.output
+
+
+def test_footer_placeholders_are_checked(tmp_path):
+    import shutil
+
+    content = tmp_path / "content"
+    for name in ("board-pack", "nile-dispute", "energy-forum"):
+        shutil.copytree(ROOT / "content" / name, content / name)
+    pack_yaml = content / "board-pack" / "pack.yaml"
+    text = pack_yaml.read_text(encoding="utf-8")
+    pack_yaml.write_text(text.replace("{name}, {organisation}\"", "{name}, {organisation\""),
+                         encoding="utf-8")
+    result = run_cli("validate", content / "board-pack")
+    assert result.exit_code == 2 and "edition footer has a broken {placeholder}" in result.output
+    pack_yaml.write_text(text.replace("{name}, {organisation}\"", "{name}, {seat}\""),
+                         encoding="utf-8")
+    source = csv_file(tmp_path, "name;organisation\nAda;AEL\n")
+    result = run_cli("build", content / "board-pack", "--recipients", source, "-o", tmp_path / "o")
+    assert result.exit_code == 2 and "has no `seat` column" in result.output
+    assert not (tmp_path / "o").exists()
+    source = csv_file(tmp_path, "name;organisation;seat\nAda Lovelace;AEL;A1\n")
+    result = run_cli("build", content / "board-pack", "--recipients", source, "-o", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    assert "prepared for Ada Lovelace, A1" in flat(pdf_pages_text(tmp_path / "o" / "ada-lovelace.pdf")[2])
+
+
+def test_unclosed_quote_is_reported_with_its_line(tmp_path):
+    source = csv_file(tmp_path, "name,organisation\nAda,AEL\n\"Unclosed,Org\nBob,City\n")
+    result = run_cli("build", PACK, "--recipients", source, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert f"{source}:3: the recipients file cannot be read here" in result.output
+    assert "a quote is probably not closed" in result.output and not (tmp_path / "out").exists()

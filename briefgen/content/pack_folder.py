@@ -189,6 +189,10 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
         p.error("`edition` needs indented footer/watermark fields", path, data.line_of("edition"))
         edition = LineDict()
     _check_keys(edition, EDITION_KEYS, path, p, "edition field")
+    for key in EDITION_KEYS:
+        if key in edition and not _placeholders_ok(str(edition[key])):
+            p.error(f"edition {key} has a broken {{placeholder}}", path, edition.line_of(key),
+                    "write {name}, {organisation} or {a-column-of-the-CSV}, braces closed")
     if p.errors:
         raise ErrorList(p.errors)
     slug = slugify(str(data.get("slug") or "") or folder.resolve().name, fallback="pack")
@@ -202,6 +206,21 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
         edition_footer=str(edition.get("footer") or ""),
         edition_watermark=str(edition.get("watermark") or ""),
         source_dir=folder.resolve()), p.warnings)
+
+
+def edition_placeholders(text: str) -> set[str]:
+    """The {fields} an edition footer or watermark uses."""
+    import string
+
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _placeholders_ok(text: str) -> bool:
+    try:
+        names = edition_placeholders(text)
+    except ValueError:
+        return False
+    return all(name.replace("_", "").replace("-", "").isalnum() for name in names)
 
 
 def _groups(entry: LineDict, path: Path, p: _Problems) -> tuple[str, ...]:
