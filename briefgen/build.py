@@ -54,8 +54,10 @@ def source_date_epoch(value: str | int | None) -> int | None:
         where = "--source-date-epoch" if value is not None else "SOURCE_DATE_EPOCH"
         raise UsageError(f"{where} {raw!r} is not a whole number of seconds since 1970",
                          hint="e.g. 1763596800 (date +%s)") from None
-    if epoch < 315532800:  # zip files cannot date before 1980
-        raise UsageError("SOURCE_DATE_EPOCH is before 1980", hint="use a later timestamp")
+    if not 315532800 <= epoch < 4102444800:  # zip files date from 1980; keep below 2100
+        where = "--source-date-epoch" if value is not None else "SOURCE_DATE_EPOCH"
+        raise UsageError(f"{where} must fall between 1980 and 2099",
+                         hint="e.g. 1763596800 (date +%s)")
     return epoch
 
 
@@ -68,12 +70,12 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         raise UsageError(f"unknown imposition {impose!r}", hint="use --impose booklet")
     if impose and "pdf" not in formats:
         raise UsageError("--impose needs the PDF format", hint="add pdf to --format")
-    from .content.pack_folder import is_pack, load_pack
+    from .content.pack_folder import is_pack, load_pack, resolve_layout_spec
 
     if is_pack(issue_dir):
         loaded = load_pack(issue_dir)
         document = loaded.pack
-        chosen = find_layout(layout or document.layout or None)
+        chosen = find_layout(resolve_layout_spec(layout, document))
     else:
         loaded = load_issue_cached(issue_dir)
         document = loaded.issue
@@ -84,7 +86,11 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         raise UsageError("output path exists and is not a folder", path=out,
                          hint="choose another -o folder")
     created_out = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the output folder: {exc.strerror}", path=out,
+                         hint="choose another -o folder") from None
 
     result = BuildResult(document, chosen, warnings=[str(w) for w in loaded.warnings])
     inputs = _inputs_digest(document, chosen, (page_size, epoch, print_marks, pdf_variant,

@@ -27,7 +27,26 @@ MAX_FILES_HASHED = 10_000
 
 
 def enabled() -> bool:
-    return os.environ.get("BRIEFGEN_CACHE", "on").lower() not in ("off", "0", "no", "false")
+    if os.environ.get("BRIEFGEN_CACHE", "on").lower() in ("off", "0", "no", "false"):
+        return False
+    return _safe(root())
+
+
+@functools.lru_cache(maxsize=4)
+def _safe(folder: Path) -> bool:
+    """Only a cache folder that this user owns and others cannot write is used:
+    entries are unpickled, so someone else's files must never be read."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for path in (folder, folder.parent):
+            info = path.stat()
+            if hasattr(os, "getuid") and info.st_uid != os.getuid():
+                return False
+            if info.st_mode & 0o022:
+                return False
+        return True
+    except OSError:
+        return False
 
 
 def root() -> Path:
@@ -81,6 +100,7 @@ def put_file(kind: str, key: str, source: Path, suffix: str = "") -> None:
     if not enabled():
         return
     target = _entry(kind, key, suffix)
+    temp = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=target.parent, suffix=".part")
@@ -88,7 +108,8 @@ def put_file(kind: str, key: str, source: Path, suffix: str = "") -> None:
         shutil.copyfile(source, temp)
         os.replace(temp, target)
     except OSError:
-        pass
+        if temp and os.path.exists(temp):
+            os.unlink(temp)
 
 
 def get_object(kind: str, key: str):
@@ -96,7 +117,7 @@ def get_object(kind: str, key: str):
     if path is None:
         return None
     try:
-        # Our own cache, in the user's own folder, from this very version.
+        # Our own cache, in a folder only this user can write (see _safe), from this version.
         return pickle.loads(path.read_bytes())  # noqa: S301
     except Exception:  # a truncated or foreign entry: rebuild it
         return None
@@ -106,6 +127,7 @@ def put_object(kind: str, key: str, value) -> None:
     if not enabled():
         return
     target = _entry(kind, key, ".pickle")
+    temp = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=target.parent, suffix=".part")
@@ -113,4 +135,5 @@ def put_object(kind: str, key: str, value) -> None:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temp, target)
     except (OSError, pickle.PicklingError):
-        pass
+        if temp and os.path.exists(temp):
+            os.unlink(temp)

@@ -101,9 +101,14 @@ def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, 
     from .build import build as run_build, parse_formats, source_date_epoch as epoch_of
 
     if recipients or encrypt or scheduler:
+        if impose:
+            from .errors import UsageError
+
+            raise UsageError("--impose is not available for editions",
+                             hint="impose a single build of the pack instead")
         return _editions(issue_dir, recipients, layout, formats, output_dir, page_size,
                          epoch_of(source_date_epoch), pdf_variant, allow_remote, jobs, encrypt,
-                         scheduler)
+                         scheduler, print_marks)
 
     result = run_build(issue_dir, layout=layout, formats=parse_formats(formats),
                        output_dir=output_dir, page_size=page_size,
@@ -116,7 +121,7 @@ def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, 
 
 
 def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoch, pdf_variant,
-              allow_remote, jobs, encrypt, scheduler):
+              allow_remote, jobs, encrypt, scheduler, print_marks):
     from .build import parse_formats
     from .content.pack_folder import is_pack
     from .editions import build_editions
@@ -129,7 +134,7 @@ def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoc
         raise UsageError("editions are made from a pack (a folder with pack.yaml)",
                          path=pack_dir, hint="`briefgen new --pack DIR` makes one")
     fmts = parse_formats(formats or "pdf")
-    options = RenderOptions(page_size=page_size, source_date_epoch=epoch,
+    options = RenderOptions(page_size=page_size, source_date_epoch=epoch, print_marks=print_marks,
                             pdf_variant=pdf_variant, allow_remote=allow_remote)
     if sys.stderr.isatty():
         from rich.progress import Progress
@@ -150,6 +155,10 @@ def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoc
         click.echo(f"error: {recipients}:{line}: {message}", err=True)
     click.echo(f"{_plural(len(result.outputs), 'file')} written in {output_dir}, "
                f"{_plural(len(result.failures), 'row')} failed")
+    if result.internal:
+        click.echo("some editions failed because of a bug in briefgen; re-run with --debug "
+                   "and report it", err=True)
+        sys.exit(1)
     if result.failures:
         sys.exit(2)
 
@@ -161,13 +170,13 @@ def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoc
 def validate(issue_dir, layout, strict):
     """Check ISSUE_DIR (an issue or a pack) without rendering anything."""
     from .content.issue_folder import load_issue
-    from .content.pack_folder import is_pack, load_pack
+    from .content.pack_folder import is_pack, load_pack, resolve_layout_spec
     from .layouts import find_layout
 
     if is_pack(issue_dir):
         loaded = load_pack(issue_dir)
         pack = loaded.pack
-        find_layout(layout or pack.layout or None)
+        find_layout(resolve_layout_spec(layout, pack))
         _warn(loaded.warnings)
         summary = (f"pack “{pack.title}”: {_plural(len(pack.issues), 'issue')}, "
                    f"{_plural(len(pack.agenda), 'agenda item')}, "

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from .content.pack_folder import load_pack
+from .content.pack_folder import load_pack, resolve_layout_spec
 from .errors import BriefgenError, ContentError, UsageError
 from .layouts import PAGE_SIZES, Layout, find_layout
 from .model import Pack, Recipient
@@ -44,6 +44,8 @@ class EditionsResult:
     #: (CSV line, message) of every row that produced no edition
     failures: list[tuple[int, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: a failure was a bug in briefgen, not a bad row (exit code 1, not 2)
+    internal: bool = False
 
 
 # ---------------------------------------------------------------- the recipients list
@@ -177,7 +179,7 @@ def _stamps(pack: Pack, recipients: list[Recipient], layout: Layout, options: Re
     width, height = PAGE_SIZES[layout.page_size(options.page_size)]
     css = CSS(string=(
         f"@page {{ size: {width}mm {height}mm; margin: 0; }}"
-        f".stamp {{ position: relative; height: {height}mm; break-after: page; }}"
+        f".stamp {{ position: relative; height: {height}mm; overflow: hidden; break-after: page; }}"
         ".line { position: absolute; left: 0; right: 0; bottom: 6mm; text-align: center;"
         "  font-family: var(--font-heading); font-size: 7pt; color: " + layout.colours["muted"] + "; }"
         ".mark { position: absolute; left: -20mm; right: -20mm; top: 45%; text-align: center;"
@@ -209,17 +211,28 @@ def _batch(variant: "_Variant", layout: Layout, options: RenderOptions, batch, p
            encrypt: bool) -> list[tuple[int, list[str], str]]:
     """Lay out a batch's covers (and stamps) in one pass, then write each of its
     editions. Returns (recipient index, written paths, error) per recipient."""
+    from .render.pdf import page_anchors
+
     try:
         covers = variant.renderer.render(_covers_html(variant.pack, people, layout, options))
         stamps = _stamps(variant.pack, people, layout, options, variant.renderer)
     except Exception as exc:
         return [(index, [], f"internal error: {type(exc).__name__}: {exc}") for index, _ in batch]
+    starts = page_anchors(covers)
     results = []
     for position, (index, targets) in enumerate(batch):
+        # Each recipient's cover must be exactly one page: an overflowing cover
+        # would otherwise hand its second page to the next recipient.
+        first = starts[f"edition-cover-{position}"]
+        after = starts.get(f"edition-cover-{position + 1}", len(covers.pages) + 1)
+        if after - first != 1:
+            results.append((index, [], f"the cover runs over {after - first} pages — shorten "
+                                       "the organisation, or adapt the layout's cover"))
+            continue
         try:
-            results.append((index, _write_edition(variant, layout, options, covers, stamps,
-                                                  position, people[position], targets,
-                                                  encrypt), ""))
+            results.append((index, _write_edition(variant, layout, options,
+                                                  covers.pages[first - 1], stamps, position,
+                                                  people[position], targets, encrypt), ""))
         except BriefgenError as exc:
             results.append((index, [], str(exc)))
         except Exception as exc:  # one bad edition must not stop the others
@@ -227,7 +240,7 @@ def _batch(variant: "_Variant", layout: Layout, options: RenderOptions, batch, p
     return results
 
 
-def _write_edition(variant: _Variant, layout: Layout, options: RenderOptions, covers, stamps,
+def _write_edition(variant: _Variant, layout: Layout, options: RenderOptions, cover, stamps,
                    position: int, recipient: Recipient, targets, encrypt: bool) -> list[str]:
     written = []
     for fmt, target in targets:
@@ -237,7 +250,7 @@ def _write_edition(variant: _Variant, layout: Layout, options: RenderOptions, co
         os.close(handle)
         try:
             if fmt == "pdf":
-                _edition_pdf(variant, covers, stamps, position, recipient, Path(temp), encrypt)
+                _edition_pdf(variant, cover, stamps, position, recipient, Path(temp), encrypt)
             else:
                 from .render import docx as docx_writer
 
@@ -252,13 +265,13 @@ def _write_edition(variant: _Variant, layout: Layout, options: RenderOptions, co
     return written
 
 
-def _edition_pdf(variant: _Variant, covers, stamps: bytes | None, position: int,
+def _edition_pdf(variant: _Variant, cover, stamps: bytes | None, position: int,
                  recipient: Recipient, target: Path, encrypt: bool) -> None:
     import pikepdf
 
     from .render.pdf import overlay_artifact, place_annexes
 
-    pages = [covers.pages[position]] + list(variant.main.pages[1:])
+    pages = [cover] + list(variant.main.pages[1:])
     edition = variant.main.copy(pages)
     identifier = hashlib.sha256(f"{variant.pack.slug}\0{recipient.name}\0{recipient.line}"
                                 .encode()).hexdigest()[:32].encode()
@@ -311,8 +324,15 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
                                                         "the password column"))
         recipients = keep
     out = Path(output_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageError("output path exists and is not a folder", path=out,
+                         hint="choose another -o folder")
     if recipients:
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create the output folder: {exc.strerror}", path=out,
+                             hint="choose another -o folder") from None
     # File names from the names; two Maria Rossis get maria-rossi.pdf and maria-rossi-2.pdf.
     names: dict[int, str] = {}
     taken: set[str] = set()
@@ -329,13 +349,16 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
         if recipients else []
     tasks = []
     for variant_index, variant in enumerate(variants):
-        members = [(index, [(fmt, str(out / f"{names[index]}.{fmt}")) for fmt in formats])
+        members = [(index, [(fmt, str(out.resolve() / f"{names[index]}.{fmt}"))
+                            for fmt in formats])
                    for index in variant.members]
         for start in range(0, len(members), BATCH):
             tasks.append((variant_index, members[start:start + BATCH], formats, encrypt))
     _SHARED.update(variants=variants, recipients=recipients, options=options, layout=chosen)
     if scheduler:
-        results = _run_on_dask(scheduler, pack_dir, layout, options, variants, recipients, tasks)
+        # Workers resolve nothing against their own folder: absolute paths only.
+        results = _run_on_dask(scheduler, pack_dir, str(chosen.path), options, variants,
+                               recipients, tasks)
     else:
         results = _run(tasks, jobs)
     try:
@@ -356,6 +379,7 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
                     for leftover in out.glob(f".{Path(target).name}.*.part"):
                         leftover.unlink(missing_ok=True)
     result.failures.sort()
+    result.internal = any(message.startswith("internal error") for _, message in result.failures)
     result.warnings += [str(w) for w in options.warnings]
     return result
 

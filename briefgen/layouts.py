@@ -65,6 +65,8 @@ class Layout:
     docx_options: dict = field(default_factory=dict)
     #: (name, template folder) of each ancestor, for `{% extends "policy-brief/…" %}`
     ancestors: tuple[tuple[str, Path], ...] = ()
+    #: the folders of its ancestors, nearest first
+    ancestor_folders: tuple[Path, ...] = ()
 
     @property
     def templates_dir(self) -> Path:
@@ -73,7 +75,7 @@ class Layout:
     @property
     def folders(self) -> tuple[Path, ...]:
         """The layout's folder and its ancestors': what its files may be read from."""
-        return (self.path,) + tuple(d.parent for _, d in self.ancestors)
+        return (self.path,) + self.ancestor_folders
 
     def page_size(self, requested: str | None) -> str:
         if requested is None:
@@ -150,7 +152,11 @@ def _locate(spec: str, relative_to: Path | None) -> Path:
 
 def _read_manifest(folder: Path) -> tuple[dict, list[str]]:
     manifest_path = folder / MANIFEST
-    text = manifest_path.read_text(encoding="utf-8")
+    try:
+        text = manifest_path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise LayoutError("layout.toml is not UTF-8 text", path=manifest_path,
+                          hint="save it as UTF-8") from None
     try:
         return tomllib.loads(text), text.split("\n")
     except tomllib.TOMLDecodeError as exc:
@@ -234,6 +240,10 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
     faces = list(parent.faces) if parent else []
     for face in fonts_table.get("faces", []):
         _known(face, {"family", "file", "weight", "style"}, fail, "font face key")
+        if not isinstance(face.get("family"), str) or not face["family"].strip():
+            fail("each [[fonts.faces]] needs `family`", "faces")
+        if not isinstance(face.get("weight", 400), int) or not 100 <= face.get("weight", 400) <= 900:
+            fail("a font weight is a number from 100 to 900 (400 regular, 700 bold)", "weight")
         path = (folder / str(face.get("file", ""))).resolve()
         if not path.is_relative_to(folder) or not path.is_file():
             fail(f"font file {face.get('file')} not found in the layout folder", face.get("file"))
@@ -275,13 +285,14 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
             options[key] = docx[key]
 
     ancestors = ((parent.name, parent.templates_dir),) + parent.ancestors if parent else ()
+    ancestor_folders = (parent.path,) + parent.ancestor_folders if parent else ()
     return Layout(name=name, path=folder, description=str(data.get("description", "")),
                   page_sizes=tuple(sizes), template_dirs=template_dirs,
                   pdf_template=pdf_template, pack_template=pack_template,
                   stylesheets=tuple(stylesheets), fonts=fonts,
                   faces=tuple(faces), colours=colours, docx_sizes=sizes_pt,
                   margins_mm=tuple(float(m) for m in margins), bleed_mm=float(bleed),
-                  docx_options=options, ancestors=ancestors)
+                  docx_options=options, ancestors=ancestors, ancestor_folders=ancestor_folders)
 
 
 def _known(table, allowed, fail, what):
@@ -297,9 +308,13 @@ def _known(table, allowed, fail, what):
 def _line_of(lines: list[str], key) -> int | None:
     if key is None:
         return None
-    pattern = re.compile(rf"^\s*\[*\s*{re.escape(str(key))}\s*[\]=]|{re.escape(str(key))}")
+    # The key's own line (`key =` or `[key]`) first; a mention elsewhere only failing that.
+    exact = re.compile(rf"^\s*\[*\s*{re.escape(str(key))}\s*[\]=]")
     for number, text in enumerate(lines, 1):
-        if pattern.search(text):
+        if exact.search(text):
+            return number
+    for number, text in enumerate(lines, 1):
+        if str(key) in text.split("#")[0]:
             return number
     return None
 
@@ -327,7 +342,7 @@ def copy_layout(source: str, name: str, destination: Path) -> Path:
     destination = Path(destination)
     if destination.exists():
         raise UsageError("folder already exists", path=destination, hint="choose another name")
-    chain = [layout.path] + [d.parent for _, d in layout.ancestors]
+    chain = list(layout.folders)
     try:
         for folder in reversed(chain):  # ancestors first, so the layout's own files win
             shutil.copytree(folder, destination, dirs_exist_ok=True,

@@ -61,7 +61,7 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
         if isinstance(value, (dict, list)):
             p.error(f"`{key}` must be text", path, mapping.line_of(key))
             return ""
-        return smart_text(str(value).strip())
+        return smart_text(str(value).strip(), str(data.get("lang") or "en"))
 
     title = text("title", required=True)
     lang = str(data.get("lang") or "en")
@@ -135,7 +135,10 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
             continue
         _check_keys(entry, ANNEX_KEYS, path, p, "annex field")
         annex = p.guard(_annex, folder, entry, index, path, workdir)
-        if annex is not None:
+        if annex is not None and any(a.id == annex.id for a in annexes):
+            p.error(f"two annexes have the id `{annex.id}`", path, entry.line,
+                    "give each annex its own `id:` (agenda items use it)")
+        elif annex is not None:
             annexes.append(replace(annex, confidential=_groups(entry, path, p)))
 
     known_papers = {f"issue-{i.slug}": i for i in issues}
@@ -278,14 +281,38 @@ def _convert_with_libreoffice(file: Path, path: Path, line: int | None,
     hit = cache.get_file("annexes", key, ".pdf")
     if hit is not None:
         return hit
-    out = workdir or Path(tempfile.mkdtemp(prefix="briefgen-annex-"))
+    out = workdir or _scratch()
     out.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{out}/lo",
-                             "--convert-to", "pdf", "--outdir", str(out), str(file)],
-                            capture_output=True, timeout=300)
+    try:
+        result = subprocess.run([soffice, "--headless",
+                                 f"-env:UserInstallation={(out / 'lo').as_uri()}",
+                                 "--convert-to", "pdf", "--outdir", str(out), str(file)],
+                                capture_output=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        raise ContentError(f"LibreOffice took over 5 minutes to convert annex {file.name}",
+                           path=path, line=line, hint="export it as PDF yourself") from None
     converted = out / (file.stem + ".pdf")
     if result.returncode != 0 or not converted.is_file():
         raise ContentError(f"LibreOffice could not convert annex {file.name}", path=path,
                            line=line, hint="export it as PDF yourself")
     cache.put_file("annexes", key, converted, ".pdf")
     return cache.get_file("annexes", key, ".pdf") or converted
+
+
+def _scratch() -> Path:
+    """A temporary folder removed when the process ends (converted annexes live there)."""
+    import atexit
+
+    folder = Path(tempfile.mkdtemp(prefix="briefgen-annex-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+def resolve_layout_spec(cli_layout: str | None, pack: Pack) -> str | None:
+    """--layout wins; else pack.yaml's `layout:`, a name or a path relative to the pack."""
+    if cli_layout:
+        return cli_layout
+    spec = pack.layout or None
+    if spec and ("/" in spec or spec.startswith(".")) and pack.source_dir:
+        return str((pack.source_dir / spec).resolve())
+    return spec

@@ -8,6 +8,7 @@ document by editing one style, and the importer can read the styles back.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import zipfile
@@ -82,8 +83,10 @@ def write(issue: Issue | Pack, layout: Layout, target: Path, render_options: Ren
         if issue.experts_intro:
             doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
         for number, contribution in enumerate(issue.contributions, 1):
+            doc.contribution = contribution
             heading(f"contribution-{number}", contribution.headline)
             _contribution_body(doc, contribution)
+            doc.contribution = None
     if issue.contributors:
         if options["bio_columns"] > 1:
             # The heading goes inside the column section: across a section break
@@ -113,7 +116,7 @@ def write(issue: Issue | Pack, layout: Layout, target: Path, render_options: Ren
         update = OxmlElement("w:updateFields")
         update.set(qn("w:val"), "true")
         doc.settings.element.append(update)
-    _mark_languages(doc, issue.contributions, issue.dir)
+    _mark_languages(doc, issue.dir)
     _core_properties(doc, issue, render_options)
     _custom_properties(doc, issue)
     _save(doc, target, _created(issue, render_options))
@@ -132,6 +135,10 @@ class _Doc:
         self.document = document
         self.style_ids: dict[str, str] = {}
         self.toc_marker = None
+        #: the contribution whose paragraphs are being written, and (paragraph,
+        #: contribution) for each of them, for language and direction marks
+        self.contribution = None
+        self.marks: list = []
 
     def __getattr__(self, name):
         return getattr(self.document, name)
@@ -142,6 +149,8 @@ class _Doc:
     def para(self, style: str, text: str = ""):
         paragraph = self.document.add_paragraph(text)
         paragraph._p.get_or_add_pPr().style = self.style_ids[style]
+        if self.contribution is not None:
+            self.marks.append((paragraph, self.contribution))
         return paragraph
 
     def para_before(self, anchor, style: str):
@@ -208,8 +217,10 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
         if issue.experts_intro:
             doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
         for number, contribution in enumerate(issue.contributions, 1):
+            doc.contribution = contribution
             _heading(doc, contribution.headline, 2, f"c-{issue.slug}-{number}")
             _contribution_body(doc, contribution)
+            doc.contribution = None
     if pack.contributors:
         _heading(doc, t["contributors"], 1, "contributors").paragraph_format \
             .page_break_before = True
@@ -233,7 +244,7 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
     update = OxmlElement("w:updateFields")
     update.set(qn("w:val"), "true")
     doc.settings.element.append(update)
-    _mark_languages(doc, [c for issue in pack.issues for c in issue.contributions], pack.dir)
+    _mark_languages(doc, pack.dir)
     props = doc.core_properties
     props.title = pack.title[:255]
     props.author = "; ".join(pack.authors)[:255] or pack.organiser
@@ -645,7 +656,7 @@ def _bio(doc, person):
     """A contributor's photo, name (bookmarked with their id), affiliation and bio."""
     if person.photo:
         run = doc.para(STYLE_BIO_PHOTO).add_run()
-        picture = run.add_picture(str(person.photo.path), width=PHOTO_WIDTH)
+        picture = run.add_picture(_embeddable(person.photo.path), width=PHOTO_WIDTH)
         picture._inline.docPr.set("descr", person.photo.alt)
         picture._inline.docPr.set("title", person.name)
     name = doc.para(STYLE_BIO_NAME, person.name)
@@ -663,6 +674,20 @@ def _bio(doc, person):
         if person.organisation:
             doc.run(affiliation, person.organisation, CHAR_ORGANISATION)
     return _blocks(doc, person.bio, STYLE_BIO) or name
+
+
+def _embeddable(path: Path):
+    """The picture as python-docx can embed it: JPEG, PNG and GIF as they are,
+    anything else (WebP) converted to PNG in memory."""
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as picture:
+        if picture.format in ("JPEG", "PNG", "GIF"):
+            return str(path)
+        buffer = io.BytesIO()
+        picture.save(buffer, "PNG")
+    buffer.seek(0)
+    return buffer
 
 
 def _attribution(doc, contribution) -> None:
@@ -703,7 +728,11 @@ def _contents(doc, t: dict) -> None:
 
 def _bookmark_name(anchor: str) -> str:
     # "_Toc" bookmarks are hidden in Word's bookmark list, as Word's own TOCs do.
-    return "_Toc_" + anchor.replace("-", "_")
+    # Word allows 40 characters: longer anchors (long slugs) get a stable hash.
+    name = "_Toc_" + anchor.replace("-", "_")
+    if len(name) > 40 or not name.isascii():
+        name = "_Toc_" + hashlib.sha1(anchor.encode()).hexdigest()[:20]
+    return name
 
 
 def _fill_contents(doc, anchors, page_numbers: dict) -> None:
@@ -876,7 +905,7 @@ def _hyperlink(paragraph, url: str, text: str) -> None:
     paragraph._p.append(link)
 
 
-def _mark_languages(doc, contributions, document_dir: str) -> None:
+def _mark_languages(doc, document_dir: str) -> None:
     """Language and direction where they differ from the document's.
 
     A contribution with its own `lang` gets it on every run (for spelling and
@@ -886,25 +915,19 @@ def _mark_languages(doc, contributions, document_dir: str) -> None:
     direction belong to the text, not to its look, so this is the one place
     the writer sets paragraph and run properties itself.
     """
-    by_headline = {c.headline: c for c in contributions if c.lang}
-    in_contribution = ("Heading 2", STYLE_BODY, STYLE_PULL_QUOTE, STYLE_ATTRIBUTION,
-                       "List Bullet", "List Number", "Quote", "Heading 3")
-    current = None
+    owner = {id(paragraph._p): contribution for paragraph, contribution in doc.marks
+             if contribution.lang}
     for paragraph in doc.paragraphs:
-        name = paragraph.style.name
-        if name == "Heading 1":
-            current = None
-        elif name == "Heading 2":
-            current = by_headline.get(paragraph.text)
-        if current is not None and name in in_contribution:
-            direction = current.dir
+        contribution = owner.get(id(paragraph._p))
+        if contribution is not None:
+            direction = contribution.dir
             for run in paragraph.runs:
                 rpr = run._r.get_or_add_rPr()
                 if direction == "rtl":
                     rpr.append(OxmlElement("w:rtl"))
                 lang = OxmlElement("w:lang")
-                lang.set(qn("w:val"), current.lang)
-                lang.set(qn("w:bidi"), current.lang)
+                lang.set(qn("w:val"), contribution.lang)
+                lang.set(qn("w:bidi"), contribution.lang)
                 rpr.append(lang)
         else:
             direction = first_strong_direction(paragraph.text) or document_dir

@@ -75,7 +75,13 @@ def report_stylesheet_urls(layout, roots: tuple[Path, ...], warnings: list,
     refused: set[str] = set()
     for sheet in layout.stylesheets:
         base = sheet.as_uri()
-        rules = tinycss2.parse_stylesheet(sheet.read_text(encoding="utf-8"))
+        try:
+            rules = tinycss2.parse_stylesheet(sheet.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            from ..errors import LayoutError
+
+            raise LayoutError("stylesheet is not UTF-8 text", path=sheet,
+                              hint="save it as UTF-8") from None
         for line, ref in _urls(rules):
             url = urljoin(base, ref)
             why = refusal(url, roots, allow_remote)

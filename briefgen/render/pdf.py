@@ -129,7 +129,15 @@ def place_annexes(target: Path, pack: Pack, anchors: dict[str, int], pdf=None) -
     for annex in pack.annexes:
         with pikepdf.open(annex.path) as source:
             for number, page in enumerate(source.pages, 1):
-                host = pdf.pages[anchors[f"annex-{annex.id}-p{number}"] - 1]
+                anchor = f"annex-{annex.id}-p{number}"
+                if anchor not in anchors:
+                    from ..errors import LayoutError
+
+                    raise LayoutError(f"the pack template lays out no page for annex "
+                                      f"{annex.id}, page {number}",
+                                      hint=f'keep the <div class="annex-page" id="{anchor}"> '
+                                           "placeholders of policy-brief's pack.html.j2")
+                host = pdf.pages[anchors[anchor] - 1]
                 width, height = float(host.mediabox[2]), float(host.mediabox[3])
                 margin, footer = 10 / 25.4 * 72, 16 / 25.4 * 72
                 overlay_artifact(pdf, host, page.as_form_xobject(),

@@ -53,5 +53,11 @@ def render_template(layout: Layout, name: str, **context) -> str:
                           hint="layout templates may only use the documented variables") from None
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
-        raise LayoutError(f"template error: {exc.message}", path=layout.templates_dir / name,
+        where = getattr(exc, "filename", None) or layout.templates_dir / name
+        raise LayoutError(f"template error: {exc.message}", path=where,
                           line=line, hint="fix the template (see the layout docs)") from None
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
+        # A template doing arithmetic on text, indexing past an end…: the layout's mistake.
+        raise LayoutError(f"template failed: {type(exc).__name__}: {exc}",
+                          path=layout.templates_dir / name,
+                          hint="fix the template (see the layout docs)") from None

@@ -163,10 +163,12 @@ def recognise(blocks: list[SourceBlock], source, *, lang: str | None = None,
     i = position
     while i < len(blocks):
         if _starts_quote(blocks[i].text):
-            end = i
-            while end < len(blocks) and not _ends_quote(blocks[end].text):
+            # A quote runs over a few paragraphs at most: looking further would make
+            # a file full of unclosed quotes cost quadratic time.
+            end, limit = i, min(len(blocks), i + 40)
+            while end < limit and not _ends_quote(blocks[end].text):
                 end += 1
-            if end < len(blocks) - 1 and _looks_like_attribution(blocks[end + 1]):
+            if end < limit and end < len(blocks) - 1 and _looks_like_attribution(blocks[end + 1]):
                 start, headline = i, ""
                 previous_end = found[-1][4] if found else position - 1
                 if i - 1 > previous_end and _looks_like_headline(blocks[i - 1]):
