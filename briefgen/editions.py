@@ -303,9 +303,12 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
                    encrypt: bool = False, options: RenderOptions | None = None,
                    progress: Callable[[str], None] | None = None,
                    scheduler: str | None = None) -> EditionsResult:
+    if encrypt and "docx" in formats:
+        raise UsageError("--encrypt protects PDFs only; a DOCX edition would go out unprotected",
+                         hint="use --format pdf with --encrypt")
     loaded = load_pack(pack_dir)
     pack = loaded.pack
-    chosen = find_layout(layout or pack.layout or None)
+    chosen = find_layout(resolve_layout_spec(layout, pack))
     from .content.pack_folder import edition_placeholders
 
     used = edition_placeholders(pack.edition_footer) | edition_placeholders(pack.edition_watermark)

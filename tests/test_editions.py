@@ -203,3 +203,23 @@ def test_unclosed_quote_is_reported_with_its_line(tmp_path):
     assert result.exit_code == 2
     assert f"{source}:3: the recipients file cannot be read here" in result.output
     assert "a quote is probably not closed" in result.output and not (tmp_path / "out").exists()
+
+
+def test_a_cover_that_overflows_fails_that_row_only(tmp_path):
+    long_org = "Organisation " + "with a very long name " * 120
+    source = csv_file(tmp_path, f"name;organisation\nAda Lovelace;AEL\nBob Smith;{long_org}\n"
+                                "Carla Rossi;Ministry\n")
+    result = run_cli("build", PACK, "--recipients", source, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert f"{source}:3: the cover runs over" in result.output
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.pdf")) == [
+        "ada-lovelace.pdf", "carla-rossi.pdf"]
+    carla = flat(pdf_pages_text(tmp_path / "out" / "carla-rossi.pdf")[0])
+    assert "Prepared for Carla Rossi" in carla and "very long name" not in carla
+
+
+def test_docx_editions_cannot_be_encrypted(tmp_path):
+    source = csv_file(tmp_path, EXCEL_CSV)
+    result = run_cli("build", PACK, "--recipients", source, "-o", tmp_path / "out",
+                     "--encrypt", "--format", "pdf,docx")
+    assert result.exit_code == 2 and "--encrypt protects PDFs only" in result.output
