@@ -201,9 +201,10 @@ def docx_of(folder, tmp_path):
     return next(out.glob("*.docx"))
 
 
-@pytest.mark.parametrize("which", ["sample", "varied"])
+@pytest.mark.parametrize("which", ["sample", "varied", "energy-forum", "arabic-brief"])
 def test_docx_round_trip_gives_the_same_model(which, tmp_path):
-    folder = SAMPLE if which == "sample" else make_varied_issue(tmp_path / "varied")
+    folder = {"sample": SAMPLE, "varied": None}.get(which, SAMPLE.parent / which) \
+        if which != "varied" else make_varied_issue(tmp_path / "varied")
     original = load_issue(folder).issue
     back, output = imported(docx_of(folder, tmp_path), tmp_path, name=f"back/{folder.name}")
     assert "0 warnings" in output

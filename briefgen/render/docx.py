@@ -38,7 +38,7 @@ from ..docx_styles import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION,
                            STYLE_SERIES, STYLE_STANDFIRST,
                            CUSTOM_PROPERTY, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM,
                            STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_BIO_PAGES,
-                           STYLE_PREPARED_FOR)
+                           STYLE_PREPARED_FOR, STYLE_COVER_IMAGE)
 
 PHOTO_WIDTH = Mm(22)
 
@@ -84,7 +84,8 @@ def write(issue: Issue | Pack, layout: Layout, target: Path, render_options: Ren
             doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
         for number, contribution in enumerate(issue.contributions, 1):
             doc.contribution = contribution
-            heading(f"contribution-{number}", contribution.headline)
+            # A piece without headline is headed by its authors' names, as in the PDF.
+            heading(f"contribution-{number}", contribution.label)
             _contribution_body(doc, contribution)
             doc.contribution = None
     if issue.contributors:
@@ -218,7 +219,7 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
             doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
         for number, contribution in enumerate(issue.contributions, 1):
             doc.contribution = contribution
-            _heading(doc, contribution.headline, 2, f"c-{issue.slug}-{number}")
+            _heading(doc, contribution.label, 2, f"c-{issue.slug}-{number}")
             _contribution_body(doc, contribution)
             doc.contribution = None
     if pack.contributors:
@@ -425,6 +426,7 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
     # chain, so bios in columns keep their lines together but not with each other.
     keep_bio = layout.docx_options["bio_columns"] == 1
     look(style(STYLE_BIO_PHOTO), before=10, after=2, keep_next=keep_bio)
+    look(style(STYLE_COVER_IMAGE), align=start, before=12, after=0)
     look(style(STYLE_BIO_NAME), display_font, sizes["body"] + 0.5, bold=True, colour=accent,
          align=start, before=8, after=1, keep_next=keep_bio)
     look(style(STYLE_BIO_AFFILIATION), head_font, sizes["small"], colour=muted, align=start,
@@ -707,6 +709,15 @@ def _cover(doc, issue: Issue, t: dict) -> None:
         doc.para(STYLE_PUBLISHER, issue.publisher)
     if issue.series:
         doc.para(STYLE_SERIES, issue.series)
+    if issue.cover_image:
+        section = doc.sections[0]
+        width = section.page_width - section.left_margin - section.right_margin
+        run = doc.para(STYLE_COVER_IMAGE).add_run()
+        picture = run.add_picture(_embeddable(issue.cover_image.path), width=width)
+        if picture.height > Mm(80):  # a banner, not the whole cover
+            picture.width = int(picture.width * Mm(80) / picture.height)
+            picture.height = Mm(80)
+        picture._inline.docPr.set("descr", issue.cover_image.alt)
     doc.para(STYLE_ISSUE_LINE, issue_line(issue))
     doc.para("Title", issue.title)
     if issue.standfirst:

@@ -26,7 +26,7 @@ from ...docx_styles import (CHAR_CODE, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE
                             STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
                             STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PUBLISHER, STYLE_PULL_QUOTE,
                             STYLE_SERIES, STYLE_STANDFIRST,
-                            CUSTOM_PROPERTY)
+                            CUSTOM_PROPERTY, STYLE_COVER_IMAGE)
 from ...errors import BriefgenError, ContentError
 from ...i18n import parse_date, parse_issue_line
 from ...model import (Block, CallToAction, Contribution, Contributor, Heading, Image, Issue,
@@ -143,6 +143,8 @@ class _Reader:
             elif style in ("Title", STYLE_STANDFIRST, STYLE_PUBLISHER, STYLE_SERIES,
                            STYLE_ISSUE_LINE):
                 cover[style] = text
+            elif style == STYLE_COVER_IMAGE:
+                cover[style] = self._photo(paragraph, number)
             elif style not in _IGNORED and text and not style.startswith("TOC"):
                 self.warn(f"text before the first section in style “{style}” was ignored: "
                           f"“{text[:40]}”", number)
@@ -183,6 +185,8 @@ class _Reader:
         for headline, number, body, quote_text, marked, attribution, c_lang in contributions:
             authors = self._authors(attribution, people, number)
             c_lang = _same_convention(c_lang, lang)
+            if authors and headline == " & ".join(p.name for p in authors):
+                headline = ""  # the writer heads a piece without headline by its authors
             built.append(Contribution(headline=headline, contributors=authors, body=body,
                                       pull_quote=self._pull_quote(body, quote_text, marked),
                                       lang=c_lang if c_lang and c_lang != lang else None))
@@ -205,7 +209,7 @@ class _Reader:
             standfirst=cover.get(STYLE_STANDFIRST, ""), lede=tuple(lede), experts_intro=intro,
             contributions=tuple(built), contributors=tuple(
                 p for p in people.values() if p.id in used),
-            call_to_action=cta,
+            call_to_action=cta, cover_image=self._cover_image(cover.get(STYLE_COVER_IMAGE)),
             keywords=tuple(custom["keywords"]) if isinstance(custom.get("keywords"), list) else
             tuple(k.strip() for k in (props.keywords or "").split(",") if k.strip()),
         ), self.warnings)
@@ -224,6 +228,12 @@ class _Reader:
                             return {}
                         return value if isinstance(value, dict) else {}
         return {}
+
+    def _cover_image(self, found) -> Image | None:
+        if not found:
+            return None
+        file, alt = found
+        return Image(file, alt, hashlib.sha256(file.read_bytes()).hexdigest())
 
     def _section_kind(self, content) -> str:
         styles = {style for _, _, style in content}
