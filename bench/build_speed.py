@@ -36,7 +36,9 @@ HTML(filename=html, base_url=base).write_pdf(target, stylesheets=sheets, font_co
 def run(argv: list[str]) -> tuple[float, int]:
     """Wall seconds and peak RSS (kB) of one child process."""
     start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The rebuild cache would turn later runs into file copies: measure real builds.
+    env = dict(os.environ, BRIEFGEN_CACHE="off")
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:

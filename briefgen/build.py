@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import cache
@@ -99,25 +99,23 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
     page_numbers = None
     staged: list[tuple[Path, Path]] = []
     try:
-        # The PDF goes first: its page numbers pre-fill the DOCX's contents.
+        base = RenderOptions(page_size=page_size, source_date_epoch=epoch,
+                             warnings=render_warnings, print_marks=print_marks,
+                             pdf_variant=pdf_variant, allow_remote=allow_remote)
+        targets = {fmt: out / f"{document.slug}{WRITERS[fmt][1]}" for fmt in formats}
+        temps = {fmt: _stage(out, target, staged) for fmt, target in targets.items()}
+        # The DOCX is written by a forked process while the PDF is laid out; the
+        # PDF's page numbers are filled into the DOCX's contents afterwards.
+        docx_job = _start_docx(document, chosen, temps["docx"], base) \
+            if {"pdf", "docx"} <= set(formats) and hasattr(os, "fork") else None
+        page_numbers = None
         for fmt in sorted(formats, key=lambda f: f != "pdf"):
-            extension = WRITERS[fmt][1]
-            target = out / f"{document.slug}{extension}"
-            temp = _stage(out, target, staged)
-            options = RenderOptions(page_size=page_size, source_date_epoch=epoch,
-                                    warnings=render_warnings, page_numbers=page_numbers,
-                                    print_marks=print_marks, pdf_variant=pdf_variant,
-                                    allow_remote=allow_remote)
-            key = cache.digest("output", fmt, inputs, page_numbers and sorted(page_numbers.items()))
-            hit = cache.get_file("outputs", key, extension) if inputs else None
-            info = cache.get_object("outputs", key) if hit else None
-            if hit and info is not None:
-                shutil.copyfile(hit, temp)  # nothing changed: the finished file is reused
-            else:
-                info = writer(fmt)(document, chosen, temp, options) or {}
-                if inputs and not render_warnings:
-                    cache.put_file("outputs", key, temp, extension)
-                    cache.put_object("outputs", key, info)
+            if fmt == "docx" and docx_job is not None:
+                _finish_docx(docx_job, temps["docx"], page_numbers or {})
+                continue
+            options = replace(base, page_numbers=page_numbers)
+            info = _render(fmt, document, chosen, temps[fmt], options, inputs,
+                           render_warnings, page_numbers)
             if fmt == "pdf":
                 page_numbers = info.get("page_numbers")
                 result.pages = info.get("pages")
@@ -125,12 +123,14 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
                     from .render.impose import impose_booklet
 
                     booklet = out / f"{document.slug}-booklet.pdf"
-                    impose_booklet(temp, _stage(out, booklet, staged))
+                    impose_booklet(temps["pdf"], _stage(out, booklet, staged))
         for temp, target in staged:
             os.chmod(temp, 0o644)
             os.replace(temp, target)
             result.outputs[target.name] = target
     except BaseException:
+        if "docx_job" in locals() and docx_job is not None:
+            _stop_docx(docx_job)
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
         if created_out and not any(out.iterdir()):
@@ -138,6 +138,71 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         raise
     result.warnings += render_warnings
     return result
+
+
+def _render(fmt, document, layout, temp: Path, options: RenderOptions, inputs: str,
+            render_warnings: list, page_numbers) -> dict:
+    """Write one format, or copy it from the cache when nothing it depends on changed."""
+    extension = WRITERS[fmt][1]
+    key = cache.digest("output", fmt, inputs, page_numbers and sorted(page_numbers.items()))
+    hit = cache.get_file("outputs", key, extension) if inputs else None
+    info = cache.get_object("outputs", key) if hit else None
+    if hit and info is not None:
+        shutil.copyfile(hit, temp)
+        return info
+    info = writer(fmt)(document, layout, temp, options) or {}
+    if inputs and not render_warnings:
+        cache.put_file("outputs", key, temp, extension)
+        cache.put_object("outputs", key, info)
+    return info
+
+
+def _start_docx(document, layout, temp: Path, options: RenderOptions):
+    """Fork a process that writes the DOCX, with placeholders for page numbers."""
+    from .render.docx import PendingPageNumbers
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: write, report, and leave without running the parent's cleanup
+        os.close(read_end)
+        status = 0
+        try:
+            writer("docx")(document, layout, temp,
+                           replace(options, page_numbers=PendingPageNumbers(), warnings=[]))
+        except BaseException as exc:  # reported to the parent, which raises it
+            os.write(write_end, f"{type(exc).__name__}: {exc}".encode("utf-8", "replace"))
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _finish_docx(job, temp: Path, page_numbers: dict) -> None:
+    from .render.docx import fill_page_numbers
+
+    pid, read_end = job
+    _, status = os.waitpid(pid, 0)
+    with os.fdopen(read_end, "rb") as pipe:
+        message = pipe.read().decode("utf-8", "replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"the DOCX writer failed: {message or 'killed'}")
+    fill_page_numbers(temp, page_numbers)
+
+
+def _stop_docx(job) -> None:
+    import signal
+
+    pid, read_end = job
+    try:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+    try:
+        os.close(read_end)
+    except OSError:
+        pass
 
 
 def _inputs_digest(document, layout, options) -> str:

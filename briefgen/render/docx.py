@@ -11,6 +11,8 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -323,7 +325,11 @@ def _define_styles(doc, layout: Layout, issue: Issue) -> None:
         try:
             found = styles[name]
         except KeyError:
-            found = styles.add_style(name, kind)
+            # styles.add_style() scans every style for a clash first; we just
+            # looked the name up, so create the element directly.
+            from docx.styles.style import StyleFactory
+
+            found = StyleFactory(styles.element.add_style_of_type(name, kind, False))
         if base and found.name != base:
             found.base_style = styles[base]
         if kind == WD_STYLE_TYPE.PARAGRAPH:
@@ -1012,11 +1018,45 @@ def _save(doc, target: Path, created: dt.datetime) -> None:
     buffer = io.BytesIO()
     doc.save(buffer)
     buffer.seek(0)
+    # Every entry dated as the document: the same input gives the same bytes.
     stamp = max(created, dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)).timetuple()[:6]
-    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(target, "w") as out:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+    _rezip(buffer, target, lambda name, data: data, stamp)
+
+
+def _rezip(source, target, change, stamp) -> None:
+    """Copy a zip entry by entry, in order, with fixed dates, through `change`."""
+    with zipfile.ZipFile(source) as zin:
+        entries = [(info.filename, change(info.filename, zin.read(info.filename)))
+                   for info in zin.infolist()]
+    with zipfile.ZipFile(target, "w") as out:
+        for name, data in entries:
+            entry = zipfile.ZipInfo(name, date_time=stamp)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16
             out.writestr(entry, data)
+
+
+#: a page number the PDF has not given yet (see fill_page_numbers)
+_PENDING = re.compile("\u2060pg:([^\u2060<]*)\u2060")
+
+
+class PendingPageNumbers(dict):
+    """Page numbers still to come: each lookup leaves a placeholder in the DOCX,
+    so the DOCX can be written while the PDF is being laid out."""
+
+    def get(self, anchor, default=None):
+        return f"\u2060pg:{anchor}\u2060"
+
+    def __bool__(self) -> bool:  # "no numbers yet" is not "no numbers"
+        return True
+
+
+def fill_page_numbers(target: Path, numbers: dict) -> None:
+    """Replace the placeholders left by PendingPageNumbers with the PDF's page numbers."""
+    with zipfile.ZipFile(target) as zin:
+        stamp = zin.infolist()[0].date_time
+    temp = target.with_name(target.name + ".fill")
+    _rezip(target, temp, lambda name, data: _PENDING.sub(
+        lambda m: str(numbers.get(m.group(1), "")), data.decode("utf-8")).encode("utf-8")
+        if name == "word/document.xml" else data, stamp)
+    os.replace(temp, target)
