@@ -137,6 +137,10 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
             out.rmdir()  # leave no trace of a build that did not happen
         raise
     result.warnings += render_warnings
+    if pdf_variant and pdf_variant.startswith("pdf/a") and isinstance(document, Pack) \
+            and document.annexes:
+        result.warnings.append(f"the annexes' pages are drawn into the PDF as they are: "
+                               f"check the {pdf_variant} conformance of the result with a validator")
     return result
 
 

@@ -211,6 +211,9 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
         _heading(doc, t["agenda"], 1, "agenda")
         _agenda(doc, pack, t, render_options.page_numbers or {})
     for issue in pack.issues:
+        # A chapter in another language than the pack's carries its language
+        # and direction (the marks come from _mark_languages).
+        doc.contribution = issue if issue.lang != pack.lang else None
         chapter = _heading(doc, issue.title, 1, f"issue-{issue.slug}")
         chapter.paragraph_format.page_break_before = True  # each chapter on a new page
         doc.para(STYLE_ISSUE_LINE, " · ".join(x for x in (issue.series, issue_line(issue)) if x))
@@ -220,10 +223,11 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
         if issue.experts_intro:
             doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
         for number, contribution in enumerate(issue.contributions, 1):
-            doc.contribution = contribution
+            doc.contribution = contribution if contribution.lang else \
+                (issue if issue.lang != pack.lang else None)
             _heading(doc, contribution.label, 2, f"c-{issue.slug}-{number}")
             _contribution_body(doc, contribution)
-            doc.contribution = None
+        doc.contribution = None
     if pack.contributors:
         _heading(doc, t["contributors"], 1, "contributors").paragraph_format \
             .page_break_before = True
