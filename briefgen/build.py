@@ -211,12 +211,10 @@ def _stop_docx(job) -> None:
 
 def _inputs_digest(document, layout, options) -> str:
     """Everything an output depends on: content folders, annexes, layout files, options."""
-    if isinstance(document, Pack):
-        folders = [document.source_dir] + [i.source_dir for i in document.issues]
-        annexes = [a.digest for a in document.annexes]
-    else:
-        folders, annexes = [document.source_dir], []
-    parts = [cache.folder_digest(f) for f in folders if f] + annexes
+    from .render.pdf import source_folders
+
+    annexes = [a.digest for a in document.annexes] if isinstance(document, Pack) else []
+    parts = [cache.folder_digest(f) for f in source_folders(document)] + annexes
     parts += [cache.folder_digest(f) for f in layout.folders]
     return cache.digest("inputs", *parts, repr(options))
 

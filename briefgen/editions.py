@@ -1,8 +1,8 @@
 """One edition of a pack per recipient: personalised, confidential-aware, fast.
 
 What all editions share is laid out once: the pack (once per distinct set of
-confidential parts the recipients may see), and every recipient's cover in a
-single extra pass. An edition is then the shared pages with its own cover,
+confidential parts the recipients may see); the covers are laid out 25
+recipients at a time. An edition is then the shared pages with its own cover,
 written by WeasyPrint (so the structure tree, bookmarks, links and metadata
 are those of a normal build), with its annex pages and its footer line or
 watermark drawn as artifacts, and its password set, by pikepdf.
@@ -156,16 +156,15 @@ def _layout_variants(pack: Pack, recipients: list[Recipient], layout: Layout,
 
 def _covers_html(pack: Pack, recipients: list[Recipient], layout: Layout,
                  options: RenderOptions) -> str:
-    from .render.pdf import _created
-    from .render.templating import render_template
-    from .render.common import labels
-    from .render.pdf import annex_letters
     from . import __version__
+    from .render.common import created_at, labels
+    from .render.pdf import annex_letters
+    from .render.templating import render_template
 
     return render_template(layout, layout.pack_template, pack=pack, covers=recipients,
                            annex_letters=annex_letters(pack), t=labels(pack.lang),
                            generator=f"briefgen {__version__}",
-                           created=_created(pack, options).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                           created=created_at(pack, options).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def _stamps(pack: Pack, recipients: list[Recipient], layout: Layout, options: RenderOptions,
@@ -201,7 +200,7 @@ def _stamps(pack: Pack, recipients: list[Recipient], layout: Layout, options: Re
 
 def _write_batch(task) -> list[tuple[int, list[str], str]]:
     """A forked worker's job: the variant, layout and options come from _SHARED."""
-    variant_index, batch, formats, encrypt = task
+    variant_index, batch, _, encrypt = task
     people = [_SHARED["recipients"][index] for index, _ in batch]
     return _batch(_SHARED["variants"][variant_index], _SHARED["layout"], _SHARED["options"],
                   batch, people, encrypt)

@@ -24,8 +24,6 @@ def list_separator(*texts: str) -> str:
 
 def first_strong_direction(text: str) -> Literal["ltr", "rtl"] | None:
     """The direction of the first strongly directional character (as HTML's dir=auto)."""
-    import unicodedata
-
     for ch in text:
         kind = unicodedata.bidirectional(ch)
         if kind == "L":

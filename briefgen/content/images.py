@@ -11,18 +11,19 @@ MAX_IMAGE_PIXELS = 40_000_000  # 40 MP: far above any photo a brief prints, far 
 IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 
 
-def resolve_inside(folder: Path, relative: str, source: Path, line: int | None) -> Path:
+def resolve_inside(folder: Path, relative: str, source: Path, line: int | None,
+                   what: str = "image", where: str = "issue") -> Path:
     """`relative` resolved against `folder`, refusing absolute paths and escapes (../, symlinks)."""
     if not relative or relative.startswith(("/", "\\")) or ":" in relative.split("/")[0]:
-        raise ContentError(f"image path {relative!r} must be relative to the issue folder",
+        raise ContentError(f"{what} path {relative!r} must be relative to the {where} folder",
                            path=source, line=line, hint="e.g. images/photo.jpg")
     root = folder.resolve()
     target = (folder / relative).resolve()
     if not target.is_relative_to(root):
-        raise ContentError(f"image {relative!r} is outside the issue folder", path=source,
-                           line=line, hint="copy the file into the issue's images/ folder")
+        raise ContentError(f"{what} {relative!r} is outside the {where} folder", path=source,
+                           line=line, hint=f"copy the file into the {where} folder")
     if not target.is_file():
-        raise ContentError(f"image not found: {relative}", path=source, line=line,
+        raise ContentError(f"{what} not found: {relative}", path=source, line=line,
                            hint=f"put the file at {folder / relative} or fix the path")
     return target
 

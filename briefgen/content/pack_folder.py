@@ -247,7 +247,7 @@ def _annex(folder: Path, entry: LineDict, index: int, path: Path, workdir: Path 
     if not title:
         raise ContentError("annex without `title`", path=path, line=entry.line,
                            hint="add `title:` (it is printed on the annex's divider page)")
-    file = resolve_inside(folder, str(entry.get("file") or ""), path, line)
+    file = resolve_inside(folder, str(entry.get("file") or ""), path, line, "annex", "pack")
     if file.stat().st_size > MAX_ANNEX_BYTES:
         raise ContentError(f"annex {file.name} is over {MAX_ANNEX_BYTES // 1_000_000} MB",
                            path=path, line=line)

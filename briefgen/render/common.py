@@ -1,8 +1,18 @@
 """What both writers need to agree on: section anchors and where pull quotes go."""
 from __future__ import annotations
 
+import datetime as dt
+
 from ..i18n import format_date, issue_line, labels  # noqa: F401 - re-exported for writers
 from ..model import Block, Contribution, Paragraph
+
+
+def created_at(document, options) -> dt.datetime:
+    """The documents' timestamp: --source-date-epoch / $SOURCE_DATE_EPOCH when given,
+    else midnight UTC of the issue's or pack's date, so builds are reproducible."""
+    if options.source_date_epoch is not None:
+        return dt.datetime.fromtimestamp(options.source_date_epoch, dt.timezone.utc)
+    return dt.datetime.combine(document.date, dt.time(0, 0), dt.timezone.utc)
 
 def section_anchors(issue) -> list[tuple[str, int, str]]:
     """(anchor id, level, label) of every section in reading order.

@@ -29,7 +29,8 @@ from ..layouts import PAGE_SIZES, Layout
 from ..model import (Block, Heading, Issue, ListBlock, Pack, Paragraph, Quote, Span,
                      first_strong_direction, list_separator)
 from . import RenderOptions
-from .common import format_date, issue_line, labels, section_anchors, split_for_pull_quote
+from .common import (created_at, format_date, issue_line, labels, section_anchors,
+                     split_for_pull_quote)
 
 from ..docx_styles import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                            CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_ATTRIBUTION,
@@ -115,14 +116,11 @@ def write(issue: Issue | Pack, layout: Layout, target: Path, render_options: Ren
                                                             issue_line(issue)) if x))
     if options["contents"]:
         _fill_contents(doc, anchors, render_options.page_numbers or {})
-        # The cached page numbers come from the PDF; Word recomputes them on open.
-        update = OxmlElement("w:updateFields")
-        update.set(qn("w:val"), "true")
-        doc.settings.element.append(update)
+        _update_fields_on_open(doc)
     _mark_languages(doc, issue.dir)
     _core_properties(doc, issue, render_options)
     _custom_properties(doc, issue)
-    _save(doc, target, _created(issue, render_options))
+    _save(doc, target, created_at(issue, render_options))
     return {}
 
 
@@ -248,9 +246,7 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
         divider.paragraph_format.page_break_before = True
         doc.para(STYLE_BODY, t["annex_in_pdf"].format(pages=annex.pages))
     _fill_contents(doc, anchors, render_options.page_numbers or {})
-    update = OxmlElement("w:updateFields")
-    update.set(qn("w:val"), "true")
-    doc.settings.element.append(update)
+    _update_fields_on_open(doc)
     _mark_languages(doc, pack.dir)
     props = doc.core_properties
     props.title = pack.title[:255]
@@ -260,9 +256,9 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
     props.identifier = pack.slug
     props.last_modified_by = "briefgen"
     props.revision = 1
-    created = _created(pack, render_options).replace(tzinfo=None)
+    created = created_at(pack, render_options).replace(tzinfo=None)
     props.created = props.modified = props.last_printed = created
-    _save(doc, target, _created(pack, render_options))
+    _save(doc, target, created_at(pack, render_options))
     return {}
 
 
@@ -786,6 +782,13 @@ def _fill_contents(doc, anchors, page_numbers: dict) -> None:
     end_run._r.append(_fld_char("end", bare=True))
 
 
+def _update_fields_on_open(doc) -> None:
+    """The cached page numbers come from the PDF; Word recomputes them on open."""
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    doc.settings.element.append(update)
+
+
 def _fld_char(kind: str, bare: bool = False):
     """A run holding a field character; `bare` returns the w:fldChar alone."""
     node = OxmlElement("w:fldChar")
@@ -963,12 +966,6 @@ def _mark_languages(doc, document_dir: str) -> None:
 
 # ---------------------------------------------------------------- metadata and saving
 
-def _created(issue: Issue, options: RenderOptions) -> dt.datetime:
-    if options.source_date_epoch is not None:
-        return dt.datetime.fromtimestamp(options.source_date_epoch, dt.timezone.utc)
-    return dt.datetime.combine(issue.date, dt.time(0, 0), dt.timezone.utc)
-
-
 def _core_properties(doc, issue: Issue, options: RenderOptions) -> None:
     props = doc.core_properties
 
@@ -986,7 +983,7 @@ def _core_properties(doc, issue: Issue, options: RenderOptions) -> None:
     props.identifier = fit(issue.slug)
     props.last_modified_by = "briefgen"
     props.revision = 1
-    created = _created(issue, options).replace(tzinfo=None)
+    created = created_at(issue, options).replace(tzinfo=None)
     props.created = props.modified = created
     props.last_printed = created
 

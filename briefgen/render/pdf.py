@@ -10,13 +10,13 @@ from .. import __version__
 from ..layouts import PAGE_SIZES, Layout
 from ..model import Issue, Pack
 from . import RenderOptions
-from .common import labels
+from .common import created_at, labels
 from .fetch import ConfinedFetcher, report_stylesheet_urls
 from .templating import render_template
 
 
 def build_html(document: Issue | Pack, layout: Layout, options: RenderOptions) -> str:
-    created = _created(document, options).strftime("%Y-%m-%dT%H:%M:%SZ")
+    created = created_at(document, options).strftime("%Y-%m-%dT%H:%M:%SZ")
     common = dict(t=labels(document.lang), generator=f"briefgen {__version__}", created=created)
     if isinstance(document, Pack):
         return render_template(layout, layout.pack_template, pack=document,
@@ -153,12 +153,6 @@ def overlay_artifact(pdf, host, form, rect) -> None:
     contents = host.obj.Contents
     last = contents[-1] if isinstance(contents, pikepdf.Array) else contents
     last.write(b"/Artifact BMC\n" + last.read_bytes() + b"\nEMC\n")
-
-
-def _created(document: Issue | Pack, options: RenderOptions) -> dt.datetime:
-    if options.source_date_epoch is not None:
-        return dt.datetime.fromtimestamp(options.source_date_epoch, dt.timezone.utc)
-    return dt.datetime.combine(document.date, dt.time(0, 0), dt.timezone.utc)
 
 
 class _quiet_weasyprint:

@@ -28,7 +28,7 @@ from ...docx_styles import (CHAR_CODE, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE
                             STYLE_SERIES, STYLE_STANDFIRST,
                             CUSTOM_PROPERTY, STYLE_COVER_IMAGE)
 from ...errors import BriefgenError, ContentError
-from ...i18n import parse_date, parse_issue_line
+from ...i18n import parse_issue_line
 from ...model import (Block, CallToAction, Contribution, Contributor, Heading, Image, Issue,
                       ListBlock, Paragraph, PullQuote, Quote, Span)
 from ...slugs import slugify
@@ -483,4 +483,4 @@ def _same_format(a: Span, b: Span) -> bool:
                                                                  b.link, b.marked)
 
 
-__all__ = ["DocxImport", "check_docx_safety", "import_docx", "parse_date"]
+__all__ = ["DocxImport", "check_docx_safety", "import_docx"]
