@@ -876,11 +876,27 @@ def _blocks(doc, blocks: tuple[Block, ...], style: str, first_style: str | None 
             _spans(doc, last, block.spans)
         elif isinstance(block, ListBlock):
             list_style = "List Number" if block.ordered else "List Bullet"
+            restart = _restarted_numbering(doc) if block.ordered else None
             for item in block.items:
                 last = _blocks(doc, item, list_style) or last
+                if restart is not None and last is not None:
+                    # Each numbered list counts from 1 (the style alone would continue).
+                    num_pr = last._p.get_or_add_pPr().get_or_add_numPr()
+                    num_pr.get_or_add_ilvl().val = 0
+                    num_pr.get_or_add_numId().val = restart
         elif isinstance(block, Quote):
             last = _blocks(doc, block.blocks, "Quote") or last
     return last
+
+
+def _restarted_numbering(doc) -> int:
+    """A new numbering instance of the List Number style's list, starting at 1."""
+    numbering = doc.part.numbering_part.element
+    style_num = doc.styles["List Number"].element.pPr.numPr.numId.val
+    abstract = numbering.num_having_numId(style_num).abstractNumId.val
+    num = numbering.add_num(abstract)
+    num.add_lvlOverride(ilvl=0).add_startOverride(1)
+    return num.numId
 
 
 def _spans(doc, paragraph, spans: tuple[Span, ...]) -> None:
