@@ -111,3 +111,22 @@ def test_docx_only_build_writes_no_pdf(tmp_path):
     result = run_cli("build", SAMPLE, "-o", tmp_path, "--format", "docx")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nile-dispute.docx"]
+
+
+def test_each_numbered_list_starts_at_one(tmp_path):
+    folder = tmp_path / "lists"
+    folder.mkdir()
+    (folder / "issue.md").write_text(
+        "---\ntitle: Lists\ndate: 2026-01-01\ncontributors:\n  a-b:\n    name: A B\n---\n\n"
+        "1. first\n2. second\n\nBetween.\n\n1. again one\n2. again two\n\n"
+        "## Head\n\nby: a-b\n\nText.\n", encoding="utf-8")
+    assert run_cli("build", folder, "-o", tmp_path / "out", "-f", "docx").exit_code == 0
+    document = docx.Document(str(tmp_path / "out" / "lists.docx"))
+    items = [p for p in document.paragraphs if p.style.name == "List Number"]
+    ids = [p._p.pPr.numPr.numId.val for p in items]
+    assert [p.text for p in items] == ["first", "second", "again one", "again two"]
+    assert ids[0] == ids[1] != ids[2] == ids[3]
+    numbering = document.part.numbering_part.element
+    for num_id in (ids[0], ids[2]):
+        start = numbering.num_having_numId(num_id).find(qn("w:lvlOverride")).find(qn("w:startOverride"))
+        assert start.get(qn("w:val")) == "1"
