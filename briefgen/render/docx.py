@@ -203,6 +203,11 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
     # The running head names the current chapter: a STYLEREF to Heading 1.
     _running_head(doc, body, t, pack.title, right_field='STYLEREF "Heading 1"',
                   footer_left=pack.event_name or pack.organiser)
+    if pack.recipient and pack.edition_footer:
+        # An edition's footer line ("Confidential — prepared for …"), as in its PDF.
+        line = body.footer.add_paragraph()
+        line._p.get_or_add_pPr().style = doc.style_ids["Footer"]
+        line.add_run(pack.personalise(pack.edition_footer))
     anchors = pack_anchors(pack)
     _contents(doc, t)
     if pack.agenda:
