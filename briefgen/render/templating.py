@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..errors import LayoutError
 from ..layouts import Layout
@@ -18,6 +18,17 @@ def css_string(value) -> Markup:
     for char, code in (("\\", "\\5c "), ('"', "\\22 "), ("<", "\\3c "), ("\n", "\\a ")):
         text = text.replace(char, code)
     return Markup(f'"{text}"')
+
+
+def no_widow(text: str) -> Markup:
+    """Keep the last two words on one line, so a title or headline never ends with
+    one short word alone. A nowrap span, not a no-break space: the text (and the
+    bookmarks and tags made from it) stays exactly as written."""
+    words = str(text).split(" ")
+    if len(words) >= 3 and len(words[-1]) <= 12:
+        head, tail = " ".join(words[:-2]), " ".join(words[-2:])
+        return escape(head) + Markup(' <span class="nowrap">') + escape(tail) + Markup("</span>")
+    return escape(text)
 
 
 def _direction(text: str, default: str = "ltr") -> str:
@@ -36,7 +47,7 @@ def environment(layout: Layout) -> SandboxedEnvironment:
                                autoescape=True, undefined=StrictUndefined,
                                trim_blocks=True, lstrip_blocks=True)
     env.filters.update(blocks=blocks_html, spans=spans_html, css_string=css_string,
-                       date=format_date)
+                       date=format_date, no_widow=no_widow)
     env.globals.update(labels=labels, issue_line=issue_line, section_anchors=section_anchors,
                        separator=list_separator, direction=_direction,
                        split_for_pull_quote=split_for_pull_quote)
