@@ -106,12 +106,20 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         temps = {fmt: _stage(out, target, staged) for fmt, target in targets.items()}
         # The DOCX is written by a forked process while the PDF is laid out; the
         # PDF's page numbers are filled into the DOCX's contents afterwards.
+        # (Not when the PDF comes from the cache: then the DOCX most likely does too.)
+        pdf_cached = bool(inputs) and cache.get_file(
+            "outputs", _output_key("pdf", inputs, None), ".pdf") is not None
         docx_job = _start_docx(document, chosen, temps["docx"], base) \
-            if {"pdf", "docx"} <= set(formats) and hasattr(os, "fork") else None
+            if {"pdf", "docx"} <= set(formats) and hasattr(os, "fork") and not pdf_cached \
+            else None
         page_numbers = None
         for fmt in sorted(formats, key=lambda f: f != "pdf"):
             if fmt == "docx" and docx_job is not None:
                 _finish_docx(docx_job, temps["docx"], page_numbers or {})
+                if inputs and not render_warnings:
+                    key = _output_key("docx", inputs, page_numbers)
+                    cache.put_file("outputs", key, temps["docx"], ".docx")
+                    cache.put_object("outputs", key, {})
                 continue
             options = replace(base, page_numbers=page_numbers)
             info = _render(fmt, document, chosen, temps[fmt], options, inputs,
@@ -144,11 +152,15 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
     return result
 
 
+def _output_key(fmt: str, inputs: str, page_numbers) -> str:
+    return cache.digest("output", fmt, inputs, page_numbers and sorted(page_numbers.items()))
+
+
 def _render(fmt, document, layout, temp: Path, options: RenderOptions, inputs: str,
             render_warnings: list, page_numbers) -> dict:
     """Write one format, or copy it from the cache when nothing it depends on changed."""
     extension = WRITERS[fmt][1]
-    key = cache.digest("output", fmt, inputs, page_numbers and sorted(page_numbers.items()))
+    key = _output_key(fmt, inputs, page_numbers)
     hit = cache.get_file("outputs", key, extension) if inputs else None
     info = cache.get_object("outputs", key) if hit else None
     if hit and info is not None:
@@ -211,7 +223,7 @@ def _stop_docx(job) -> None:
 
 def _inputs_digest(document, layout, options) -> str:
     """Everything an output depends on: content folders, annexes, layout files, options."""
-    from .render.pdf import source_folders
+    from .render.common import source_folders  # not .pdf: that imports WeasyPrint
 
     annexes = [a.digest for a in document.annexes] if isinstance(document, Pack) else []
     parts = [cache.folder_digest(f) for f in source_folders(document)] + annexes

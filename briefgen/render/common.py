@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from ..i18n import format_date, issue_line, labels  # noqa: F401 - re-exported for writers
-from ..model import Block, Contribution, Paragraph
+from ..model import Block, Contribution, Pack, Paragraph
 
 
 def created_at(document, options) -> dt.datetime:
@@ -46,3 +47,12 @@ def split_for_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...],
     if len(body) >= 2 and isinstance(body[0], Paragraph):
         return body[:1], body[1:]
     return (), body
+
+
+def source_folders(document) -> tuple[Path, ...]:
+    """Folders a document's own files (photos, cover images, annexes) come from."""
+    if isinstance(document, Pack):
+        return tuple(p for p in (document.source_dir,) + tuple(i.source_dir for i in
+                                                                 document.issues) if p)
+    return (document.source_dir,) if document.source_dir else ()
+

@@ -10,7 +10,7 @@ from .. import __version__
 from ..layouts import PAGE_SIZES, Layout
 from ..model import Issue, Pack
 from . import RenderOptions
-from .common import created_at, labels
+from .common import created_at, labels, source_folders
 from .fetch import ConfinedFetcher, report_stylesheet_urls
 from .templating import render_template
 
@@ -29,14 +29,6 @@ def annex_letters(pack: Pack) -> dict[str, str]:
     def letter(n):
         return letter(n // 26 - 1) + chr(65 + n % 26) if n >= 26 else chr(65 + n)
     return {annex.id: letter(i) for i, annex in enumerate(pack.annexes)}
-
-
-def source_folders(document: Issue | Pack) -> tuple[Path, ...]:
-    """Folders a document's own files (photos, cover images, annexes) come from."""
-    if isinstance(document, Pack):
-        return tuple(p for p in (document.source_dir,) + tuple(i.source_dir for i in
-                                                                 document.issues) if p)
-    return (document.source_dir,) if document.source_dir else ()
 
 
 def page_css(layout: Layout, options: RenderOptions) -> str:
