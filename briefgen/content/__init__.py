@@ -1,0 +1,1 @@
+"""Content: loaders (folder -> model), importers (text, HTML, DOCX) and their helpers."""
