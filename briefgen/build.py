@@ -232,11 +232,52 @@ def _inputs_digest(document, layout, options) -> str:
 
 
 def _stage(out: Path, target: Path, staged: list) -> Path:
-    """A temporary file beside `target`, remembered for publishing or clean-up."""
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=out)
+    """A temporary file beside `target`, remembered for publishing or clean-up.
+
+    Its name carries the building process's id, so the `.part` files that a killed
+    build left behind (SIGKILL runs no clean-up) are recognised and removed here,
+    at the next build of the same output, while a concurrent build's are kept."""
+    remove_stale_parts(out, target.name)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".part",
+                                    dir=out)
     os.close(handle)
     staged.append((Path(name), target))
     return Path(name)
+
+
+def remove_stale_parts(out: Path, name: str) -> list[Path]:
+    """Delete `.NAME.PID.*.part` files in `out` whose process is gone."""
+    removed = []
+    prefix = f".{name}."
+    try:
+        candidates = [p for p in out.iterdir()
+                      if p.name.startswith(prefix) and p.name.endswith(".part")]
+    except OSError:
+        return removed
+    for path in candidates:
+        pid_text = path.name[len(prefix):].split(".", 1)[0]
+        if pid_text.isdigit() and _alive(int(pid_text)):
+            continue
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    except OSError:
+        return False
+    return True
 
 
 __all__ = ["BriefgenError", "BuildResult", "build", "parse_formats", "source_date_epoch"]

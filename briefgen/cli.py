@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import BriefgenError, ErrorList
+from .errors import BriefgenError, ErrorList, environment_problem
 
 
 class _Group(click.Group):
@@ -28,16 +28,26 @@ class _Group(click.Group):
             ctx.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except OSError as exc:
+            problem = environment_problem(exc)
+            if problem is None:
+                self._bug(ctx, exc)
+            click.echo(f"error: {problem}", err=True)
+            ctx.exit(2)
         except KeyboardInterrupt:
             click.echo("interrupted: no output was changed", err=True)
             ctx.exit(130)
         except Exception as exc:  # a bug, not the user's fault
-            if ctx.obj and ctx.obj.get("debug"):
-                traceback.print_exc()
-            click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
-            click.echo("this is a bug in briefgen; re-run with --debug for the traceback "
-                       "and report it", err=True)
-            ctx.exit(1)
+            self._bug(ctx, exc)
+
+    @staticmethod
+    def _bug(ctx, exc: BaseException) -> None:
+        if ctx.obj and ctx.obj.get("debug"):
+            traceback.print_exception(exc)
+        click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("this is a bug in briefgen; re-run with --debug for the traceback "
+                   "and report it", err=True)
+        ctx.exit(1)
 
 
 # WeasyPrint's variants (weasyprint.pdf.VARIANTS), listed here so that --help

@@ -5,6 +5,7 @@ with exit code 1 and asks for --debug, never as the user's fault.
 """
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -56,3 +57,25 @@ class ErrorList(BriefgenError):
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)
+
+
+# OSErrors that the machine, not briefgen, causes: a full disk, a folder the user
+# may not write to, a read-only file system. Reported as one line with exit 2.
+_ENVIRONMENT_ERRNOS = {
+    errno.ENOSPC: "no space left on the device — free some space, or choose another -o folder",
+    errno.EDQUOT: "the disk quota is exceeded — free some space, or choose another -o folder",
+    errno.EACCES: "permission denied — choose a folder you may write to (-o)",
+    errno.EPERM: "operation not permitted — choose a folder you may write to (-o)",
+    errno.EROFS: "the file system is read-only — choose another folder (-o)",
+    errno.EMFILE: "too many open files — raise the limit (ulimit -n) or use fewer jobs (-j)",
+    errno.ENAMETOOLONG: "a file name is too long — choose a shorter folder or slug",
+}
+
+
+def environment_problem(exc: OSError) -> str | None:
+    """A one-line message for an OSError caused by the machine, else None (a bug)."""
+    text = _ENVIRONMENT_ERRNOS.get(exc.errno)
+    if text is None:
+        return None
+    where = exc.filename or ""
+    return f"{where}: {text}" if where else text

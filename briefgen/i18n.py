@@ -4,6 +4,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+#: Bidi embeddings, overrides and isolates (U+202A–202E, U+2066–2069) and the
+#: Unicode line separators (U+0085, U+2028, U+2029). In a one-line field (a
+#: title, a name, a headline) they only serve to disguise text: "U+202E" makes
+#: "exe.pdf" read "fdp.exe". They are removed from such fields, from document
+#: metadata and from file names; the writers set each line's direction themselves.
+LINE_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u0085\u2028\u2029]")
+
+
+def clean_line(text: str) -> str:
+    """A one-line field without bidi overrides, isolates or line separators."""
+    return LINE_CONTROLS.sub("", text)
+
 # Fixed words of the layout in each language; English is the fallback.
 LABELS = {
     "en": {"prepared_for": "Prepared for", "annex_in_pdf": "The pages of this annex ({pages}) are in the PDF edition of the pack.",

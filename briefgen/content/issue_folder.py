@@ -21,6 +21,7 @@ from pathlib import Path
 from ..errors import BriefgenError, ContentError, ErrorList
 from ..model import (CallToAction, Contribution, Contributor, Image, Issue, Paragraph,
                      PullQuote, plain_text)
+from ..i18n import clean_line
 from ..slugs import slugify
 from .images import check_image, resolve_inside
 from .markdown import parse_top_blocks, smart_text, to_blocks
@@ -297,7 +298,7 @@ def _parse_body(body, body_line, path, lang, contributors, p: _Problems):
         if not plain_text(blocks).strip():
             p.warn(f"empty contribution {where}", path, line, "write its text below the `by:` line")
         pull = _pull_quote(blocks, meta)
-        contributions.append(Contribution(headline=headline, contributors=tuple(people),
+        contributions.append(Contribution(headline=clean_line(headline), contributors=tuple(people),
                                           body=blocks, pull_quote=pull,
                                           lang=c_lang if c_lang != lang else None))
     return tuple(lede), contributions, used

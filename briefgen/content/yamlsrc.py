@@ -12,6 +12,7 @@ import yaml
 from yaml.events import AliasEvent
 
 from ..errors import ContentError
+from ..i18n import clean_line
 
 MAX_YAML_BYTES = 1_000_000
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")  # a briefing's metadata is a few kB; this is generous
@@ -104,9 +105,11 @@ def load_yaml(text: str, path: Path, first_line: int = 1):
 
 
 def _without_controls(data):
-    """YAML escapes ("\\x1f") can bring back the control characters read_text removed."""
+    """YAML escapes ("\\x1f") can bring back the control characters read_text removed.
+    Bidi overrides and line separators go too: YAML values are titles, names and
+    other fields that end up in metadata (see i18n.clean_line)."""
     if isinstance(data, str):
-        return _CONTROL.sub("", data)
+        return clean_line(_CONTROL.sub("", data))
     if isinstance(data, LineDict):
         for key, value in data.items():
             data[key] = _without_controls(value)
