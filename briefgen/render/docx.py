@@ -25,6 +25,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
+from ..i18n import clean_line
 from ..layouts import PAGE_SIZES, Layout
 from ..model import (Block, Heading, Issue, ListBlock, Pack, Paragraph, Quote, Span,
                      first_strong_direction, list_separator)
@@ -991,7 +992,8 @@ def _core_properties(doc, issue: Issue, options: RenderOptions) -> None:
     props = doc.core_properties
 
     def fit(text: str) -> str:
-        # Word's core properties hold at most 255 characters.
+        # Word's core properties hold at most 255 characters, on one line.
+        text = clean_line(text)
         return text if len(text) <= 255 else text[:254].rstrip() + "…"
 
     props.title = fit(issue.title)
