@@ -230,7 +230,9 @@ def new(issue_dir, pack):
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--output", "-o", "issue_dir", type=click.Path(path_type=Path), required=True,
               help="The issue folder to create.")
-@click.option("--force", is_flag=True, help="Replace ISSUE_DIR if it exists.")
+@click.option("--force", is_flag=True,
+              help="Write into ISSUE_DIR even if it exists: replaces issue.md, "
+                   "contributors.yaml and their images, keeps every other file.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (nothing is written).")
 @click.option("--date", "date_text", metavar="YYYY-MM-DD",
               help="The issue's date, when the source has none.")
@@ -255,6 +257,10 @@ def import_(source, issue_dir, force, strict, date_text, lang):
                f"{_plural(len(issue.contributions), 'contribution')}, "
                f"{_plural(len(issue.contributors), 'contributor')}, "
                f"{_plural(len(result.warnings), 'warning')}")
+    if result.replaced:
+        click.echo(f"replaced {', '.join(result.replaced)}")
+    if result.kept:
+        click.echo(f"kept {', '.join(result.kept)} (not written by briefgen)")
 
 
 @main.group()

@@ -179,9 +179,9 @@ def test_import_never_overwrites_without_force(tmp_path):
     result = run_cli("import", source, "-o", folder, "--date", "2026-05-01")
     assert result.exit_code == 2 and "--force" in result.output
     assert (folder / "mine.txt").read_text() == "keep me"
-    assert run_cli("import", source, "-o", folder, "--date", "2026-05-01",
-                   "--force").exit_code == 0
-    assert not (folder / "mine.txt").exists() and (folder / "issue.md").is_file()
+    result = run_cli("import", source, "-o", folder, "--date", "2026-05-01", "--force")
+    assert result.exit_code == 0 and "kept mine.txt (not written by briefgen)" in result.output
+    assert (folder / "mine.txt").read_text() == "keep me" and (folder / "issue.md").is_file()
 
 
 def test_import_errors_are_clear(tmp_path):

@@ -3,17 +3,29 @@
 The inverse of issue_folder.load_issue: loading what this writes gives back
 the same model. The folder is staged beside its destination and renamed into
 place only once it loads cleanly, so an import never leaves half a folder.
+
+Nothing in the model is trusted as a file name: it may come from a DOCX that
+someone else wrote. Contributor ids must be slugs, image suffixes come from
+the images' bytes (JPEG, PNG, GIF or WebP only), and every file is written by
+`_write`, which resolves it inside the staging folder (fsguard) or refuses.
+`--force` onto an existing issue replaces only the files this writes
+(issue.md, contributors.yaml and their images) and keeps everything else.
 """
 from __future__ import annotations
 
+import errno
+import io
+import os
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from ..errors import UsageError
+from .. import fsguard
+from ..errors import BriefgenError, ContentError, UsageError
 from ..model import Block, Contribution, Heading, Issue, ListBlock, Paragraph, Quote, Span
 from ..slugs import slugify
 from .pullquotes import pick_pull_quote
@@ -94,7 +106,7 @@ def _meta_lines(contribution: Contribution) -> list[str]:
     return lines
 
 
-def issue_markdown(issue: Issue, folder_name: str) -> str:
+def issue_markdown(issue: Issue, folder_name: str, cover_name: str | None = None) -> str:
     front: dict = {}
     for key, value in (("publisher", issue.publisher), ("series", issue.series),
                        ("issue", issue.number), ("date", issue.date.isoformat()),
@@ -107,7 +119,8 @@ def issue_markdown(issue: Issue, folder_name: str) -> str:
     if issue.keywords:
         front["keywords"] = list(issue.keywords)
     if issue.cover_image:
-        front["cover_image"] = {"file": f"images/cover{issue.cover_image.path.suffix.lower()}"}
+        front["cover_image"] = {"file": cover_name or
+                                f"images/cover{issue.cover_image.path.suffix.lower()}"}
         if issue.cover_image.alt:
             front["cover_image"]["alt"] = issue.cover_image.alt
     cta = issue.call_to_action
@@ -145,43 +158,208 @@ def _yaml(data) -> str:
                           default_flow_style=False) if data else ""
 
 
-def write_issue_folder(issue: Issue, destination: Path, *, force: bool = False) -> Path:
-    """Write `issue` as a folder at `destination`; refuses to overwrite without `force`."""
-    from .issue_folder import load_issue  # the folder must load back before it is published
+# Pillow's format → the suffix an imported image is saved with (nothing else is written).
+IMAGE_SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp"}
+ALLOWED_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp"}
 
-    destination = Path(destination)
+# OSErrors the machine causes while an import writes: one line, exit 2.
+_ENVIRONMENT = {
+    errno.ENOSPC: ("no space left on the device", "free some space, or choose another -o folder"),
+    errno.EDQUOT: ("the disk quota is exceeded", "free some space, or choose another -o folder"),
+    errno.EACCES: ("permission denied", "choose a folder you may write to with -o"),
+    errno.EPERM: ("permission denied", "choose a folder you may write to with -o"),
+    errno.EROFS: ("the file system is read-only", "choose another folder with -o"),
+}
+
+
+def is_slug(text: str) -> bool:
+    """An id as the content format defines it: lower-case words joined by '-'."""
+    return bool(text) and slugify(text, fallback="") == text
+
+
+def image_suffix(data: bytes) -> str | None:
+    """The suffix for an image, from what Pillow reads in its bytes; None if not allowed."""
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(io.BytesIO(data)) as img:
+            kind = img.format
+    except Exception:  # Pillow raises many types for what is not an image
+        return None
+    return IMAGE_SUFFIXES.get(kind)
+
+
+@dataclass
+class Written:
+    folder: Path
+    replaced: list[str] = field(default_factory=list)  # briefgen's files that were replaced
+    kept: list[str] = field(default_factory=list)      # other files left as they were
+
+
+def check_destination(destination: Path, *, force: bool) -> None:
+    """Refuse a destination that is a file, or an existing folder without --force."""
+    if destination.exists() and not destination.is_dir() or (
+            destination.is_symlink() and not destination.exists()):
+        raise UsageError("this is a file, not a folder", path=destination,
+                         hint="give -o the issue folder, not a file in it")
     if destination.exists() and not force:
         raise UsageError("the issue folder already exists", path=destination,
                          hint="choose another -o folder, or add --force to replace it")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+
+
+def _write(staging: Path, relative: str, data: bytes) -> None:
+    """The one way an import writes: inside `staging`, or refused (fsguard)."""
+    fsguard.write_bytes(staging, relative, data, what="imported file")
+
+
+def _image_bytes(image, what: str, destination: Path) -> tuple[bytes, str]:
+    data = Path(image.path).read_bytes()
+    suffix = image_suffix(data)
+    if suffix is None:
+        raise ContentError(f"the {what} is not a JPEG, PNG, GIF or WebP image",
+                           path=destination, hint="replace it with a JPEG or PNG")
+    return data, suffix
+
+
+def _files(issue: Issue, destination: Path) -> dict[str, bytes]:
+    """Every file of the folder, by its name inside the folder (images first)."""
+    people = {c.id: c for c in issue.contributors}
+    for contribution in issue.contributions:
+        people.update((c.id, c) for c in contribution.contributors)
+    for cid in people:
+        if not is_slug(cid):
+            raise ContentError(f"contributor id {cid!r} is not lower-case words joined by '-'",
+                               path=destination,
+                               hint=f"use {slugify(cid, fallback='contributor')!r}")
+    files: dict[str, bytes] = {}
+    photo_names: dict[str, str] = {}
+    for person in issue.contributors:
+        if person.photo:
+            data, suffix = _image_bytes(person.photo, f"photo of {person.name}", destination)
+            name = f"images/{person.id}{suffix}"
+            files[name] = data
+            photo_names[person.id] = name
+    cover_name = None
+    if issue.cover_image:
+        data, suffix = _image_bytes(issue.cover_image, "cover image", destination)
+        base, n = "images/cover", 2
+        cover_name = base + suffix
+        while cover_name in files:  # a contributor whose id is `cover`
+            cover_name, n = f"{base}-{n}{suffix}", n + 1
+        files[cover_name] = data
+    files["contributors.yaml"] = contributors_yaml(issue, photo_names).encode("utf-8")
+    files["issue.md"] = issue_markdown(issue, destination.name, cover_name).encode("utf-8")
+    return files
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def write_issue_folder(issue: Issue, destination: Path, *, force: bool = False) -> Written:
+    """Write `issue` as a folder at `destination`; refuses to overwrite without `force`.
+
+    A new folder is staged beside `destination` and renamed into place. An
+    existing one (with `force`) is staged inside itself, then only the files
+    written here are moved into place, each replacing its old version; if one
+    move fails, the ones already made are undone."""
+    from .issue_folder import load_issue  # the folder must load back before it is published
+
+    destination = Path(destination)
+    check_destination(destination, force=force)
+    files = _files(issue, destination)
+    existing = destination.exists()
     try:
-        photo_names = {}
-        images = staging / "images"
-        images.mkdir()
-        for person in issue.contributors:
-            if person.photo:
-                name = f"images/{person.id}{person.photo.path.suffix.lower() or '.jpg'}"
-                shutil.copyfile(person.photo.path, staging / name)
-                photo_names[person.id] = name
-        if issue.cover_image:
-            shutil.copyfile(issue.cover_image.path,
-                            images / f"cover{issue.cover_image.path.suffix.lower()}")
-        (staging / "issue.md").write_text(issue_markdown(issue, destination.name),
-                                          encoding="utf-8")
-        (staging / "contributors.yaml").write_text(contributors_yaml(issue, photo_names),
-                                                   encoding="utf-8")
-        load_issue(staging)  # raises if what we wrote would not validate
-        if destination.exists():
-            backup = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old.",
-                                           dir=destination.parent))
-            backup.rmdir()
-            destination.rename(backup)
-            staging.rename(destination)
-            shutil.rmtree(backup)
+        if existing:
+            staging = Path(tempfile.mkdtemp(prefix=".briefgen-import.", dir=destination))
         else:
-            staging.rename(destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.",
+                                            dir=destination.parent))
+    except OSError as exc:
+        raise _environment_error(exc, destination) from None
+    keep_staging = False
+    try:
+        for name, data in files.items():
+            _write(staging, name, data)
+        load_issue(staging)  # raises if what we wrote would not validate
+        if not existing:
+            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp made it 0o700
+            os.rename(staging, destination)
+            return Written(destination)
+        return _merge(staging, destination, list(files))
+    except _RollbackFailed:
+        keep_staging = True
         raise
-    return destination
+    except OSError as exc:
+        raise _environment_error(exc, destination) from None
+    finally:
+        if not keep_staging:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+class _RollbackFailed(BriefgenError):
+    pass
+
+
+def _environment_error(exc: OSError, destination: Path) -> BriefgenError | OSError:
+    if exc.errno not in _ENVIRONMENT:
+        return exc  # not the machine's doing: a bug, reported as one
+    what, hint = _ENVIRONMENT[exc.errno]
+    return UsageError(f"cannot write the imported issue: {what}; nothing was changed",
+                      path=destination, hint=hint)
+
+
+def _merge(staging: Path, destination: Path, names: list[str]) -> Written:
+    """Move `names` from `staging` into `destination`, replacing their old versions."""
+    images = destination / "images"
+    if images.is_symlink() or images.exists() and not images.is_dir():
+        raise UsageError("images is a link or a file in the existing issue, not a folder",
+                         path=images, hint="move it away, or import into another -o folder")
+    for name in names:
+        target = fsguard.inside(destination, name, what="imported file")
+        if target.is_dir() and not target.is_symlink():
+            raise UsageError(f"{name} is a folder in the existing issue", path=target,
+                             hint="move it away, or import into another -o folder")
+    backup = staging / ".replaced"
+    made_images = False
+    done: list[tuple[str, Path | None]] = []
+    try:
+        if any(n.startswith("images/") for n in names) and not images.exists():
+            images.mkdir()
+            made_images = True
+        for name in names:
+            target = destination / name
+            old = None
+            if target.exists() or target.is_symlink():
+                old = backup / name
+                old.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(target, old)
+            done.append((name, old))
+            os.replace(staging / name, target)
+    except BaseException:
+        try:
+            for name, old in reversed(done):
+                target = destination / name
+                if not (staging / name).exists() and (target.exists() or target.is_symlink()):
+                    os.replace(target, staging / name)
+                if old is not None:
+                    os.replace(old, target)
+            if made_images:
+                images.rmdir()
+        except OSError:
+            raise _RollbackFailed(
+                "the import stopped half-way and could not put the old files back",
+                path=destination, hint=f"they are in {backup}; copy them back by hand") from None
+        raise
+    ours = set(names)
+    kept = sorted(p.name for p in destination.iterdir()
+                  if p.name not in ours and p.name != "images"
+                  and not p.name.startswith(".briefgen-import."))
+    if images.is_dir():
+        kept += sorted(f"images/{p.name}" for p in images.iterdir()
+                       if f"images/{p.name}" not in ours)
+    return Written(destination, replaced=[name for name, old in done if old is not None],
+                   kept=kept)

@@ -14,7 +14,7 @@ from pathlib import Path
 from ...errors import BriefgenError, ContentError, ErrorList, UsageError
 from ...model import Issue
 from ...slugs import slugify
-from ..issue_writer import write_issue_folder
+from ..issue_writer import check_destination, write_issue_folder
 
 TEXT_SUFFIXES = {".txt", ".text", ".eml", ""}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -26,6 +26,8 @@ class ImportResult:
     issue: Issue
     folder: Path
     warnings: list[BriefgenError] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # briefgen's files replaced (--force)
+    kept: list[str] = field(default_factory=list)      # other files in the folder, left alone
 
 
 def import_issue(source: str | Path, destination: str | Path, *, force: bool = False,
@@ -35,9 +37,7 @@ def import_issue(source: str | Path, destination: str | Path, *, force: bool = F
     if not source.is_file():
         raise UsageError("source file not found", path=source,
                          hint="give a .txt, .html or .docx newsletter")
-    if destination.exists() and not force:
-        raise UsageError("the issue folder already exists", path=destination,
-                         hint="choose another -o folder, or add --force to replace it")
+    check_destination(destination, force=force)
     slug = slugify(destination.name, fallback="imported")
     suffix = source.suffix.lower()
     workdir = Path(tempfile.mkdtemp(prefix="briefgen-import-"))
@@ -67,7 +67,7 @@ def import_issue(source: str | Path, destination: str | Path, *, force: bool = F
                              hint="import a .txt, .html or .docx file")
         if strict and warnings:
             raise ErrorList(warnings)
-        folder = write_issue_folder(issue, destination, force=force)
+        written = write_issue_folder(issue, destination, force=force)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return ImportResult(issue, folder, warnings)
+    return ImportResult(issue, written.folder, warnings, written.replaced, written.kept)

@@ -9,6 +9,12 @@ does not know are kept as body text, with a warning naming the paragraph.
 The file is checked before it is parsed: size limits on the zip and each of
 its parts (zip bombs), and no DTD or entity declarations in any XML part
 (billion-laughs and external-entity attacks).
+
+No name inside the DOCX decides where a file goes: a contributor id from a
+`_Contributor_<id>` bookmark must be a slug (lower-case words joined by '-'),
+a picture part must be named .jpg, .jpeg, .png, .gif or .webp, and the suffix
+its copy is saved with comes from the picture's bytes. Copies are written
+inside the work folder only (fsguard).
 """
 from __future__ import annotations
 
@@ -27,11 +33,13 @@ from ...docx_styles import (CHAR_CODE, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE
                             STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PUBLISHER, STYLE_PULL_QUOTE,
                             STYLE_SERIES, STYLE_STANDFIRST,
                             CUSTOM_PROPERTY, STYLE_COVER_IMAGE)
+from ... import fsguard
 from ...errors import BriefgenError, ContentError
 from ...i18n import parse_issue_line
 from ...model import (Block, CallToAction, Contribution, Contributor, Heading, Image, Issue,
                       ListBlock, Paragraph, PullQuote, Quote, Span)
 from ...slugs import slugify
+from ..issue_writer import ALLOWED_IMAGE_SUFFIXES, image_suffix, is_slug
 from ..pullquotes import pick_pull_quote
 
 MAX_DOCX_BYTES = 50_000_000
@@ -296,7 +304,7 @@ class _Reader:
                 photo = self._photo(paragraph, number)
             elif style == STYLE_BIO_NAME:
                 current = {"name": paragraph.text.strip(), "number": number,
-                           "id": self._contributor_id(paragraph), "role": "",
+                           "id": self._contributor_id(paragraph, number), "role": "",
                            "organisation": "", "affiliation": "", "items": [], "photo": photo}
                 bios.append(current)
                 photo = None
@@ -432,11 +440,19 @@ class _Reader:
             role, _, organisation = text.rpartition(", ")
         return {"role": role, "organisation": organisation}
 
-    def _contributor_id(self, paragraph) -> str:
+    def _contributor_id(self, paragraph, number: int) -> str:
         for node in paragraph._p.iter(_W + "bookmarkStart"):
             name = node.get(_W + "name", "")
             if name.startswith(CONTRIBUTOR_BOOKMARK):
-                return name[len(CONTRIBUTOR_BOOKMARK):].replace("_", "-")
+                cid = name[len(CONTRIBUTOR_BOOKMARK):].replace("_", "-")
+                if not is_slug(cid):
+                    suggestion = slugify(paragraph.text, fallback="name").replace("-", "_")
+                    raise ContentError(
+                        f"paragraph {number}: the contributor bookmark {name!r} does not hold "
+                        "an id of lower-case words joined by '_'", path=self.path,
+                        hint=f"rename it {CONTRIBUTOR_BOOKMARK}{suggestion}, or delete it "
+                             "(the id then comes from the name)")
+                return cid
         return ""
 
     def _lang_of(self, paragraph) -> str | None:
@@ -457,10 +473,18 @@ class _Reader:
             return None
         doc_pr = next(paragraph._p.iter(_WP + "docPr"), None)
         alt = doc_pr.get("descr", "") if doc_pr is not None else ""
-        extension = Path(part.partname).suffix.lower() or ".png"
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        target = self.workdir / f"photo-{number}{extension}"
-        target.write_bytes(part.blob)
+        if Path(part.partname).suffix.lower() not in ALLOWED_IMAGE_SUFFIXES:
+            raise ContentError(f"paragraph {number}: the photo part {str(part.partname)!r} is "
+                               "not named .jpg, .jpeg, .png, .gif or .webp", path=self.path,
+                               hint="replace the picture with a JPEG or PNG")
+        blob = part.blob
+        suffix = image_suffix(blob)  # from the bytes, never from the part's name
+        if suffix is None:
+            raise ContentError(f"paragraph {number}: the photo {str(part.partname)!r} is "
+                               "not a JPEG, PNG, GIF or WebP image", path=self.path,
+                               hint="replace the picture with a JPEG or PNG")
+        target = fsguard.write_bytes(self.workdir, f"photo-{number}{suffix}", blob,
+                                     what="photo")
         return target, alt
 
 
