@@ -8,7 +8,6 @@ A failure or Ctrl-C leaves the previous outputs untouched and no partial file.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -93,8 +92,13 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
                          hint="choose another -o folder") from None
 
     result = BuildResult(document, chosen, warnings=[str(w) for w in loaded.warnings])
-    inputs = _inputs_digest(document, chosen, (page_size, epoch, print_marks, pdf_variant,
-                                               allow_remote)) if cache.enabled() else ""
+    inputs = ""
+    if cache.enabled():
+        try:
+            inputs = _inputs_digest(document, chosen, (page_size, epoch, print_marks,
+                                                       pdf_variant, allow_remote))
+        except cache.Uncacheable as exc:
+            result.warnings.append(f"{exc.where()}: {exc.message}: built without the cache")
     render_warnings: list[str] = []
     page_numbers = None
     staged: list[tuple[Path, Path]] = []
@@ -107,8 +111,8 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         # The DOCX is written by a forked process while the PDF is laid out; the
         # PDF's page numbers are filled into the DOCX's contents afterwards.
         # (Not when the PDF comes from the cache: then the DOCX most likely does too.)
-        pdf_cached = bool(inputs) and cache.get_file(
-            "outputs", _output_key("pdf", inputs, None), ".pdf") is not None
+        pdf_cached = bool(inputs) and cache.has("outputs", _output_key("pdf", inputs, None),
+                                                ".pdf")
         docx_job = _start_docx(document, chosen, temps["docx"], base) \
             if {"pdf", "docx"} <= set(formats) and hasattr(os, "fork") and not pdf_cached \
             else None
@@ -118,8 +122,7 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
                 _finish_docx(docx_job, temps["docx"], page_numbers or {})
                 if inputs and not render_warnings:
                     key = _output_key("docx", inputs, page_numbers)
-                    cache.put_file("outputs", key, temps["docx"], ".docx")
-                    cache.put_object("outputs", key, {})
+                    cache.store("outputs", key, temps["docx"], ".docx", {})
                 continue
             options = replace(base, page_numbers=page_numbers)
             info = _render(fmt, document, chosen, temps[fmt], options, inputs,
@@ -161,15 +164,14 @@ def _render(fmt, document, layout, temp: Path, options: RenderOptions, inputs: s
     """Write one format, or copy it from the cache when nothing it depends on changed."""
     extension = WRITERS[fmt][1]
     key = _output_key(fmt, inputs, page_numbers)
-    hit = cache.get_file("outputs", key, extension) if inputs else None
-    info = cache.get_object("outputs", key) if hit else None
-    if hit and info is not None:
-        shutil.copyfile(hit, temp)
+    # A hit is copied into `temp` and checked against its recorded sha256 on the
+    # way; a bad or foreign entry is a miss, rendered again and replaced.
+    info = cache.fetch("outputs", key, extension, temp) if inputs else None
+    if isinstance(info, dict):
         return info
     info = writer(fmt)(document, layout, temp, options) or {}
     if inputs and not render_warnings:
-        cache.put_file("outputs", key, temp, extension)
-        cache.put_object("outputs", key, info)
+        cache.store("outputs", key, temp, extension, info)
     return info
 
 

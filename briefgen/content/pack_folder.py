@@ -277,8 +277,8 @@ def _convert_with_libreoffice(file: Path, path: Path, line: int | None,
                            hint="export it as PDF, or install libreoffice-writer-nogui")
     from .. import cache
 
-    key = cache.digest("annex", file.read_bytes())
-    hit = cache.get_file("annexes", key, ".pdf")
+    key = cache.digest("annex", cache.file_digest(file))
+    hit = cache.verified_path("annexes", key, ".pdf")  # checked against its recorded sha256
     if hit is not None:
         return hit
     out = workdir or _scratch()
@@ -295,8 +295,7 @@ def _convert_with_libreoffice(file: Path, path: Path, line: int | None,
     if result.returncode != 0 or not converted.is_file():
         raise ContentError(f"LibreOffice could not convert annex {file.name}", path=path,
                            line=line, hint="export it as PDF yourself")
-    cache.put_file("annexes", key, converted, ".pdf")
-    return cache.get_file("annexes", key, ".pdf") or converted
+    return cache.store("annexes", key, converted, ".pdf") or converted
 
 
 def _scratch() -> Path:
