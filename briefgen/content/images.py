@@ -4,6 +4,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+from .. import fsguard
 from ..errors import ContentError
 
 MAX_IMAGE_BYTES = 20_000_000
@@ -17,9 +18,8 @@ def resolve_inside(folder: Path, relative: str, source: Path, line: int | None,
     if not relative or relative.startswith(("/", "\\")) or ":" in relative.split("/")[0]:
         raise ContentError(f"{what} path {relative!r} must be relative to the {where} folder",
                            path=source, line=line, hint="e.g. images/photo.jpg")
-    root = folder.resolve()
     target = (folder / relative).resolve()
-    if not target.is_relative_to(root):
+    if not fsguard.is_inside(folder, relative):  # ../ or a link that points elsewhere
         raise ContentError(f"{what} {relative!r} is outside the {where} folder", path=source,
                            line=line, hint=f"copy the file into the {where} folder")
     if not target.is_file():

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import fsguard
 from ..errors import BriefgenError, ContentError, ErrorList
 from ..model import (CallToAction, Contribution, Contributor, Image, Issue, Paragraph,
                      PullQuote, plain_text)
@@ -96,7 +97,9 @@ def load_issue(folder: str | Path) -> LoadResult:
     if not issue_path.is_file():
         raise ContentError(f"no {ISSUE_FILE} in this folder", path=folder,
                            hint="`briefgen new DIR` scaffolds one")
-    text = read_text(issue_path, MAX_ISSUE_BYTES)
+    # A link that leads outside the folder is refused, not followed (fsguard).
+    text = read_text(fsguard.inside(folder, ISSUE_FILE, what="issue file", error=ContentError),
+                     MAX_ISSUE_BYTES)
     yaml_text, body, body_line = split_front_matter(text, issue_path)
     meta = load_yaml(yaml_text, issue_path, first_line=2)
     if meta is None:
@@ -198,7 +201,10 @@ def _load_contributors(folder: Path, meta: LineDict, issue_path: Path, lang: str
     """Contributors from contributors.yaml and/or the front matter's `contributors:`."""
     sources: list[tuple[Path, object, int]] = []
     file = folder / CONTRIBUTORS_FILE
-    if file.is_file():
+    if file.is_file() or file.is_symlink():
+        # A link that leads outside the folder stops the load at once (one line, no
+        # follow-on "unknown contributor" errors): it is refused, never followed.
+        fsguard.inside(folder, CONTRIBUTORS_FILE, what="contributors file", error=ContentError)
         data = p.guard(lambda: load_yaml(read_text(file, MAX_ISSUE_BYTES), file))
         if data is not None:
             sources.append((file, data, 1))
