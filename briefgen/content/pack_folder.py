@@ -9,12 +9,14 @@ import datetime as dt
 import difflib
 from dataclasses import replace
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import fsguard
 from ..errors import BriefgenError, ContentError, ErrorList
 from ..model import AgendaItem, Annex, Pack
 from ..slugs import slugify
@@ -46,7 +48,8 @@ def is_pack(folder: str | Path) -> bool:
 def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
     folder = Path(folder)
     path = folder / PACK_FILE
-    data = load_yaml(read_text(path, 1_000_000), path)
+    data = load_yaml(read_text(fsguard.inside(folder, PACK_FILE, what="pack file",
+                                              error=ContentError), 1_000_000), path)
     if not isinstance(data, LineDict):
         raise ContentError("pack.yaml must be `key: value` lines", path=path, line=1)
     p = _Problems()
@@ -134,7 +137,11 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
             p.error("each annex needs `file:` and `title:`", path, data.line_of("annexes"))
             continue
         _check_keys(entry, ANNEX_KEYS, path, p, "annex field")
-        annex = p.guard(_annex, folder, entry, index, path, workdir)
+        annex = p.guard(_annex, folder, entry, index, path, workdir, p.warnings)
+        if annex is None:  # its error is reported; agenda items that point to it are not
+            failed.add(slugify(str(entry.get("id") or "")
+                               or smart_text(str(entry.get("title") or "").strip()),
+                               fallback=f"annex-{index + 1}"))
         if annex is not None and any(a.id == annex.id for a in annexes):
             p.error(f"two annexes have the id `{annex.id}`", path, entry.line,
                     "give each annex its own `id:` (agenda items use it)")
@@ -237,7 +244,8 @@ def _groups(entry: LineDict, path: Path, p: _Problems) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _annex(folder: Path, entry: LineDict, index: int, path: Path, workdir: Path | None) -> Annex:
+def _annex(folder: Path, entry: LineDict, index: int, path: Path, workdir: Path | None,
+           warnings: list | None = None) -> Annex:
     import pikepdf
 
     from .images import resolve_inside
@@ -251,21 +259,91 @@ def _annex(folder: Path, entry: LineDict, index: int, path: Path, workdir: Path 
     if file.stat().st_size > MAX_ANNEX_BYTES:
         raise ContentError(f"annex {file.name} is over {MAX_ANNEX_BYTES // 1_000_000} MB",
                            path=path, line=line)
-    if file.suffix.lower() in (".docx", ".odt", ".doc"):
-        file = _convert_with_libreoffice(file, path, line, workdir)
+    name = file.name
+    if file.suffix.lower() in (".odt", ".doc"):
+        # Neither can be checked for links to outside files before LibreOffice opens it.
+        raise ContentError(f"annex {name} is a {file.suffix[1:].upper()} file; annexes are PDF "
+                           "or DOCX", path=path, line=line, hint="export it as PDF or DOCX")
+    if file.suffix.lower() == ".docx":
+        file = _convert_docx(file, path, line, workdir,
+                             warnings if warnings is not None else [])
     try:
         with pikepdf.open(file) as pdf:
             pages = len(pdf.pages)
             if pdf.is_encrypted:
-                raise ContentError(f"annex {file.name} is encrypted", path=path, line=line,
+                raise ContentError(f"annex {name} is encrypted", path=path, line=line,
                                    hint="give an unprotected copy")
+    except pikepdf.PasswordError:
+        raise ContentError(f"the annex {name} is password-protected", path=path, line=line,
+                           hint="remove the password (or export an unprotected copy)") from None
     except pikepdf.PdfError:
-        raise ContentError(f"annex {file.name} is not a readable PDF", path=path, line=line,
+        raise ContentError(f"annex {name} is not a readable PDF", path=path, line=line,
                            hint="export it again as PDF") from None
     if pages == 0:
-        raise ContentError(f"annex {file.name} has no pages", path=path, line=line)
+        raise ContentError(f"annex {name} has no pages", path=path, line=line)
     annex_id = slugify(str(entry.get("id") or "") or title, fallback=f"annex-{index + 1}")
     return Annex(annex_id, title, file, pages, hashlib.sha256(file.read_bytes()).hexdigest())
+
+
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted DOCX is an OLE container
+
+
+def _convert_docx(file: Path, path: Path, line: int | None, workdir: Path | None,
+                  warnings: list) -> Path:
+    """Convert a copy of the DOCX rewritten without links to anything outside it
+    (see annex_clean), warning for each link removed."""
+    from .annex_clean import NotADocx, clean_docx
+
+    data = file.read_bytes()
+    if data.startswith(_CFB_MAGIC):
+        raise ContentError(f"the annex {file.name} is password-protected", path=path, line=line,
+                           hint="remove the password, or export it as PDF")
+    try:
+        cleaned, removed = clean_docx(data)
+    except NotADocx:
+        raise ContentError(f"annex {file.name} is not a readable DOCX", path=path, line=line,
+                           hint="save it again as DOCX, or export it as PDF") from None
+    for what in removed:
+        warnings.append(ContentError(
+            f"annex {file.name}: removed {what} before converting it", path=path, line=line,
+            hint="LibreOffice would fetch it from outside the pack; put the picture or text "
+                 "into the document itself"))
+    base = workdir or _scratch()
+    base.mkdir(parents=True, exist_ok=True)
+    copy = Path(tempfile.mkdtemp(prefix="docx-", dir=base)) / file.name
+    copy.write_bytes(cleaned)
+    return _convert_with_libreoffice(copy, path, line, workdir)
+
+
+# A fresh LibreOffice profile: linked pictures from documents outside trusted
+# locations blocked, macros off. The DOCX is already rewritten without links;
+# this is the second wall.
+_LO_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" \
+xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
+</oor:items>
+"""
+
+
+def _normalise_pdf(file: Path) -> None:
+    """Drop what makes two conversions of the same DOCX differ: dates and /ID."""
+    import pikepdf
+
+    try:
+        with pikepdf.open(file, allow_overwriting_input=True) as pdf:
+            if "/Info" in pdf.trailer:
+                del pdf.trailer["/Info"]
+            if "/Metadata" in pdf.Root:
+                del pdf.Root["/Metadata"]
+            pdf.save(file, deterministic_id=True)
+    except pikepdf.PdfError:
+        pass  # not readable: _annex reports it
 
 
 def _convert_with_libreoffice(file: Path, path: Path, line: int | None,
@@ -281,13 +359,18 @@ def _convert_with_libreoffice(file: Path, path: Path, line: int | None,
     hit = cache.verified_path("annexes", key, ".pdf")  # checked against its recorded sha256
     if hit is not None:
         return hit
-    out = workdir or _scratch()
-    out.mkdir(parents=True, exist_ok=True)
+    out = file.parent  # the cleaned copy's own folder (_convert_docx)
+    profile = out / "lo"
+    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(_LO_PROFILE, encoding="utf-8")
+    env = {key: value for key, value in os.environ.items()
+           if key in ("PATH", "LANG", "LC_ALL", "TMPDIR", "SAL_USE_VCLPLUGIN")}
+    env["HOME"] = str(out)
     try:
-        result = subprocess.run([soffice, "--headless",
-                                 f"-env:UserInstallation={(out / 'lo').as_uri()}",
+        result = subprocess.run([soffice, "--headless", "--norestore", "--nologo",
+                                 f"-env:UserInstallation={profile.as_uri()}",
                                  "--convert-to", "pdf", "--outdir", str(out), str(file)],
-                                capture_output=True, timeout=300)
+                                capture_output=True, timeout=300, env=env)
     except subprocess.TimeoutExpired:
         raise ContentError(f"LibreOffice took over 5 minutes to convert annex {file.name}",
                            path=path, line=line, hint="export it as PDF yourself") from None
@@ -295,6 +378,7 @@ def _convert_with_libreoffice(file: Path, path: Path, line: int | None,
     if result.returncode != 0 or not converted.is_file():
         raise ContentError(f"LibreOffice could not convert annex {file.name}", path=path,
                            line=line, hint="export it as PDF yourself")
+    _normalise_pdf(converted)
     return cache.store("annexes", key, converted, ".pdf") or converted
 
 
