@@ -12,14 +12,18 @@ ancestors, and its stylesheets are applied after theirs.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import fsguard
 from .errors import LayoutError
 
 MANIFEST = "layout.toml"
+#: the largest layout.toml read
+MANIFEST_LIMIT = 1_000_000
 DEFAULT_LAYOUT = "policy-brief"
 PAGE_SIZES = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4), "A5": (148.0, 210.0)}
 FONT_ROLES = ("body", "heading", "display", "arabic")
@@ -153,7 +157,10 @@ def _locate(spec: str, relative_to: Path | None) -> Path:
 def _read_manifest(folder: Path) -> tuple[dict, list[str]]:
     manifest_path = folder / MANIFEST
     try:
-        text = manifest_path.read_text(encoding="utf-8")
+        # Inside the layout folder, links followed: a manifest linked from elsewhere
+        # is refused, like any file a layout brings.
+        text = fsguard.read_bytes(folder, MANIFEST, limit=MANIFEST_LIMIT, what="layout manifest",
+                                  error=LayoutError).decode("utf-8")
     except UnicodeDecodeError:
         raise LayoutError("layout.toml is not UTF-8 text", path=manifest_path,
                           hint="save it as UTF-8") from None
@@ -206,6 +213,8 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
     templates = data.get("templates", {})
     _known(templates, {"pdf", "pack", "stylesheets"}, fail, "templates key")
     own_templates = folder / "templates"
+    if own_templates.is_dir():
+        fsguard.inside(folder, "templates", what="templates folder", error=LayoutError)
     template_dirs = ((own_templates,) if own_templates.is_dir() else ()) + \
         (parent.template_dirs if parent else ())
     if not template_dirs:
@@ -222,7 +231,10 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
     default_css = [] if parent and not (folder / "style.css").is_file() else ["style.css"]
     for css in templates.get("stylesheets", default_css):
         path = (folder / css).resolve()
-        if not path.is_relative_to(folder) or not path.is_file():
+        if not path.is_relative_to(folder):
+            fail(f"stylesheet {css} leads outside the layout folder", "stylesheets",
+                 "keep it inside, without '..' or links that point elsewhere")
+        if not path.is_file():
             fail(f"stylesheet {css} not found in the layout folder", "stylesheets")
         stylesheets.append(path)
 
@@ -245,7 +257,10 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
         if not isinstance(face.get("weight", 400), int) or not 100 <= face.get("weight", 400) <= 900:
             fail("a font weight is a number from 100 to 900 (400 regular, 700 bold)", "weight")
         path = (folder / str(face.get("file", ""))).resolve()
-        if not path.is_relative_to(folder) or not path.is_file():
+        if not path.is_relative_to(folder):
+            fail(f"font file {face.get('file')} leads outside the layout folder",
+                 face.get("file"), "keep it inside, without '..' or links that point elsewhere")
+        if not path.is_file():
             fail(f"font file {face.get('file')} not found in the layout folder", face.get("file"))
         if face.get("style", "normal") not in ("normal", "italic"):
             fail("font style must be normal or italic", "style")
@@ -328,7 +343,9 @@ def copy_layout(source: str, name: str, destination: Path) -> Path:
     """Copy a layout (and what it inherits) into a stand-alone folder named `name`.
 
     The copy is flattened: the ancestors' templates, stylesheets and fonts come
-    along, so it keeps working wherever the folder goes.
+    along, so it keeps working wherever the folder goes. Files are copied, never
+    what a link points to: a symbolic link (or a special file) in the layout or
+    its ancestors stops the copy before anything is written.
     """
     import shutil
 
@@ -340,33 +357,62 @@ def copy_layout(source: str, name: str, destination: Path) -> Path:
                          hint=f"e.g. {slugify(name, fallback='my-layout')}")
     layout = find_layout(source)
     destination = Path(destination)
-    if destination.exists():
+    if os.path.lexists(destination):
         raise UsageError("folder already exists", path=destination, hint="choose another name")
     chain = list(layout.folders)
+    # target (relative to the copy) -> (folder, file relative to it), later entries winning
+    files: dict[Path, tuple[Path, Path]] = {}
+    for folder in reversed(chain):  # ancestors first, so the layout's own files win
+        for relative in _plain_files(folder):
+            if MANIFEST not in relative.parts:
+                files[relative] = (folder, relative)
+    # The copy's stylesheets: each ancestor's style.css would be overwritten by its
+    # child's, so keep them all under distinct names, in cascade order.
+    sheets = []
+    for index, sheet in enumerate(layout.stylesheets):
+        target = Path(sheet.name if index == len(layout.stylesheets) - 1
+                      else f"{sheet.stem}-{index}{sheet.suffix}")
+        owner = next(f for f in chain if sheet.is_relative_to(f))
+        files[target] = (owner, sheet.relative_to(owner))
+        sheets.append(target.name)
+    for ancestor, folder in layout.ancestors:
+        for relative in _plain_files(folder, skip=()):
+            files[Path("templates", ancestor, relative)] = (folder.parent,
+                                                            Path(folder.name, relative))
+    manifest = _flat_manifest(layout, name).replace(
+        "@@STYLESHEETS@@", ", ".join(f'"{s}"' for s in sheets))
+    destination.mkdir(parents=True)
     try:
-        for folder in reversed(chain):  # ancestors first, so the layout's own files win
-            shutil.copytree(folder, destination, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns(MANIFEST, "__pycache__"))
-        (destination / MANIFEST).write_text(_flat_manifest(layout, name), encoding="utf-8")
-        # The copy's stylesheets: each ancestor's style.css was overwritten by its
-        # child's, so keep them all under distinct names, in cascade order.
-        sheets = []
-        for index, sheet in enumerate(layout.stylesheets):
-            target = destination / (sheet.name if index == len(layout.stylesheets) - 1
-                                    else f"{sheet.stem}-{index}{sheet.suffix}")
-            shutil.copyfile(sheet, target)
-            sheets.append(target.name)
-        manifest = (destination / MANIFEST).read_text(encoding="utf-8")
-        manifest = manifest.replace("@@STYLESHEETS@@", ", ".join(f'"{s}"' for s in sheets))
-        (destination / MANIFEST).write_text(manifest, encoding="utf-8")
-        templates = destination / "templates"
-        for ancestor, folder in layout.ancestors:
-            shutil.copytree(folder, templates / ancestor, dirs_exist_ok=True)
+        for target, (folder, relative) in files.items():
+            fsguard.write_bytes(destination, target,
+                                fsguard.read_bytes(folder, relative, error=LayoutError),
+                                error=LayoutError)
+        fsguard.write_bytes(destination, MANIFEST, manifest.encode("utf-8"), error=LayoutError)
         load_layout(destination)  # the copy must be a valid layout
     except BaseException:
         shutil.rmtree(destination, ignore_errors=True)
         raise
     return destination
+
+
+def _plain_files(folder: Path, skip: tuple[str, ...] = ("__pycache__",)) -> list[Path]:
+    """Every regular file under `folder`, relative to it. A symbolic link or a
+    special file (a FIFO would block the copy) is an error naming it."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d not in skip)
+        for entry in dirnames + sorted(filenames):
+            path = Path(dirpath) / entry
+            if path.is_symlink():
+                raise LayoutError(f"{path.relative_to(folder)} is a symbolic link; `layouts new` "
+                                  "copies files, never what a link points to", path=path,
+                                  hint="replace the link with a copy of the file it points to")
+            if entry in filenames:
+                if not path.is_file():
+                    raise LayoutError(f"{path.relative_to(folder)} is not a regular file",
+                                      path=path, hint="remove it from the layout folder")
+                found.append(path.relative_to(folder))
+    return found
 
 
 def _flat_manifest(layout: Layout, name: str) -> str:

@@ -6,10 +6,12 @@ naming what was refused; WeasyPrint then leaves the resource out.
 """
 from __future__ import annotations
 
+import mimetypes
+import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from weasyprint.urls import URLFetcher
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 
 class RefusedURL(ValueError):
@@ -36,7 +38,25 @@ class ConfinedFetcher(URLFetcher):
         why = refusal(url, self.roots, self.allow_remote)
         if why:
             self._refuse(url, why)
+        if urlsplit(url).scheme.lower() == "file":
+            return self._local(url)
         return super().fetch(url, headers)
+
+    def _local(self, url: str) -> URLFetcherResponse:
+        """A local file, read at its real path (links resolved once, here) and checked
+        inside the roots again: a link changed after the check cannot lead elsewhere,
+        and what is read is exactly what was checked."""
+        real = Path(os.path.realpath(unquote(urlsplit(url).path)))
+        if not any(real.is_relative_to(root) for root in self.roots):
+            self._refuse(url, "it is outside the issue and layout folders")
+        try:
+            fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            self._refuse(url, "the file cannot be read")
+        with os.fdopen(fd, "rb") as fh:
+            body = fh.read()
+        mime = mimetypes.guess_type(unquote(urlsplit(url).path))[0] or "application/octet-stream"
+        return URLFetcherResponse(url, body, {"Content-Type": mime})
 
     def _refuse(self, url: str, why: str):
         if url not in self.reported:  # the stylesheet scan may have named it already
