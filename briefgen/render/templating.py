@@ -38,6 +38,8 @@ from .html import blocks_html, spans_html
 
 #: the largest template file read (a layout's templates are a few kilobytes)
 TEMPLATE_LIMIT = 2_000_000
+#: the longest text or list a template may make with `*` (the sandbox's range() limit is 100,000)
+REPEAT_LIMIT = 1_000_000
 
 
 # --- plain data ------------------------------------------------------------------------
@@ -149,6 +151,20 @@ def _plain_value(obj) -> bool:
 class LayoutSandbox(SandboxedEnvironment):
     """Jinja's sandbox with an allow-list policy: attributes of plain data and model
     objects only, and calls to the registered functions and pure methods only."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator: str, left, right):
+        # `'x' * 10**10` or `9 ** 9 ** 9` would exhaust the machine: refused instead.
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 1000:
+            raise SecurityError(f"the power {right!r} is too large for a template")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (isinstance(seq, (str, list, tuple)) and isinstance(times, int)
+                        and len(seq) * times > REPEAT_LIMIT):
+                    raise SecurityError(f"repeating {type(seq).__name__} {times} times "
+                                        "is too much for a template")
+        return super().call_binop(context, operator, left, right)
 
     def allow_registered(self) -> None:
         """Everything registered so far (filters, tests, globals) may be called."""
@@ -265,6 +281,7 @@ def environment(layout: Layout, files: set[str] | None = None) -> LayoutSandbox:
                         trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters.update(blocks=blocks_html, spans=spans_html, css_string=css_string,
                        date=format_date, no_widow=no_widow, url=file_url)
+    env.globals.pop("lipsum", None)  # lipsum(10**9) would run for ever
     env.globals.update(labels=labels, issue_line=issue_line, section_anchors=section_anchors,
                        separator=list_separator, direction=_direction,
                        split_for_pull_quote=split_for_pull_quote)
@@ -301,8 +318,10 @@ def render_template(layout: Layout, name: str, **context) -> str:
                                "filters and functions") from None
     except TemplateError as exc:
         path, line = _template_line(exc, files)
-        raise LayoutError(f"template error: {exc.message}", path=path or layout.templates_dir / name,
-                          line=line, hint="fix the template (see the layout docs)") from None
+        message = (f"template {exc.name} not found in the layout or its ancestors"
+                   if isinstance(exc, TemplateNotFound) else f"template error: {exc.message}")
+        raise LayoutError(message, path=path or layout.templates_dir / name, line=line,
+                          hint="fix the template (see the layout docs)") from None
     except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError,
             OverflowError, RecursionError) as exc:
         # A template doing arithmetic on text, indexing past an end…: the layout's mistake.
