@@ -162,7 +162,14 @@ def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoc
                                 progress=lambda path: click.echo(f"wrote {path}", err=True))
     _warn(result.warnings)
     for line, message in result.failures:
-        click.echo(f"error: {recipients}:{line}: {message}", err=True)
+        click.echo(f"error: {recipients}:{line}: {message}" if line else f"error: {message}",
+                   err=True)
+    if result.interrupted:
+        # Exactly the files renamed into place before the stop; nothing half-written.
+        click.echo(f"interrupted: {_plural(len(result.outputs), 'file')} written in "
+                   f"{output_dir} (each complete), {_plural(result.not_done, 'recipient')} "
+                   "not done; no partial file was left", err=True)
+        sys.exit(130)
     click.echo(f"{_plural(len(result.outputs), 'file')} written in {output_dir}, "
                f"{_plural(len(result.failures), 'row')} failed")
     if result.internal:

@@ -7,26 +7,34 @@ written by WeasyPrint (so the structure tree, bookmarks, links and metadata
 are those of a normal build), with its annex pages and its footer line or
 watermark drawn as artifacts, and its password set, by pikepdf.
 
-Editions are written by a pool of forked processes that inherit the laid-out
-pages; each worker lays out the covers of a batch of 25 recipients at a time,
-so memory stays flat however long the list. Each file is written to a
-temporary name and renamed into place.
+Editions are written by forked processes that inherit the laid-out pages;
+each worker lays out the covers of a batch of 25 recipients at a time, so
+memory stays flat however long the list. Each file is written to a temporary
+name and renamed into place. Each edition's PDF is written on its own (its
+font subsets carry only its recipient's characters), and the same pack and
+list give byte-identical unencrypted editions. Ctrl-C stops the workers at
+once and reports exactly the files that were renamed into place.
 """
 from __future__ import annotations
 
 import csv
+import glob
 import hashlib
 import io
 import multiprocessing
 import os
 import re
 import secrets
+import signal
 import sys
 import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from . import fsguard
 from .content.pack_folder import load_pack, resolve_layout_spec
 from .errors import BriefgenError, ContentError, UsageError
 from .layouts import PAGE_SIZES, Layout, find_layout
@@ -46,6 +54,10 @@ class EditionsResult:
     warnings: list[str] = field(default_factory=list)
     #: a failure was a bug in briefgen, not a bad row (exit code 1, not 2)
     internal: bool = False
+    #: Ctrl-C stopped the run: `outputs` lists exactly the files renamed into place
+    interrupted: bool = False
+    #: recipients whose editions were not (all) written because of the interruption
+    not_done: int = 0
 
 
 # ---------------------------------------------------------------- the recipients list
@@ -168,8 +180,10 @@ def _covers_html(pack: Pack, recipients: list[Recipient], layout: Layout,
 
 
 def _stamps(pack: Pack, recipients: list[Recipient], layout: Layout, options: RenderOptions,
-            renderer) -> bytes | None:
-    """A page per recipient carrying only their footer line and watermark."""
+            renderer):
+    """A page per recipient carrying only their footer line and watermark, laid
+    out (not written) in one pass: each edition writes its own page alone, so
+    that its font subsets hold no other recipient's characters."""
     if not (pack.edition_footer or pack.edition_watermark):
         return None
     from weasyprint import CSS, HTML
@@ -192,79 +206,123 @@ def _stamps(pack: Pack, recipients: list[Recipient], layout: Layout, options: Re
         pages.append(f'<div class="stamp"><p class="line">{line}</p>'
                      f'<p class="mark">{mark}</p></div>')
     html = HTML(string="<html><body>" + "".join(pages) + "</body></html>")
-    return html.write_pdf(stylesheets=[renderer.stylesheets[0], css],
-                          font_config=renderer.fonts)
+    return html.render(stylesheets=[renderer.stylesheets[0], css], font_config=renderer.fonts)
+
+
+# ---------------------------------------------------------------- stopping cleanly
+
+class _Interrupt:
+    """Ctrl-C (or the parent's SIGTERM, in a worker) raises KeyboardInterrupt at
+    once, except inside `critical()`: renaming a finished edition into place and
+    reporting it happen together or not at all, so the count of files written
+    is exact."""
+
+    def __init__(self):
+        self.depth = 0
+        self.pending = False
+
+    def __call__(self, signum, frame):
+        if self.depth:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def critical(self):
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+            if not self.depth and self.pending:
+                self.pending = False
+                raise KeyboardInterrupt
+
+
+_INTERRUPT = _Interrupt()
+
+
+@contextmanager
+def _interruptible(*signals):
+    """Install _INTERRUPT for `signals` (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _INTERRUPT) for s in signals}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 # ---------------------------------------------------------------- one edition
 
-def _write_batch(task) -> list[tuple[int, list[str], str]]:
-    """A forked worker's job: the variant, layout and options come from _SHARED."""
-    variant_index, batch, _, encrypt = task
-    people = [_SHARED["recipients"][index] for index, _ in batch]
-    return _batch(_SHARED["variants"][variant_index], _SHARED["layout"], _SHARED["options"],
-                  batch, people, encrypt)
+Report = Callable[[str, int, str], None]  # ("file", recipient, path) or ("done", recipient, error)
 
 
 def _batch(variant: "_Variant", layout: Layout, options: RenderOptions, batch, people,
-           encrypt: bool) -> list[tuple[int, list[str], str]]:
+           encrypt: bool, out: str, report: Report) -> None:
     """Lay out a batch's covers (and stamps) in one pass, then write each of its
-    editions. Returns (recipient index, written paths, error) per recipient."""
+    editions, reporting every file as it is renamed into place and every
+    recipient when done (with an error, or "")."""
     from .render.pdf import page_anchors
 
     try:
         covers = variant.renderer.render(_covers_html(variant.pack, people, layout, options))
         stamps = _stamps(variant.pack, people, layout, options, variant.renderer)
     except Exception as exc:
-        return [(index, [], f"internal error: {type(exc).__name__}: {exc}") for index, _ in batch]
+        for index, _ in batch:
+            report("done", index, f"internal error: {type(exc).__name__}: {exc}")
+        return
     starts = page_anchors(covers)
-    results = []
     for position, (index, targets) in enumerate(batch):
         # Each recipient's cover must be exactly one page: an overflowing cover
         # would otherwise hand its second page to the next recipient.
         first = starts[f"edition-cover-{position}"]
         after = starts.get(f"edition-cover-{position + 1}", len(covers.pages) + 1)
         if after - first != 1:
-            results.append((index, [], f"the cover runs over {after - first} pages — shorten "
-                                       "the organisation, or adapt the layout's cover"))
+            report("done", index, f"the cover runs over {after - first} pages — shorten "
+                                  "the organisation, or adapt the layout's cover")
             continue
         try:
-            results.append((index, _write_edition(variant, layout, options,
-                                                  covers.pages[first - 1], stamps, position,
-                                                  people[position], targets, encrypt), ""))
+            _write_edition(variant, layout, options, covers.pages[first - 1], stamps, position,
+                           people[position], index, targets, encrypt, out, report)
         except BriefgenError as exc:
-            results.append((index, [], str(exc)))
+            report("done", index, str(exc))
+        except OSError as exc:  # a read-only or full output folder: the user's to fix
+            where = exc.filename or out
+            report("done", index, f"cannot write {where}: {exc.strerror or exc} — make the "
+                                  "output folder writable, free some space, or choose "
+                                  "another -o folder")
         except Exception as exc:  # one bad edition must not stop the others
-            results.append((index, [], f"internal error: {type(exc).__name__}: {exc}"))
-    return results
+            report("done", index, f"internal error: {type(exc).__name__}: {exc}")
+        else:
+            report("done", index, "")
 
 
 def _write_edition(variant: _Variant, layout: Layout, options: RenderOptions, cover, stamps,
-                   position: int, recipient: Recipient, targets, encrypt: bool) -> list[str]:
-    written = []
-    for fmt, target in targets:
-        target = Path(target)
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
-                                        dir=target.parent)
-        os.close(handle)
+                   position: int, recipient: Recipient, index: int, targets, encrypt: bool,
+                   out: str, report: Report) -> None:
+    for fmt, name in targets:
         try:
-            if fmt == "pdf":
-                _edition_pdf(variant, cover, stamps, position, recipient, Path(temp), encrypt)
-            else:
-                from .render import docx as docx_writer
+            with fsguard.staged(out, name, what="edition") as part:
+                if fmt == "pdf":
+                    _edition_pdf(variant, cover, stamps, position, recipient, part.temp,
+                                 encrypt)
+                else:
+                    from .render import docx as docx_writer
 
-                docx_writer.write(replace(variant.pack, recipient=recipient), layout,
-                                  Path(temp), replace(options, page_numbers=variant.anchors))
-            os.chmod(temp, 0o644)
-            os.replace(temp, target)
-            written.append(str(target))
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
-    return written
+                    docx_writer.write(replace(variant.pack, recipient=recipient), layout,
+                                      part.temp, replace(options, page_numbers=variant.anchors))
+                with _INTERRUPT.critical():
+                    part.commit()
+                    report("file", index, str(part.target))
+        except OSError as exc:  # name the edition, not its temporary file
+            raise OSError(exc.errno, exc.strerror or str(exc), str(Path(out) / name)) from None
 
 
-def _edition_pdf(variant: _Variant, cover, stamps: bytes | None, position: int,
+def _edition_pdf(variant: _Variant, cover, stamps, position: int,
                  recipient: Recipient, target: Path, encrypt: bool) -> None:
     import pikepdf
 
@@ -277,12 +335,16 @@ def _edition_pdf(variant: _Variant, cover, stamps: bytes | None, position: int,
     variant.renderer.write(edition, target, identifier)
     if not (variant.pack.annexes or stamps or encrypt):
         return
-    with pikepdf.open(target, allow_overwriting_input=True) as pdf:
+    # `target` is this edition's own temporary file: read it, then rewrite it.
+    with pikepdf.open(io.BytesIO(target.read_bytes())) as pdf:
         if variant.pack.annexes:
             place_annexes(target, variant.pack, variant.anchors, pdf)
         if stamps:
-            with pikepdf.open(io.BytesIO(stamps)) as stamp_pdf:
-                form = stamp_pdf.pages[position].as_form_xobject()
+            # This recipient's page only: a font subset written from the whole
+            # batch would carry the other recipients' names.
+            stamp = stamps.copy([stamps.pages[position]]).write_pdf()
+            with pikepdf.open(io.BytesIO(stamp)) as stamp_pdf:
+                form = stamp_pdf.pages[0].as_form_xobject()
                 for page in pdf.pages:
                     box = page.mediabox
                     overlay_artifact(pdf, page, form, pikepdf.Rectangle(
@@ -291,10 +353,37 @@ def _edition_pdf(variant: _Variant, cover, stamps: bytes | None, position: int,
             pdf.save(target, encryption=pikepdf.Encryption(
                 user=recipient.password, owner=secrets.token_urlsafe(24), R=6, aes=True))
         else:
+            # The same pack and list give the same bytes: /ID from the content.
             pdf.save(target, deterministic_id=True)
 
 
 # ---------------------------------------------------------------- the whole run
+
+def _file_names(pack: Pack, recipients: list[Recipient], csv_path: Path
+                ) -> tuple[dict[int, str], list[str]]:
+    """A file name per recipient, never one that another recipient or the pack's
+    own build (`<slug>.pdf`, `.docx`, `-booklet.pdf`) uses: two Maria Rossis get
+    maria-rossi and maria-rossi-2, and a recipient called "Board Pack" gets
+    board-pack-2 (with a warning) rather than overwriting board-pack.pdf."""
+    reserved = {pack.slug, f"{pack.slug}-booklet"}
+    names: dict[int, str] = {}
+    notes = []
+    taken = set(reserved)
+    for index, recipient in enumerate(recipients):
+        base = slugify(recipient.name, fallback="recipient")
+        # Room for the extension and the temporary name within 255 bytes.
+        while len(base.encode()) > 150:
+            base = base[:-1].rstrip("-")
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}-{n}", n + 1
+        if base in reserved:
+            notes.append(f"{csv_path}:{recipient.line}: {base} is the pack's own file name; "
+                         f"this edition is {name}")
+        taken.add(name)
+        names[index] = name
+    return names, notes
+
 
 def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
                    layout: str | None = None, formats: tuple[str, ...] = ("pdf",),
@@ -305,6 +394,9 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
     if encrypt and "docx" in formats:
         raise UsageError("--encrypt protects PDFs only; a DOCX edition would go out unprotected",
                          hint="use --format pdf with --encrypt")
+    if scheduler:  # before any work: a wrong address is one line, at once
+        scheduler = _check_scheduler(scheduler)
+        _greet_scheduler(scheduler)
     loaded = load_pack(pack_dir)
     pack = loaded.pack
     chosen = find_layout(resolve_layout_spec(layout, pack))
@@ -332,87 +424,192 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
     if recipients:
         try:
             out.mkdir(parents=True, exist_ok=True)
+            # A read-only (or full) folder is one clear error before any work.
+            handle, probe = tempfile.mkstemp(prefix=".briefgen-probe.", suffix=".part", dir=out)
+            os.close(handle)
+            os.unlink(probe)
         except OSError as exc:
-            raise UsageError(f"cannot create the output folder: {exc.strerror}", path=out,
-                             hint="choose another -o folder") from None
-    # File names from the names; two Maria Rossis get maria-rossi.pdf and maria-rossi-2.pdf.
-    names: dict[int, str] = {}
-    taken: set[str] = set()
-    for index, recipient in enumerate(recipients):
-        base = slugify(recipient.name, fallback="recipient")
-        name, n = base, 2
-        while name in taken:
-            name, n = f"{base}-{n}", n + 1
-        taken.add(name)
-        names[index] = name
+            raise UsageError(f"cannot write in the output folder: {exc.strerror or exc}",
+                             path=out, hint="make it writable, free some space, or choose "
+                                            "another -o folder") from None
+    names, notes = _file_names(pack, recipients, Path(recipients_csv))
+    result.warnings += notes
     options = replace(options or RenderOptions(), warnings=[])
     # The Dask path lays out each variant on the workers, not here.
     variants = _layout_variants(pack, recipients, chosen, options, lay_out=not scheduler) \
         if recipients else []
+    folder = str(out.resolve())  # workers resolve nothing against their own folder
     tasks = []
     for variant_index, variant in enumerate(variants):
-        members = [(index, [(fmt, str(out.resolve() / f"{names[index]}.{fmt}"))
-                            for fmt in formats])
+        members = [(index, [(fmt, f"{names[index]}.{fmt}") for fmt in formats])
                    for index in variant.members]
         for start in range(0, len(members), BATCH):
-            tasks.append((variant_index, members[start:start + BATCH], formats, encrypt))
+            tasks.append((variant_index, members[start:start + BATCH], folder, encrypt))
+    done: set[int] = set()
+
+    def record(kind: str, index: int, value: str) -> None:
+        # Called inside the critical section that renamed the file: no Ctrl-C here.
+        if kind == "file":
+            result.outputs.append(Path(value))
+            if progress:
+                progress(value)
+        elif index < 0:
+            result.failures.append((0, value))
+        else:
+            done.add(index)
+            if value:
+                result.failures.append((recipients[index].line, value))
+
     _SHARED.update(variants=variants, recipients=recipients, options=options, layout=chosen)
-    if scheduler:
-        # Workers resolve nothing against their own folder: absolute paths only.
-        results = _run_on_dask(scheduler, pack_dir, str(chosen.path), options, variants,
-                               recipients, tasks)
-    else:
-        results = _run(tasks, jobs)
     try:
-        for batch in results:
-            for recipient_index, written, error in batch:
-                if error:
-                    result.failures.append((recipients[recipient_index].line, error))
-                for path in written:
-                    result.outputs.append(Path(path))
-                    if progress:
-                        progress(path)
+        if scheduler:
+            _run_on_dask(scheduler, pack_dir, str(chosen.path), options, variants,
+                         recipients, tasks, record, result)
+        else:
+            _run(tasks, jobs, record)
+    except KeyboardInterrupt:
+        result.interrupted = True
     finally:
         _SHARED.clear()
-        # Ctrl-C may stop a worker mid-write: its temporary file goes, complete files stay.
-        for _, batch, _, _ in tasks:
-            for _, targets in batch:
-                for _, target in targets:
-                    for leftover in out.glob(f".{Path(target).name}.*.part"):
-                        leftover.unlink(missing_ok=True)
+        # A stopped worker's temporary file goes (and any left by an earlier
+        # run that was killed); complete files stay.
+        for name in {n for _, batch, _, _ in tasks for _, targets in batch for _, n in targets}:
+            for leftover in out.glob(f".{glob.escape(name)}.*.part"):
+                leftover.unlink(missing_ok=True)
+    result.not_done = len([i for i in range(len(recipients)) if i not in done])
+    if not result.interrupted and result.not_done:
+        for index in range(len(recipients)):
+            if index not in done:
+                result.failures.append((recipients[index].line, "internal error: the process "
+                                        "writing this edition stopped before finishing it"))
     result.failures.sort()
     result.internal = any(message.startswith("internal error") for _, message in result.failures)
     result.warnings += [str(w) for w in options.warnings]
     return result
 
 
-def _run(tasks: list, jobs: int | None):
-    """Yield each batch's results, in completion order."""
+def _run(tasks: list, jobs: int | None, record: Report) -> None:
+    """Write every batch, here or in forked workers; Ctrl-C raises KeyboardInterrupt
+    after everything renamed into place has been recorded."""
     jobs = max(1, jobs or os.cpu_count() or 1)
     if jobs == 1 or len(tasks) < 2 or sys.platform == "win32":
-        for task in tasks:
-            yield _write_batch(task)
+        with _interruptible(signal.SIGINT):
+            for task in tasks:
+                _run_task(task, record)
         return
-    # fork: the workers inherit the laid-out pages instead of laying them out again
+    _run_forked(tasks, min(jobs, len(tasks)), record)
+
+
+def _run_task(task, report: Report) -> None:
+    variant_index, batch, folder, encrypt = task
+    people = [_SHARED["recipients"][index] for index, _ in batch]
+    _batch(_SHARED["variants"][variant_index], _SHARED["layout"], _SHARED["options"],
+           batch, people, encrypt, folder, report)
+
+
+STOP_GRACE = 1.0  # seconds a worker has to stop after SIGTERM before SIGKILL
+
+
+def _run_forked(tasks: list, jobs: int, record: Report) -> None:
+    """Forked workers inherit the laid-out pages instead of laying them out again.
+    Each takes the next batch from a shared counter and sends a message per
+    file renamed into place and per recipient done. Ctrl-C reaches the parent
+    only (workers ignore it): the parent stops the workers with SIGTERM (they
+    finish a rename in progress, nothing else), records what they sent, and
+    raises KeyboardInterrupt."""
+    from multiprocessing.connection import wait
+
     context = multiprocessing.get_context("fork")
-    pool = context.Pool(min(jobs, len(tasks)))
+    counter = context.Value("i", 0)
+    workers, pipes = [], []
+    with _interruptible(signal.SIGINT):
+        try:
+            for _ in range(jobs):
+                receive, send = context.Pipe(duplex=False)
+                worker = context.Process(target=_worker, args=(tasks, counter, send), daemon=True)
+                worker.start()
+                send.close()
+                workers.append(worker)
+                pipes.append(receive)
+            while pipes:
+                for pipe in wait(pipes):
+                    with _INTERRUPT.critical():
+                        try:
+                            message = pipe.recv()
+                        except (EOFError, OSError):
+                            pipes.remove(pipe)
+                            continue
+                        record(*message)
+        except BaseException:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing
+            _stop(workers, pipes, record)
+            raise
+        finally:
+            for worker in workers:
+                worker.join(STOP_GRACE)
+                if worker.is_alive():
+                    worker.kill()
+                    worker.join()
+
+
+def _stop(workers, pipes, record: Report) -> None:
+    """SIGTERM each worker; record what they send until they have all exited."""
+    import time
+    from multiprocessing.connection import wait
+
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+    deadline = time.monotonic() + STOP_GRACE
+    while pipes and time.monotonic() < deadline:
+        for pipe in wait(pipes, timeout=max(0.0, deadline - time.monotonic())):
+            try:
+                record(*pipe.recv())
+            except (EOFError, OSError):
+                pipes.remove(pipe)
+            except Exception:  # a message cut short by SIGKILL: the worker is gone
+                pipes.remove(pipe)
+
+
+def _worker(tasks, counter, send) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    code = 0
     try:
-        yield from pool.imap_unordered(_write_batch, tasks, chunksize=1)
-        pool.close()
-    except BaseException:
-        pool.terminate()  # Ctrl-C: workers stop; only renamed (complete) files remain
-        raise
+        with _interruptible(signal.SIGTERM):
+            def report(*message):
+                send.send(message)
+
+            while True:
+                with counter.get_lock():
+                    number = counter.value
+                    counter.value += 1
+                if number >= len(tasks):
+                    break
+                _run_task(tasks[number], report)
+    except KeyboardInterrupt:  # SIGTERM from the parent: stop quietly
+        code = 1
+    except BaseException as exc:
+        code = 1
+        try:
+            send.send(("done", -1, f"internal error: {type(exc).__name__}: {exc}"))
+        except Exception:
+            pass
     finally:
-        pool.join()
+        try:
+            send.close()
+        finally:
+            os._exit(code)  # no atexit handlers or tracebacks from a forked copy
 
 
 # ---------------------------------------------------------------- a Dask cluster
 
 _WORKER_VARIANTS: dict = {}  # on a Dask worker: variants laid out, reused by later batches
 
+DASK_TIMEOUT = 10  # seconds to connect to a scheduler and hear its greeting
+
 
 def _dask_batch(pack_dir: str, layout_spec: str | None, options: RenderOptions,
-                variant_key: tuple, batch, people, encrypt: bool):
+                variant_key: tuple, batch, people, encrypt: bool, folder: str):
     """A Dask task. The worker reads the pack from the same path as the client
     (a shared file system), lays out the variant once per worker process, and
     writes the editions into the output folder (shared too)."""
@@ -423,32 +620,118 @@ def _dask_batch(pack_dir: str, layout_spec: str | None, options: RenderOptions,
         variant = _layout_variants(pack, [people[0]], layout, replace(options, warnings=[]))[0]
         _WORKER_VARIANTS[key] = (variant, layout)
     variant, layout = _WORKER_VARIANTS[key]
-    return _batch(variant, layout, options, batch, people, encrypt)
+    messages = []
+    _batch(variant, layout, options, batch, people, encrypt, folder,
+           lambda *message: messages.append(message))
+    return messages
 
 
-def _run_on_dask(scheduler: str, pack_dir, layout_spec, options, variants, recipients, tasks):
+_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
+
+def _check_scheduler(address: str) -> str:
+    """`tcp://HOST:PORT` (or HOST:PORT); refuses other schemes up front."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise UsageError("--scheduler needs Dask's distributed package",
+                         hint="pip install 'briefgen[dask]'") from None
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    host, colon, port = rest.rpartition(":")
+    if scheme not in _SCHEMES or not colon or not host or not port.isdigit():
+        raise UsageError(f"--scheduler {address!r} is not the address of a Dask scheduler",
+                         hint="give tcp://HOST:PORT (the address `dask scheduler` prints)")
+    return f"{scheme}://{rest}"
+
+
+def _greet_scheduler(address: str) -> None:
+    """Check, within DASK_TIMEOUT seconds, that a tcp:// address answers as a Dask
+    scheduler does: it sends a small msgpack handshake first. A silent server or
+    one that speaks another protocol is refused here, where Dask's own client
+    would wait for minutes or try to allocate what garbage claims as a length."""
+    import socket
+    import struct
+    import time
+
+    scheme, _, rest = address.partition("://")
+    if scheme != "tcp":
+        return
+    host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
+
+    def refuse(why: str):
+        return UsageError(f"{address} is not a Dask scheduler: {why}",
+                          hint="give the address that `dask scheduler` prints, or drop "
+                               "--scheduler")
+
+    deadline = time.monotonic() + DASK_TIMEOUT
+    try:
+        with socket.create_connection((host, int(port)), timeout=DASK_TIMEOUT) as conn:
+            def read(count: int) -> bytes:
+                data = b""
+                while len(data) < count:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError
+                    conn.settimeout(left)
+                    chunk = conn.recv(count - len(data))
+                    if not chunk:
+                        raise refuse("it closed the connection without a greeting")
+                    data += chunk
+                return data
+
+            (size,) = struct.unpack("<Q", read(8))
+            if not 16 <= size <= 65536:
+                raise refuse("its greeting is not Dask's")
+            body = read(size)
+            (frames,) = struct.unpack_from("<Q", body)
+            lengths = struct.unpack_from(f"<{frames}Q", body, 8) if 0 < frames < 64 else ()
+            if not lengths or 8 + 8 * frames + sum(lengths) != size:
+                raise refuse("its greeting is not Dask's")
+    except TimeoutError:
+        raise refuse(f"no greeting within {DASK_TIMEOUT} s") from None
+    except OSError as exc:
+        raise UsageError(f"cannot reach the Dask scheduler {address}: {exc.strerror or exc}",
+                         hint="start one with `dask scheduler`, or drop --scheduler") from None
+
+
+def _run_on_dask(scheduler: str, pack_dir, layout_spec, options, variants, recipients, tasks,
+                 record: Report, result: EditionsResult) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError:
         raise UsageError("--scheduler needs Dask's distributed package",
                          hint="pip install 'briefgen[dask]'") from None
     try:
-        client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError) as exc:
+        client = Client(scheduler, timeout=f"{DASK_TIMEOUT}s")
+    except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(f"cannot reach the Dask scheduler {scheduler}: {exc}",
                          hint="start one with `dask scheduler`, or drop --scheduler") from None
     pack_path = str(Path(pack_dir).resolve())
     worker_options = replace(options, warnings=None)
+    futures = []
     try:
-        futures = []
-        for variant_index, batch, _, encrypt in tasks:
+        for variant_index, batch, folder, encrypt in tasks:
             variant = variants[variant_index]
             variant_key = (tuple(i.slug for i in variant.pack.issues),
                            tuple(a.id for a in variant.pack.annexes))
             people = [recipients[index] for index, _ in batch]
             futures.append(client.submit(_dask_batch, pack_path, layout_spec, worker_options,
-                                         variant_key, batch, people, encrypt, pure=False))
-        for future in as_completed(futures):
-            yield future.result()
+                                         variant_key, batch, people, encrypt, folder,
+                                         pure=False))
+        with _interruptible(signal.SIGINT):
+            for future in as_completed(futures):
+                messages = future.result()
+                with _INTERRUPT.critical():
+                    for message in messages:
+                        record(*message)
+    except KeyboardInterrupt:
+        # Tasks already running on the cluster cannot be recalled.
+        result.warnings.append("batches already running on the Dask cluster may still write "
+                               "their editions after this")
+        client.cancel(futures)
+        raise
     finally:
-        client.close()
+        client.close(timeout=2)

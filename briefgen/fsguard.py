@@ -110,3 +110,52 @@ def write_bytes(folder: str | Path, relative: str | Path, data: bytes, *,
 def copy_file(folder: str | Path, relative: str | Path, source: str | Path, *,
               what: str = "file", error: type[BriefgenError] = OutsideFolder) -> Path:
     return write_bytes(folder, relative, Path(source).read_bytes(), what=what, error=error)
+
+
+class Staged:
+    """A temporary file next to its target; `commit()` renames it into place."""
+
+    def __init__(self, target: Path, temp: Path, mode: int | None):
+        self.target, self.temp, self.mode, self.committed = target, temp, mode, False
+
+    def commit(self) -> Path:
+        mode = self.mode
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(self.temp, mode)
+        os.replace(self.temp, self.target)
+        self.committed = True
+        return self.target
+
+
+class staged:
+    """For writers that need a file name (WeasyPrint, python-docx, pikepdf):
+
+        with staged(folder, "ada.pdf") as part:
+            write(part.temp)
+            part.commit()
+
+    The temporary file is made in the target's folder (so the rename is atomic)
+    under the same checks as write_bytes; it is removed on any exit without commit."""
+
+    def __init__(self, folder: str | Path, relative: str | Path, *, what: str = "file",
+                 mode: int | None = None, error: type[BriefgenError] = OutsideFolder):
+        self.folder, self.relative, self.what, self.mode, self.error = \
+            folder, relative, what, mode, error
+
+    def __enter__(self) -> Staged:
+        target = inside(self.folder, self.relative, what=self.what, error=self.error)
+        if target.is_symlink():
+            raise self.error(f"the {self.what} {str(self.relative)!r} is a symbolic link",
+                             path=target, hint="remove the link first")
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
+                                        dir=target.parent)
+        os.close(handle)
+        self.part = Staged(target, Path(temp), self.mode)
+        return self.part
+
+    def __exit__(self, *exc) -> None:
+        if not self.part.committed:
+            self.part.temp.unlink(missing_ok=True)

@@ -141,10 +141,27 @@ def overlay_artifact(pdf, host, form, rect) -> None:
     """Draw a form XObject (from any PDF) on `host`, as an artifact outside the tag tree."""
     import pikepdf
 
-    host.add_overlay(pdf.copy_foreign(form), rect)
-    contents = host.obj.Contents
-    last = contents[-1] if isinstance(contents, pikepdf.Array) else contents
-    last.write(b"/Artifact BMC\n" + last.read_bytes() + b"\nEMC\n")
+    # Not host.add_overlay(): it names the XObject at random (the same input
+    # would give different bytes each time) and marks the whole page, tagged
+    # content included, as one artifact. Here the name is the first free /FxN
+    # (or the one this form already has), and only the overlay is an artifact.
+    form = pdf.copy_foreign(form)
+    resources = host.resources
+    if pikepdf.Name.XObject not in resources:
+        resources[pikepdf.Name.XObject] = pikepdf.Dictionary()
+    xobjects = resources[pikepdf.Name.XObject]
+    name = next((pikepdf.Name(key) for key, value in xobjects.items()
+                 if value.is_indirect and value.objgen == form.objgen), None)
+    n = 0
+    while name is None:
+        if f"/Fx{n}" not in xobjects:
+            name = pikepdf.Name(f"/Fx{n}")
+            xobjects[name] = form
+        n += 1
+    placement = host.calc_form_xobject_placement(form, name, rect)
+    host.contents_add(b"q\n", prepend=True)
+    host.contents_add(b"Q\n")
+    host.contents_add(b"/Artifact BMC\nq\n" + placement + b"\nQ\nEMC\n")
 
 
 class _quiet_weasyprint:
