@@ -205,7 +205,10 @@ def _load_contributors(folder: Path, meta: LineDict, issue_path: Path, lang: str
         # A link that leads outside the folder stops the load at once (one line, no
         # follow-on "unknown contributor" errors): it is refused, never followed.
         fsguard.inside(folder, CONTRIBUTORS_FILE, what="contributors file", error=ContentError)
+        errors_before = len(p.errors)
         data = p.guard(lambda: load_yaml(read_text(file, MAX_ISSUE_BYTES), file))
+        if len(p.errors) > errors_before:  # unreadable: not every `by:` line unknown too
+            raise ErrorList(p.errors)
         if data is not None:
             sources.append((file, data, 1))
     if "contributors" in meta:
@@ -256,12 +259,13 @@ def _contributor(cid, entry, folder, path, line, lang, p: _Problems) -> Contribu
     return Contributor(
         id=cid, name=smart_text(name, lang), role=smart_text(str(entry.get("role") or "").strip(), lang),
         organisation=smart_text(str(organisation).strip(), lang),
-        bio=to_blocks(str(entry.get("bio") or ""), lang), photo=photo)
+        bio=to_blocks(str(entry.get("bio") or ""), lang, path=path,
+                      first_line=entry.line_of("bio")), photo=photo)
 
 
 def _parse_body(body, body_line, path, lang, contributors, p: _Problems):
     """Split the Markdown into lede blocks and contributions."""
-    tops = parse_top_blocks(body, lang)
+    tops = parse_top_blocks(body, lang, path=path, first_line=body_line)
     lede = []
     sections: list[tuple[str, int, list]] = []  # (headline, line, top blocks)
     for top in tops:

@@ -15,6 +15,8 @@ from ..errors import ContentError
 from ..i18n import clean_line
 
 MAX_YAML_BYTES = 1_000_000
+#: hand-written metadata nests two or three levels; 20,000 `[` would exhaust the stack
+MAX_YAML_DEPTH = 50
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")  # a briefing's metadata is a few kB; this is generous
 
 
@@ -38,6 +40,8 @@ class LineList(list):
 
 
 class _Loader(yaml.SafeLoader):
+    _depth = 0
+
     def compose_node(self, parent, index):
         # Aliases let a 1 kB file expand to gigabytes ("billion laughs");
         # hand-written content never needs them, so refuse them outright.
@@ -46,7 +50,16 @@ class _Loader(yaml.SafeLoader):
             raise yaml.constructor.ConstructorError(
                 None, None, "YAML aliases (*name) are not allowed in briefgen content",
                 event.start_mark)
-        return super().compose_node(parent, index)
+        # Composing recurses once per level: stop long before Python's stack does.
+        if self._depth >= MAX_YAML_DEPTH:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"lists or mappings nested more than {MAX_YAML_DEPTH} levels deep",
+                self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader, node):
@@ -100,23 +113,48 @@ def load_yaml(text: str, path: Path, first_line: int = 1):
                            hint="check indentation, colons and quotes") from None
     except yaml.YAMLError as exc:
         raise ContentError(f"invalid YAML: {exc}", path=path) from None
+    except RecursionError:  # a safety net: MAX_YAML_DEPTH stops nesting long before
+        raise ContentError("invalid YAML: nested too deeply", path=path, line=first_line,
+                           hint="flatten the lists and mappings") from None
     _shift_lines(data, first_line - 1)
-    return _without_controls(data)
+    return _without_controls(data, path, first_line)
 
 
-def _without_controls(data):
+def _joined_surrogates(value: str, path: Path, line: int | None) -> str:
+    """Surrogate escapes ("\\ud83d\\ude00", as JSON tools write them) joined into the
+    character they encode; a lone one ("\\ud800") is no character at all: refused."""
+    if not any("\ud800" <= ch <= "\udfff" for ch in value):
+        return value
+    try:
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+    except UnicodeDecodeError:
+        lone = next(ch for ch in value if "\ud800" <= ch <= "\udfff")
+        raise ContentError(f"the escape \"\\u{ord(lone):04x}\" is half of a surrogate pair, "
+                           "not a character", path=path, line=line,
+                           hint="write the character itself, or its \\U0001xxxx escape") from None
+
+
+def _without_controls(data, path: Path, line: int | None):
     """YAML escapes ("\\x1f") can bring back the control characters read_text removed.
     Bidi overrides and line separators go too: YAML values are titles, names and
-    other fields that end up in metadata (see i18n.clean_line)."""
+    other fields that end up in metadata (see i18n.clean_line). Surrogate escapes
+    are joined or refused with the value's line (_joined_surrogates)."""
     if isinstance(data, str):
-        return clean_line(_CONTROL.sub("", data))
+        return clean_line(_CONTROL.sub("", _joined_surrogates(data, path, line)))
     if isinstance(data, LineDict):
-        for key, value in data.items():
-            data[key] = _without_controls(value)
+        for key in list(data):
+            key_line = data.line_of(key)
+            value = _without_controls(data[key], path, key_line)
+            clean = _joined_surrogates(key, path, key_line)
+            if clean != key:
+                del data[key]
+                data.key_lines[clean] = data.key_lines.pop(key, key_line)
+            data[clean] = value
         return data
     if isinstance(data, list):
         for index, value in enumerate(data):
-            data[index] = _without_controls(value)
+            item_line = data.line_of(index) if isinstance(data, LineList) else None
+            data[index] = _without_controls(value, path, item_line or line)
         return data
     return data
 

@@ -24,6 +24,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+from docx.text.paragraph import Paragraph as DocxParagraph
 
 from ..i18n import clean_line
 from ..layouts import PAGE_SIZES, Layout
@@ -141,6 +142,8 @@ class _Doc:
         #: contribution) for each of them, for language and direction marks
         self.contribution = None
         self.marks: list = []
+        #: bookmarks in the body so far (see _next_bookmark_id)
+        self.bookmark_count: int | None = None
 
     def __getattr__(self, name):
         return getattr(self.document, name)
@@ -149,7 +152,22 @@ class _Doc:
         self.style_ids = {style.name: style.style_id for style in self.document.styles}
 
     def para(self, style: str, text: str = ""):
-        paragraph = self.document.add_paragraph(text)
+        # python-docx's add_paragraph looks for the body's closing sectPr from the
+        # first child on, for every paragraph: quadratic in long texts. The sectPr
+        # is the body's last child: insert before it directly.
+        body = self.document.element.body
+        try:
+            last = body[-1]  # (len(body) would count every child)
+        except IndexError:
+            last = None
+        if last is not None and last.tag == qn("w:sectPr"):
+            element = OxmlElement("w:p")
+            last.addprevious(element)
+            paragraph = DocxParagraph(element, self.document._body)
+            if text:
+                paragraph.add_run(text)
+        else:
+            paragraph = self.document.add_paragraph(text)
         paragraph._p.get_or_add_pPr().style = self.style_ids[style]
         if self.contribution is not None:
             self.marks.append((paragraph, self.contribution))
@@ -852,7 +870,13 @@ def _heading(doc, text: str, level: int, anchor: str):
 
 
 def _next_bookmark_id(doc) -> int:
-    return len(doc.element.body.findall(".//" + qn("w:bookmarkStart"))) + 1
+    """One more than the bookmarks so far: the body is counted once, then a counter
+    (a rescan for every heading made a long issue quadratic)."""
+    count = getattr(doc, "bookmark_count", None)
+    if count is None:
+        count = len(doc.element.body.findall(".//" + qn("w:bookmarkStart")))
+    doc.bookmark_count = count + 1
+    return count + 1
 
 
 def _bookmark(paragraph, name: str, number: int) -> None:
