@@ -4,7 +4,9 @@ Prints the time of the editions for 1, 200 and 1,000 recipients (one CLI run
 each, PDF only, one worker per core), their peak memory, the per-edition
 marginal cost, and the naive cost extrapolated from 10 full builds (one CLI
 process each). Targets: 200 editions in at most 1/10 of the naive time
-(stretch 1/30); peak memory about the same for 200 and 1,000 rows.
+(stretch 1/30); peak memory about the same for 200 and 1,000 rows. Also
+prints how long a 200-row run takes to stop after Ctrl-C (target: under 2 s),
+and whether two runs give byte-identical editions.
 
     .venv/bin/python bench/editions_speed.py [--skip-1000]
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -42,6 +45,21 @@ def recipients(path: Path, count: int) -> Path:
     return path
 
 
+def stop_time(argv: list[str], out: Path) -> tuple[float, int]:
+    """Ctrl-C (SIGINT to the process group, as a terminal does) once the first
+    edition is there: seconds until the run has exited, and files written."""
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=ENV, start_new_session=True)
+    while not list(out.glob("*.pdf")):
+        if process.poll() is not None:
+            sys.exit(f"finished before any edition appeared: {' '.join(argv)}")
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGINT)
+    start = time.perf_counter()
+    process.wait()
+    return time.perf_counter() - start, len(list(out.glob("*.pdf")))
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="briefgen-editions-"))
     cli = [sys.executable, "-m", "briefgen", "build", str(PACK), "--format", "pdf"]
@@ -55,6 +73,15 @@ def main() -> None:
         figures[count] = run(cli + ["--recipients", str(csv_path), "-o", str(out)])
         assert len(list(out.glob("*.pdf"))) == count
         shutil.rmtree(out)
+    csv_path = work / "r200.csv"
+    stopped, files = stop_time(cli + ["--recipients", str(csv_path), "-o", str(work / "stop")],
+                               work / "stop")
+    small = recipients(work / "r5.csv", 5)
+    for name in ("same-1", "same-2"):
+        run(cli + ["--recipients", str(small), "-o", str(work / name),
+                   "--source-date-epoch", "1700000000"])
+    identical = all((work / "same-1" / p.name).read_bytes() == p.read_bytes()
+                    for p in (work / "same-2").glob("*.pdf"))
     t200, rss200 = figures[200]
     marginal = (t200 - figures[1][0]) / 199
     print(f"sample pack (12 pages, 1 annex), PDF only, {os.cpu_count()} cores")
@@ -64,6 +91,9 @@ def main() -> None:
         print(f"editions for {count:>4} recipients: {seconds:7.2f} s   peak RSS {rss} MB")
     print(f"per-edition marginal cost: {marginal * 1000:.0f} ms")
     print(f"200 editions vs naive: 1/{200 * naive_one / t200:.1f} (target 1/10, stretch 1/30)")
+    print(f"Ctrl-C after the first edition: stopped in {stopped:.2f} s with {files} complete "
+          "files (target under 2 s)")
+    print(f"two runs of 5 editions byte-identical: {'yes' if identical else 'NO'}")
     shutil.rmtree(work)
 
 
