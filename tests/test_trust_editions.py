@@ -129,6 +129,16 @@ def test_unencrypted_editions_are_byte_identical_and_keep_their_tags(tmp_path):
                 assert tagged, f"page {number} has tagged text"
 
 
+def test_a_pack_with_a_pdf_annex_is_byte_identical(tmp_path):
+    # The annex pages are drawn with the same overlay helper as edition stamps.
+    for run in ("one", "two"):
+        result = run_cli("build", PACK, "-o", tmp_path / run, "--format", "pdf",
+                         "--source-date-epoch", "1700000000")
+        assert result.exit_code == 0, result.output
+    one = (tmp_path / "one" / "board-pack.pdf").read_bytes()
+    assert one == (tmp_path / "two" / "board-pack.pdf").read_bytes()
+
+
 # ---------------------------------------------------------------- file names
 
 def test_a_recipient_named_like_the_pack_does_not_overwrite_its_files(tmp_path):
