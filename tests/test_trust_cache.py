@@ -221,3 +221,14 @@ def test_the_whole_pair_is_served_again_unchanged(issue, tmp_path, cache_on, mon
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert not any(path.suffix == ".pickle" for path in cache_on.rglob("*"))
     assert os.stat(cache.root()).st_mode & 0o077 == 0
+
+
+def test_a_damaged_converted_annex_is_not_used(cache_on, tmp_path):
+    converted = tmp_path / "memo.pdf"
+    converted.write_bytes(b"%PDF-1.7\n" + b"0" * 5000 + b"\n%%EOF\n")
+    key = cache.digest("annex", cache.file_digest(converted))
+    stored = cache.store("annexes", key, converted, ".pdf")
+    assert cache.verified_path("annexes", key, ".pdf") == stored
+    stored.write_bytes(stored.read_bytes()[:100])  # truncated by a crash, say
+    assert cache.verified_path("annexes", key, ".pdf") is None
+    assert not stored.exists()  # dropped: the next conversion replaces it
