@@ -138,14 +138,14 @@ def test_a_really_read_only_output_folder_is_exit_2(issue, tmp_path):
 
 
 def test_layouts_new_into_a_folder_it_cannot_write_is_exit_2(tmp_path, monkeypatch):
-    import shutil as shutil_module
+    import tempfile
 
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "house"))
 
-    monkeypatch.setattr(shutil_module, "copytree", refuse)
-    monkeypatch.setattr(shutil_module, "copy2", refuse)
-    monkeypatch.setattr(shutil_module, "copyfile", refuse)
+    # Root writes anywhere: the folder's refusal is simulated where files are created.
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
     result = run_cli("layouts", "new", "house", "-o", tmp_path / "house")
     assert result.exit_code == 2, result.output
     assert "permission denied" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "house").exists()
