@@ -135,3 +135,14 @@ def test_a_bio_over_the_limit_names_contributors_yaml(issue):
                     encoding="utf-8")
     line = one_error_line(run_cli("validate", issue))
     assert "contributors.yaml:" in line and f"more than {MAX_BLOCKS:,}" in line
+
+
+def test_many_bios_are_limited_together(issue):
+    path = issue / "contributors.yaml"
+    people = "".join(f"extra-{n}:\n  name: Extra {n}\n  bio: |\n" +
+                     "".join(f"    Line {k}.\n\n" for k in range(MAX_BLOCKS // 4))
+                     for n in range(5))
+    path.write_text(path.read_text(encoding="utf-8") + people, encoding="utf-8")
+    line = one_error_line(run_cli("validate", issue))
+    where = line_of(path, "extra-3:")
+    assert f"contributors.yaml:{where}: the bios hold more than {MAX_BLOCKS:,}" in line

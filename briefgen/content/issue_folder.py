@@ -25,7 +25,7 @@ from ..model import (CallToAction, Contribution, Contributor, Image, Issue, Para
 from ..i18n import clean_line
 from ..slugs import slugify
 from .images import check_image, resolve_inside
-from .markdown import parse_top_blocks, smart_text, to_blocks
+from .markdown import MAX_BLOCKS, block_count, parse_top_blocks, smart_text, to_blocks
 from .pullquotes import pick_pull_quote
 from .yamlsrc import LineDict, load_yaml, read_text
 
@@ -232,6 +232,13 @@ def _load_contributors(folder: Path, meta: LineDict, issue_path: Path, lang: str
             contributor = _contributor(cid, entry, folder, path, cline, lang, p)
             if contributor is not None:
                 found[cid] = (contributor, path, cline)
+    total = 0  # each bio is limited on its own; all of them together too
+    for cid, (contributor, path, cline) in found.items():
+        total += block_count(contributor.bio)
+        if total > MAX_BLOCKS:
+            p.error(f"the bios hold more than {MAX_BLOCKS:,} paragraphs, headings and list "
+                    f"items together (counting up to `{cid}`)", path, cline, "shorten the bios")
+            break
     return found
 
 

@@ -8,7 +8,8 @@ laying out is not free: about 1.7 ms and 45 kB of memory per paragraph in the
 PDF. So one Markdown text (an issue's body, a bio) may hold at most MAX_BLOCKS
 (10,000) paragraphs, headings, list items, quotes and code blocks, some 500
 printed pages; beyond that loading stops with a `file:line` error at the first
-block over the limit (`validate` says so too).
+block over the limit (`validate` says so too). An issue's bios together are
+held to the same limit (issue_folder, with block_count).
 """
 from __future__ import annotations
 
@@ -113,6 +114,19 @@ def _check_size(tokens: list[Token], path, first_line: int) -> None:
                 raise ContentError(f"more than {MAX_BLOCKS:,} paragraphs, headings and list "
                                    "items in one text", path=path, line=line,
                                    hint="split it into several issues (a pack binds them)")
+
+
+def block_count(blocks) -> int:
+    """Paragraphs, headings, list items and quotes in `blocks`, nested ones included
+    (what MAX_BLOCKS counts, for limits over several texts)."""
+    count = 0
+    for block in blocks:
+        count += 1
+        if isinstance(block, ListBlock):
+            count += sum(block_count(item) for item in block.items)
+        elif isinstance(block, Quote):
+            count += block_count(block.blocks)
+    return count
 
 
 def to_blocks(text: str, lang: str = "en", *, path=None, first_line: int = 1) -> tuple[Block, ...]:
