@@ -232,3 +232,21 @@ def test_a_damaged_converted_annex_is_not_used(cache_on, tmp_path):
     stored.write_bytes(stored.read_bytes()[:100])  # truncated by a crash, say
     assert cache.verified_path("annexes", key, ".pdf") is None
     assert not stored.exists()  # dropped: the next conversion replaces it
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770])
+def test_a_cache_folder_others_can_write_is_never_used(issue, tmp_path, monkeypatch, mode):
+    """Someone else could plant entries there: the build renders and stores nothing."""
+    shared = tmp_path / "shared-cache"
+    shared.mkdir()
+    shared.chmod(mode)
+    monkeypatch.setenv("BRIEFGEN_CACHE", "on")
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", str(shared))
+    cache._safe.cache_clear()
+    calls = counting(monkeypatch, pdf_writer)
+    for _ in range(2):
+        result = run_cli("build", issue, "-o", tmp_path / "out", "--format", "pdf")
+        assert result.exit_code == 0, result.output
+    assert len(calls) == 2  # rendered both times: nothing served from the shared folder
+    assert entries(shared, ".pdf") == []
+    cache._safe.cache_clear()
