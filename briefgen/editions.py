@@ -168,15 +168,9 @@ def _layout_variants(pack: Pack, recipients: list[Recipient], layout: Layout,
 
 def _covers_html(pack: Pack, recipients: list[Recipient], layout: Layout,
                  options: RenderOptions) -> str:
-    from . import __version__
-    from .render.common import created_at, labels
-    from .render.pdf import annex_letters
-    from .render.templating import render_template
+    from .render.pdf import build_html
 
-    return render_template(layout, layout.pack_template, pack=pack, covers=recipients,
-                           annex_letters=annex_letters(pack), t=labels(pack.lang),
-                           generator=f"briefgen {__version__}",
-                           created=created_at(pack, options).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return build_html(pack, layout, options, covers=recipients)
 
 
 def _stamps(pack: Pack, recipients: list[Recipient], layout: Layout, options: RenderOptions,

@@ -232,8 +232,8 @@ class AgendaItem:
     time: str
     title: str
     speakers: tuple[Contributor, ...] = ()
-    #: anchor of the paper the item points to ("issue-<slug>" or "annex-<id>"), if any
-    target: str | None = None
+    #: the paper the item points to: ("issue", slug) or ("annex", annex id), if any
+    paper: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -310,8 +310,8 @@ class Pack:
                   if not recipient.grants(groups)}
         issues = tuple(i for i in self.issues if i.slug not in hidden)
         annexes = tuple(a for a in self.annexes if recipient.grants(a.confidential))
-        kept = {f"issue-{i.slug}" for i in issues} | {f"annex-{a.id}" for a in annexes}
-        agenda = tuple(item for item in self.agenda if item.target is None or item.target in kept)
+        kept = {("issue", i.slug) for i in issues} | {("annex", a.id) for a in annexes}
+        agenda = tuple(item for item in self.agenda if item.paper is None or item.paper in kept)
         return replace(self, issues=issues, annexes=annexes, agenda=agenda, recipient=recipient)
 
     def personalise(self, text: str) -> str:
@@ -328,12 +328,6 @@ class Pack:
             for person in issue.contributors:
                 seen.setdefault(person.id, person)
         return tuple(seen.values())
-
-    def appearances(self, contributor_id: str) -> tuple[str, ...]:
-        """Anchors of every contribution a contributor wrote or co-wrote."""
-        return tuple(f"c-{issue.slug}-{n}" for issue in self.issues
-                     for n, c in enumerate(issue.contributions, 1)
-                     if any(p.id == contributor_id for p in c.contributors))
 
     @property
     def authors(self) -> tuple[str, ...]:

@@ -182,9 +182,9 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
         if paper:
             paper = str(paper)
             if paper in known_papers:
-                target = f"issue-{known_papers[paper].slug}"
+                target = ("issue", known_papers[paper].slug)
             elif paper in annex_ids:
-                target = f"annex-{paper}"
+                target = ("annex", paper)
             elif paper not in failed:
                 choices = sorted([i.slug for i in issues] + list(annex_ids))
                 close = difflib.get_close_matches(paper, choices, n=1)
@@ -193,7 +193,7 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
                         f"did you mean `{close[0]}`?" if close else f"use one of: {', '.join(choices)}")
         agenda.append(AgendaItem(time=text("time", mapping=entry),
                                  title=text("title", required=True, mapping=entry),
-                                 speakers=tuple(speakers), target=target))
+                                 speakers=tuple(speakers), paper=target))
     edition = data.get("edition") or LineDict()
     if not isinstance(edition, LineDict):
         p.error("`edition` needs indented footer/watermark fields", path, data.line_of("edition"))

@@ -24,7 +24,7 @@ class RenderOptions:
     source_date_epoch: int | None = None
     #: warnings the writers raise (refused URLs, missing glyphs) are appended here
     warnings: list | None = None
-    #: section anchor (see common.section_anchors) → page number, when a PDF was laid out
+    #: section id (see briefgen.outline) → page number, when a PDF was laid out
     page_numbers: dict | None = None
 
 

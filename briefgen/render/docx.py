@@ -31,8 +31,8 @@ from ..layouts import PAGE_SIZES, Layout
 from ..model import (Block, Heading, Issue, ListBlock, Pack, Paragraph, Quote, Span,
                      first_strong_direction, list_separator)
 from . import RenderOptions
-from .common import (created_at, format_date, issue_line, labels, section_anchors,
-                     split_for_pull_quote)
+from ..outline import build_outline
+from .common import created_at, format_date, issue_line, labels
 
 from ..docx_styles import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                            CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_ATTRIBUTION,
@@ -71,7 +71,8 @@ def write(issue: Issue | Pack, layout: Layout, target: Path, render_options: Ren
         _running_head(doc, body, t, **head)
         _page_footer(doc, body.first_page_footer, t, body, head["footer_left"])
 
-    anchors = section_anchors(issue)
+    outline = build_outline(issue)
+    anchors = [(e.id, e.level, e.label) for e in outline.contents]
     heading_of = {anchor: (level, text) for anchor, level, text in anchors}
 
     def heading(anchor, text=None):
@@ -87,11 +88,11 @@ def write(issue: Issue | Pack, layout: Layout, target: Path, render_options: Ren
         heading("experts")
         if issue.experts_intro:
             doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
-        for number, contribution in enumerate(issue.contributions, 1):
-            doc.contribution = contribution
+        for piece in outline.chapters[0].pieces:
+            doc.contribution = piece.contribution
             # A piece without headline is headed by its authors' names, as in the PDF.
-            heading(f"contribution-{number}", contribution.label)
-            _contribution_body(doc, contribution)
+            heading(piece.id, piece.label)
+            _contribution_body(doc, piece)
             doc.contribution = None
     if issue.contributors:
         if options["bio_columns"] > 1:
@@ -188,14 +189,12 @@ class _Doc:
 def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderOptions) -> dict:
     """A pack: cover, contents, agenda, a chapter per issue, one contributors
     section and a divider per annex (the annexes' pages are in the PDF)."""
-    from ..render.pdf import annex_letters
-
+    outline = build_outline(pack)
     doc = _Doc(Document())
     t = labels(pack.lang)
     _define_styles(doc, layout, pack)
     doc.index_styles()
     _setup_section(doc.sections[0], layout, render_options)
-    letters = annex_letters(pack)
 
     # Cover: organiser band, event, title, subtitle, what the pack holds.
     if pack.organiser:
@@ -215,8 +214,8 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
     doc.para(STYLE_COVER_LABEL, t["in_this_pack"])
     for issue in pack.issues:
         doc.para(STYLE_COVER_CONTRIBUTOR, issue.title)
-    for annex in pack.annexes:
-        doc.para(STYLE_COVER_CONTRIBUTOR, f"{t['annex']} {letters[annex.id]}: {annex.title}")
+    for annex in outline.annexes:
+        doc.para(STYLE_COVER_CONTRIBUTOR, f"{t['annex']} {annex.letter}: {annex.label}")
 
     body = doc.add_section(WD_SECTION.NEW_PAGE)
     # The running head names the current chapter: a STYLEREF to Heading 1.
@@ -227,16 +226,17 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
         line = body.footer.add_paragraph()
         line._p.get_or_add_pPr().style = doc.style_ids["Footer"]
         line.add_run(pack.personalise(pack.edition_footer))
-    anchors = pack_anchors(pack)
+    anchors = [(e.id, e.level, e.label) for e in outline.contents]
     _contents(doc, t)
-    if pack.agenda:
+    if outline.agenda:
         _heading(doc, t["agenda"], 1, "agenda")
-        _agenda(doc, pack, t, render_options.page_numbers or {})
-    for issue in pack.issues:
+        _agenda(doc, outline, t, render_options.page_numbers or {})
+    for chapter_entry in outline.chapters:
+        issue = chapter_entry.issue
         # A chapter in another language than the pack's carries its language
         # and direction (the marks come from _mark_languages).
         doc.contribution = issue if issue.lang != pack.lang else None
-        chapter = _heading(doc, issue.title, 1, f"issue-{issue.slug}")
+        chapter = _heading(doc, issue.title, 1, chapter_entry.id)
         chapter.paragraph_format.page_break_before = True  # each chapter on a new page
         doc.para(STYLE_ISSUE_LINE, " · ".join(x for x in (issue.series, issue_line(issue)) if x))
         if issue.standfirst:
@@ -244,19 +244,20 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
         _blocks(doc, issue.lede, STYLE_BODY, first_style=STYLE_LEDE)
         if issue.experts_intro:
             doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
-        for number, contribution in enumerate(issue.contributions, 1):
+        for piece in chapter_entry.pieces:
+            contribution = piece.contribution
             doc.contribution = contribution if contribution.lang else \
                 (issue if issue.lang != pack.lang else None)
-            _heading(doc, contribution.label, 2, f"c-{issue.slug}-{number}")
-            _contribution_body(doc, contribution)
+            _heading(doc, piece.label, 2, piece.id)
+            _contribution_body(doc, piece)
         doc.contribution = None
-    if pack.contributors:
+    if outline.contributors:
         _heading(doc, t["contributors"], 1, "contributors").paragraph_format \
             .page_break_before = True
         numbers = render_options.page_numbers or {}
-        for person in pack.contributors:
+        for person in outline.contributors:
             _bio(doc, person)
-            pages = pack.appearances(person.id)
+            pages = outline.appearances.get(person.id, ())
             line = doc.para(STYLE_BIO_PAGES)
             doc.run(line, "p. " if len(pages) == 1 else "pp. ")
             for index, anchor in enumerate(pages):
@@ -264,11 +265,10 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
                     doc.run(line, ", ")
                 page = numbers.get(anchor)
                 _field(line, f"PAGEREF {_bookmark_name(anchor)} \\h", str(page) if page else "")
-    for annex in pack.annexes:
-        divider = _heading(doc, f"{t['annex']} {letters[annex.id]}: {annex.title}", 1,
-                           f"annex-{annex.id}")
+    for annex in outline.annexes:
+        divider = _heading(doc, outline.entry(annex.id).label, 1, annex.id)
         divider.paragraph_format.page_break_before = True
-        doc.para(STYLE_BODY, t["annex_in_pdf"].format(pages=annex.pages))
+        doc.para(STYLE_BODY, t["annex_in_pdf"].format(pages=annex.annex.pages))
     _fill_contents(doc, anchors, render_options.page_numbers or {})
     _update_fields_on_open(doc)
     _mark_languages(doc, pack.dir)
@@ -286,32 +286,14 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
     return {}
 
 
-def pack_anchors(pack: Pack) -> list[tuple[str, int, str]]:
-    """(anchor, level, label) of the pack's contents, shared with pack.html.j2's ids."""
-    from ..render.pdf import annex_letters
-
-    t = labels(pack.lang)
-    letters = annex_letters(pack)
-    anchors = [("agenda", 1, t["agenda"])] if pack.agenda else []
-    for issue in pack.issues:
-        anchors.append((f"issue-{issue.slug}", 1, issue.title))
-        anchors += [(f"c-{issue.slug}-{n}", 2, c.label)
-                    for n, c in enumerate(issue.contributions, 1)]
-    if pack.contributors:
-        anchors.append(("contributors", 1, t["contributors"]))
-    anchors += [(f"annex-{a.id}", 1, f"{t['annex']} {letters[a.id]}: {a.title}")
-                for a in pack.annexes]
-    return anchors
-
-
-def _agenda(doc, pack: Pack, t: dict, numbers: dict) -> None:
+def _agenda(doc, outline, t: dict, numbers: dict) -> None:
     """The agenda as a table: time, item and speakers, the page of its paper."""
     table = doc.add_table(rows=1, cols=3)
     table.style = doc.styles["Table Grid"]
     for cell, text in zip(table.rows[0].cells, (t["time"], t["item"], t["paper"])):
         cell.paragraphs[0]._p.get_or_add_pPr().style = doc.style_ids[STYLE_AGENDA_HEAD]
         cell.paragraphs[0].add_run(text)
-    for item in pack.agenda:
+    for item in outline.agenda:
         cells = table.add_row().cells
         for cell, style in zip(cells, (STYLE_AGENDA_TIME, STYLE_AGENDA_ITEM, STYLE_AGENDA_TIME)):
             cell.paragraphs[0]._p.get_or_add_pPr().style = doc.style_ids[style]
@@ -669,13 +651,13 @@ def _field(paragraph, instruction: str, cached: str) -> None:
 
 # ---------------------------------------------------------------- content
 
-def _contribution_body(doc, contribution) -> None:
-    """A contribution after its headline: text, pull quote, attribution."""
-    before, after = split_for_pull_quote(contribution)
-    _blocks(doc, before, STYLE_BODY)
-    if contribution.pull_quote:
-        doc.para(STYLE_PULL_QUOTE, contribution.pull_quote.text)
-    last = _blocks(doc, after, STYLE_BODY)
+def _contribution_body(doc, piece) -> None:
+    """A piece after its headline: text, pull quote (where the outline puts it), attribution."""
+    contribution = piece.contribution
+    _blocks(doc, piece.before, STYLE_BODY)
+    if piece.pull_quote:
+        doc.para(STYLE_PULL_QUOTE, piece.pull_quote.text)
+    last = _blocks(doc, piece.after, STYLE_BODY)
     if contribution.contributors:
         if last is not None:
             # Word has no "keep with previous": keep the text's last paragraph

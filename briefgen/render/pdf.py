@@ -13,22 +13,17 @@ from . import RenderOptions
 from .common import created_at, labels, source_folders
 from .fetch import ConfinedFetcher, report_stylesheet_urls
 from .templating import render_template
+from ..outline import build_outline
 
 
-def build_html(document: Issue | Pack, layout: Layout, options: RenderOptions) -> str:
+def build_html(document: Issue | Pack, layout: Layout, options: RenderOptions, **extra) -> str:
+    """The HTML WeasyPrint lays out: the layout's template for the outline's kind."""
+    outline = build_outline(document)
     created = created_at(document, options).strftime("%Y-%m-%dT%H:%M:%SZ")
-    common = dict(t=labels(document.lang), generator=f"briefgen {__version__}", created=created)
-    if isinstance(document, Pack):
-        return render_template(layout, layout.pack_template, pack=document,
-                               annex_letters=annex_letters(document), **common)
-    return render_template(layout, layout.pdf_template, issue=document, **common)
-
-
-def annex_letters(pack: Pack) -> dict[str, str]:
-    """Annex id → "A", "B" … "Z", "AA" …"""
-    def letter(n):
-        return letter(n // 26 - 1) + chr(65 + n % 26) if n >= 26 else chr(65 + n)
-    return {annex.id: letter(i) for i, annex in enumerate(pack.annexes)}
+    name = layout.pack_template if outline.is_pack else layout.pdf_template
+    return render_template(layout, name, outline=outline, t=labels(document.lang),
+                           generator=f"briefgen {__version__}", created=created,
+                           **{outline.kind: document}, **extra)
 
 
 def page_css(layout: Layout, options: RenderOptions) -> str:

@@ -33,7 +33,7 @@ from .. import fsguard
 from ..errors import BriefgenError, LayoutError
 from ..layouts import Layout
 from ..model import first_strong_direction, list_separator
-from .common import format_date, issue_line, labels, section_anchors, split_for_pull_quote
+from .common import format_date, issue_line, labels
 from .html import blocks_html, spans_html
 
 #: the largest template file read (a layout's templates are a few kilobytes)
@@ -79,7 +79,7 @@ _SCALARS = (str, int, float, type(None), dt.date, dt.time, dt.timedelta)
 
 def _is_model(value) -> bool:
     return (dataclasses.is_dataclass(value) and not isinstance(value, type)
-            and type(value).__module__ == "briefgen.model")
+            and type(value).__module__ in ("briefgen.model", "briefgen.outline"))
 
 
 def plain(value, _memo: dict | None = None):
@@ -136,7 +136,7 @@ _MAPPING_METHODS = frozenset({"items", "keys", "values", "get"})
 _SEQUENCE_METHODS = frozenset({"count", "index"})
 _DATE_METHODS = frozenset({"strftime", "isoformat", "weekday", "isoweekday"})
 #: model methods without side effects that templates use
-_MODEL_METHODS = frozenset({"appearances", "personalise", "grants"})
+_MODEL_METHODS = frozenset({"personalise", "grants", "entry"})
 _LOOP_METHODS = frozenset({"cycle", "changed"})
 _CYCLER_METHODS = frozenset({"next", "reset"})
 #: jinja's own objects whose public attributes a template may read
@@ -282,9 +282,8 @@ def environment(layout: Layout, files: set[str] | None = None) -> LayoutSandbox:
     env.filters.update(blocks=blocks_html, spans=spans_html, css_string=css_string,
                        date=format_date, no_widow=no_widow, url=file_url)
     env.globals.pop("lipsum", None)  # lipsum(10**9) would run for ever
-    env.globals.update(labels=labels, issue_line=issue_line, section_anchors=section_anchors,
-                       separator=list_separator, direction=_direction,
-                       split_for_pull_quote=split_for_pull_quote)
+    env.globals.update(labels=labels, issue_line=issue_line,
+                       separator=list_separator, direction=_direction)
     env.allow_registered()
     return env
 

@@ -1,0 +1,230 @@
+"""The document as both writers see it: what goes on the pages, said once.
+
+`build_outline(document)` turns an `Issue` or a `Pack` (pure content) into an
+`Outline`: the sections in reading order, each with a stable id, a level, a
+label and a kind; the contents entries; the annexes' letters; where each
+contributor appears; which sentence each piece pulls out as its quote, and
+where in the text that quote goes. The PDF writer (through its templates) and
+the DOCX writer walk the same outline, so their ids, contents, bookmarks and
+page references cannot drift apart.
+
+An issue is a one-chapter pack here: both are a sequence of chapters, each an
+issue with its pieces, and the writers draw a single issue and a pack with the
+same code. What differs (a pack has an agenda, chapter openers, annexes; an
+issue's cover shows its contributors) is data in the outline, not a branch.
+
+Ids are part of the output's contract: PDF named destinations and links, DOCX
+bookmarks (`_Toc_…`), PAGEREF fields and the importer that reads a DOCX back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .i18n import labels
+from .model import (Annex, Block, Contribution, Contributor, Issue, Pack, Paragraph, PullQuote,
+                    text_direction)
+
+SectionKind = Literal["overview", "experts", "piece", "contributors", "back", "agenda",
+                      "chapter", "annex"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A section that the contents and the bookmarks list."""
+
+    id: str
+    level: int
+    label: str
+    kind: SectionKind
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A contribution as placed on the pages: its id, its pull quote and where
+    the quote goes (after `before`, ahead of `after`)."""
+
+    id: str
+    number: int
+    contribution: Contribution
+    before: tuple[Block, ...]
+    after: tuple[Block, ...]
+    pull_quote: PullQuote | None
+    #: the piece's language when it differs from the document's, else None
+    lang: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.contribution.label
+
+    @property
+    def dir(self) -> str:
+        return text_direction(self.lang)
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One issue of the document (a single issue is a one-chapter pack)."""
+
+    id: str
+    issue: Issue
+    pieces: tuple[Piece, ...]
+    #: the chapter's language when it differs from the document's, else None
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class AnnexEntry:
+    id: str
+    letter: str
+    annex: Annex
+    #: one id per annex page: the placeholder pages the PDF writer lays out
+    page_ids: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.annex.title
+
+
+@dataclass(frozen=True)
+class AgendaRow:
+    time: str
+    title: str
+    speakers: tuple[Contributor, ...]
+    #: the id of the section the row's paper is (a chapter or an annex), if any
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class Outline:
+    kind: Literal["issue", "pack"]
+    document: Issue | Pack
+    title: str
+    lang: str
+    chapters: tuple[Chapter, ...]
+    #: every section the contents and the bookmarks show, in reading order
+    contents: tuple[Entry, ...]
+    annexes: tuple[AnnexEntry, ...] = ()
+    agenda: tuple[AgendaRow, ...] = ()
+    #: everyone who writes in the document, once each, in order of first appearance
+    contributors: tuple[Contributor, ...] = ()
+    #: contributor id → ids of the pieces they wrote or co-wrote
+    appearances: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def dir(self) -> str:
+        return text_direction(self.lang)
+
+    @property
+    def is_pack(self) -> bool:
+        return self.kind == "pack"
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every id a writer must place, in reading order (for checks)."""
+        ids = [e.id for e in self.contents]
+        ids += [p.id for c in self.chapters for p in c.pieces]
+        ids += [i for a in self.annexes for i in a.page_ids]
+        return tuple(dict.fromkeys(ids))
+
+    def entry(self, section_id: str) -> Entry:
+        for entry in self.contents:
+            if entry.id == section_id:
+                return entry
+        raise KeyError(section_id)
+
+    @property
+    def pieces(self) -> tuple[Piece, ...]:
+        return tuple(p for c in self.chapters for p in c.pieces)
+
+
+def annex_letter(index: int) -> str:
+    """0 → "A", 25 → "Z", 26 → "AA" …"""
+    return annex_letter(index // 26 - 1) + chr(65 + index % 26) if index >= 26 else chr(65 + index)
+
+
+def place_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...], tuple[Block, ...]]:
+    """(blocks before the pull quote, blocks after it).
+
+    The quote goes after the first paragraph when more text follows, else
+    right under the headline, so it is never the last thing in a section."""
+    body = contribution.body
+    if len(body) >= 2 and isinstance(body[0], Paragraph):
+        return body[:1], body[1:]
+    return (), body
+
+
+def _piece(section_id: str, number: int, contribution: Contribution, chapter_lang: str | None,
+           document_lang: str) -> Piece:
+    before, after = place_pull_quote(contribution)
+    lang = contribution.lang or chapter_lang
+    return Piece(section_id, number, contribution, before, after, contribution.pull_quote,
+                 lang if lang and lang != document_lang else None)
+
+
+def _issue_outline(issue: Issue) -> Outline:
+    t = labels(issue.lang)
+    chapter_id = f"issue-{issue.slug}"
+    pieces = tuple(_piece(f"contribution-{n}", n, c, None, issue.lang)
+                   for n, c in enumerate(issue.contributions, 1))
+    contents: list[Entry] = []
+    if issue.lede:
+        contents.append(Entry("overview", 1, t["overview"], "overview"))
+    if pieces:
+        contents.append(Entry("experts", 1, t["experts"], "experts"))
+        contents += [Entry(p.id, 2, p.label, "piece") for p in pieces]
+    if issue.contributors:
+        contents.append(Entry("contributors", 1, t["contributors"], "contributors"))
+    if issue.call_to_action:
+        cta = issue.call_to_action
+        contents.append(Entry("back", 1, cta.heading or issue.publisher or issue.series or "—",
+                              "back"))
+    return Outline("issue", issue, issue.title, issue.lang,
+                   (Chapter(chapter_id, issue, pieces),), tuple(contents),
+                   contributors=issue.contributors, appearances=_appearances(pieces))
+
+
+def _pack_outline(pack: Pack) -> Outline:
+    t = labels(pack.lang)
+    contents: list[Entry] = []
+    if pack.agenda:
+        contents.append(Entry("agenda", 1, t["agenda"], "agenda"))
+    chapters = []
+    for issue in pack.issues:
+        chapter_lang = issue.lang if issue.lang != pack.lang else None
+        pieces = tuple(_piece(f"c-{issue.slug}-{n}", n, c, chapter_lang, pack.lang)
+                       for n, c in enumerate(issue.contributions, 1))
+        chapter = Chapter(f"issue-{issue.slug}", issue, pieces, chapter_lang)
+        chapters.append(chapter)
+        contents.append(Entry(chapter.id, 1, issue.title, "chapter"))
+        contents += [Entry(p.id, 2, p.label, "piece") for p in pieces]
+    contributors = pack.contributors
+    if contributors:
+        contents.append(Entry("contributors", 1, t["contributors"], "contributors"))
+    annexes = tuple(AnnexEntry(f"annex-{a.id}", annex_letter(i), a,
+                               tuple(f"annex-{a.id}-p{n}" for n in range(1, a.pages + 1)))
+                    for i, a in enumerate(pack.annexes))
+    contents += [Entry(a.id, 1, f"{t['annex']} {a.letter}: {a.label}", "annex") for a in annexes]
+    targets = {("issue", c.issue.slug): c.id for c in chapters}
+    targets.update({("annex", a.annex.id): a.id for a in annexes})
+    agenda = tuple(AgendaRow(item.time, item.title, item.speakers,
+                             targets.get(item.paper) if item.paper else None)
+                   for item in pack.agenda)
+    pieces = tuple(p for c in chapters for p in c.pieces)
+    return Outline("pack", pack, pack.title, pack.lang, tuple(chapters), tuple(contents),
+                   annexes, agenda, contributors, _appearances(pieces))
+
+
+def _appearances(pieces: tuple[Piece, ...]) -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for piece in pieces:
+        for person in piece.contribution.contributors:
+            found.setdefault(person.id, []).append(piece.id)
+    return {person: tuple(ids) for person, ids in found.items()}
+
+
+def build_outline(document: Issue | Pack) -> Outline:
+    """The one description of what goes on the pages, for every writer."""
+    if isinstance(document, Pack):
+        return _pack_outline(document)
+    return _issue_outline(document)
