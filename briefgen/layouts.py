@@ -5,9 +5,18 @@ The manifest's fonts, colours and sizes drive both writers, so the PDF and the
 DOCX of one layout look like siblings.
 
 `extends = "policy-brief"` (a shipped name, or a path relative to the layout)
-inherits everything the layout does not set: tables (colours, fonts, docx)
-merge key by key, templates are looked up in the layout first and then in its
+inherits everything the layout does not set: tables (colours, fonts, style,
+docx) merge key by key, templates are looked up in the layout first and then in its
 ancestors, and its stylesheets are applied after theirs.
+
+Design tokens: `[style]` holds every size, leading, spacing, rule width and
+picture size, once, for both writers (STYLE_TOKENS lists them with their units).
+The PDF gets them as CSS custom properties (`size_body` → `--size-body: 10.5pt`)
+that style.css uses; the DOCX builds its Word styles from the same numbers. A
+root layout sets them all; a layout that extends another sets only what differs.
+The sizes an older `[docx]` table held (body, small, title, subtitle, heading1,
+heading2, pull_quote) are still read there, as the tokens they became
+(DOCX_SIZES); setting one both there and in `[style]` is an error.
 """
 from __future__ import annotations
 
@@ -28,11 +37,78 @@ DEFAULT_LAYOUT = "policy-brief"
 PAGE_SIZES = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4), "A5": (148.0, 210.0)}
 FONT_ROLES = ("body", "heading", "display", "arabic")
 COLOUR_NAMES = ("accent", "accent_light", "text", "muted", "rule", "on_accent")
-DOCX_SIZES = ("body", "small", "title", "subtitle", "heading1", "heading2", "pull_quote")
+#: design tokens: name → (unit, lowest, highest, what it sets). Units: pt, mm, em, or
+#: "" for a line height (a multiple of the font size). Order: as `layouts new` writes them.
+STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
+    # font sizes
+    "size_body": ("pt", 5, 96, "body text"),
+    "size_lede": ("pt", 5, 96, "the lede's first paragraph"),
+    "size_small": ("pt", 4, 96, "small print: cover contributors, agenda speakers, kickers"),
+    "size_label": ("pt", 4, 96, "labels: 'In this issue', colophon, agenda heads"),
+    "size_running_head": ("pt", 4, 96, "running heads and page numbers"),
+    "size_publisher": ("pt", 4, 96, "publisher on the cover"),
+    "size_series": ("pt", 5, 96, "series on the cover"),
+    "size_issue_line": ("pt", 4, 96, "issue number and date on the cover"),
+    "size_title": ("pt", 5, 96, "title"),
+    "size_standfirst": ("pt", 5, 96, "standfirst under the title"),
+    "size_cover_contributor": ("pt", 4, 96, "contributors listed on the cover"),
+    "size_heading1": ("pt", 5, 96, "section headings"),
+    "size_heading2": ("pt", 5, 96, "contribution headlines"),
+    "size_heading3": ("pt", 5, 96, "headings inside a contribution"),
+    "size_contents": ("pt", 4, 96, "contents entries"),
+    "size_pull_quote": ("pt", 5, 96, "pull quotes"),
+    "size_attribution": ("pt", 4, 96, "the name under a pull quote"),
+    "size_initials": ("pt", 4, 96, "initials in place of a photo"),
+    "size_bio_name": ("pt", 5, 96, "contributor name in the bios"),
+    "size_bio_affiliation": ("pt", 4, 96, "contributor affiliation in the bios"),
+    "size_bio": ("pt", 4, 96, "bio text"),
+    "size_back_heading": ("pt", 5, 96, "back page heading"),
+    "size_cta": ("pt", 5, 96, "back page call to action"),
+    "size_agenda": ("pt", 4, 96, "agenda rows"),
+    "size_chapter_title": ("pt", 5, 96, "pack chapter titles"),
+    "size_chapter_standfirst": ("pt", 5, 96, "pack chapter standfirsts"),
+    "size_annex_title": ("pt", 5, 96, "pack annex divider titles"),
+    "size_prepared_for": ("pt", 4, 96, "'Prepared for' panel"),
+    # line heights, multiples of the font size
+    "leading_body": ("", 0.8, 3, "body text"),
+    "leading_lede": ("", 0.8, 3, "the lede's first paragraph"),
+    "leading_heading": ("", 0.8, 3, "headings"),
+    "leading_title": ("", 0.8, 3, "title"),
+    "leading_standfirst": ("", 0.8, 3, "standfirst"),
+    "leading_pull_quote": ("", 0.8, 3, "pull quotes"),
+    # spacing
+    "space_paragraph": ("em", 0, 5, "space after a paragraph, in its own font size"),
+    "space_section": ("mm", 0, 80, "space before a section heading"),
+    "space_heading1": ("mm", 0, 80, "space after a section heading (below its rule)"),
+    "pad_heading1": ("mm", 0, 30, "space between a section heading and its rule"),
+    "space_piece": ("mm", 0, 80, "space before a contribution headline"),
+    "space_heading2": ("mm", 0, 80, "space after a contribution headline"),
+    "space_pull_quote_before": ("mm", 0, 80, "space before a pull quote"),
+    "space_pull_quote_after": ("mm", 0, 80, "space after a pull quote"),
+    "pad_pull_quote": ("mm", 0, 30, "pull quote padding above and below"),
+    "indent_pull_quote": ("mm", 0, 50, "pull quote indent from its rule"),
+    # rule widths
+    "rule_running_head": ("pt", 0, 12, "rule under the running head"),
+    "rule_heading1": ("pt", 0, 12, "rule under section headings"),
+    "rule_pull_quote": ("pt", 0, 12, "bar beside pull quotes and the 'Prepared for' panel"),
+    "rule_cover": ("pt", 0, 12, "rule under the issue line on the cover"),
+    "rule_piece": ("pt", 0, 12, "rule between contributions"),
+    "rule_quote": ("pt", 0, 12, "bar beside block quotes"),
+    # pictures and columns
+    "photo": ("mm", 5, 100, "contributor photo (and initials circle) size"),
+    "photo_gap": ("mm", 0, 50, "gap between a bio photo and its text"),
+    "cover_image": ("mm", 10, 300, "cover image height"),
+    "agenda_time": ("mm", 5, 100, "agenda time column width"),
+    "agenda_page": ("mm", 5, 100, "agenda page column width"),
+}
+#: the font sizes an older `[docx]` table held, and the tokens they are now
+DOCX_SIZES = {"body": "size_body", "small": "size_small", "title": "size_title",
+              "subtitle": "size_standfirst", "heading1": "size_heading1",
+              "heading2": "size_heading2", "pull_quote": "size_pull_quote"}
 DOCX_OPTIONS = {"cover": ("page", "block"), "contents": (True, False), "bio_columns": (1, 2)}
 
 _TOP_KEYS = {"name", "description", "extends", "page_sizes", "margins_mm", "bleed_mm",
-             "templates", "fonts", "colours", "docx"}
+             "templates", "fonts", "colours", "style", "docx"}
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -60,7 +136,8 @@ class Layout:
     fonts: dict[str, str]
     faces: tuple[FontFace, ...]
     colours: dict[str, str]
-    docx_sizes: dict[str, float] = field(default_factory=dict)
+    #: design tokens (STYLE_TOKENS): numbers in each token's unit, for both writers
+    style: dict[str, float] = field(default_factory=dict)
     #: page margins in mm: top, right, bottom, left (shared by the PDF and the DOCX)
     margins_mm: tuple[float, float, float, float] = (24.0, 20.0, 22.0, 20.0)
     #: bleed added around the trimmed page when printing with --print
@@ -89,6 +166,22 @@ class Layout:
                 return size
         raise LayoutError(f"layout {self.name} has no page size {requested}",
                           hint=f"choose one of: {', '.join(self.page_sizes)}")
+
+    @property
+    def docx_sizes(self) -> dict[str, float]:
+        """The older [docx] font sizes, read from the tokens they became."""
+        return {old: self.style[token] for old, token in DOCX_SIZES.items()}
+
+    def token_css(self, name: str) -> str:
+        """A token as a CSS value: `10.5pt`, `20mm`, `0.6em`, `1.45`."""
+        return f"{self.style[name]:g}{STYLE_TOKENS[name][0]}"
+
+    def style_css(self) -> str:
+        """Every token as a custom property (`--size-body: 10.5pt`), on :root for the
+        document and on @page for the margin boxes, which do not inherit from :root."""
+        props = "; ".join(f"--{name.replace('_', '-')}: {self.token_css(name)}"
+                          for name in self.style)
+        return f":root {{ {props}; }}\n@page {{ {props}; }}"
 
     def font_face_css(self) -> str:
         """@font-face rules for the bundled fonts, so no system font is ever used."""
@@ -285,12 +378,29 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
 
     docx = data.get("docx", {})
     _known(docx, set(DOCX_SIZES) | set(DOCX_OPTIONS), fail, "docx key")
-    sizes_pt = dict(parent.docx_sizes) if parent else {}
-    for key in DOCX_SIZES:
-        value = docx.get(key, sizes_pt.get(key))
-        if not isinstance(value, (int, float)) or not 5 <= value <= 96:
-            fail(f"[docx] {key} must be a font size in points (5–96)", key if key in docx else "docx")
-        sizes_pt[key] = float(value)
+    own_style = data.get("style", {})
+    _known(own_style, set(STYLE_TOKENS), fail, "style token")
+    own_style = dict(own_style)
+    for old, token in DOCX_SIZES.items():  # the sizes of an older [docx] table
+        if old in docx:
+            if token in own_style:
+                fail(f"[docx] {old} and [style] {token} both set the same size", token,
+                     f"keep only [style] {token}")
+            own_style[token] = docx[old]
+    style = dict(parent.style) if parent else {}
+    for token, (unit, low, high, what) in STYLE_TOKENS.items():
+        if token in own_style:
+            value = own_style[token]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not low <= value <= high:
+                where = next((o for o, t in DOCX_SIZES.items() if t == token and o in docx),
+                             token)
+                fail(f"[style] {token} ({what}) must be a number from {low:g} to {high:g}"
+                     + (f" ({unit})" if unit else " (a multiple of the font size)"), where)
+            style[token] = float(value)
+        elif token not in style:
+            fail(f"[style] needs `{token}` ({what})", "style" if "style" in data else None,
+                 'set it, or inherit the others with extends = "policy-brief"')
     options = dict(parent.docx_options) if parent else {"cover": "page", "contents": True,
                                                          "bio_columns": 1}
     for key, allowed in DOCX_OPTIONS.items():
@@ -305,7 +415,7 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
                   page_sizes=tuple(sizes), template_dirs=template_dirs,
                   pdf_template=pdf_template, pack_template=pack_template,
                   stylesheets=tuple(stylesheets), fonts=fonts,
-                  faces=tuple(faces), colours=colours, docx_sizes=sizes_pt,
+                  faces=tuple(faces), colours=colours, style=style,
                   margins_mm=tuple(float(m) for m in margins), bleed_mm=float(bleed),
                   docx_options=options, ancestors=ancestors, ancestor_folders=ancestor_folders)
 
@@ -433,7 +543,9 @@ def _flat_manifest(layout: Layout, name: str) -> str:
                   f"file = {q('fonts/' + face.file.name)}", f"weight = {face.weight}",
                   f"style = {q(face.style)}"]
     lines += ["", "[colours]"] + [f"{k} = {q(v)}" for k, v in layout.colours.items()]
-    lines += ["", "[docx]"] + [f"{k} = {v:g}" for k, v in layout.docx_sizes.items()]
+    lines += ["", "[style]  # design tokens: pt, mm, em or a line-height multiple (see layouts.py)"]
+    lines += [f"{k} = {v:g}" for k, v in layout.style.items()]
+    lines += ["", "[docx]  # DOCX structure"]
     for key, value in layout.docx_options.items():
         lines.append(f"{key} = {q(value) if isinstance(value, str) else str(value).lower()}")
     return "\n".join(lines) + "\n"

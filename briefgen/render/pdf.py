@@ -34,7 +34,7 @@ def page_css(layout: Layout, options: RenderOptions) -> str:
     return (f"@page {{ size: {width}mm {height}mm; margin: {top}mm {right}mm {bottom}mm "
             f"{left}mm;{marks} }}\n"
             f":root {{ --page-width: {width}mm; --page-height: {height}mm; }}\n"
-            + layout.colour_css() + "\n" + layout.font_face_css())
+            + layout.colour_css() + "\n" + layout.style_css() + "\n" + layout.font_face_css())
 
 
 class Renderer:

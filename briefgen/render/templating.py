@@ -66,6 +66,7 @@ def layout_data(layout: Layout) -> dict:
         "page_sizes": tuple(layout.page_sizes), "margins_mm": tuple(layout.margins_mm),
         "bleed_mm": layout.bleed_mm, "fonts": dict(layout.fonts),
         "colours": dict(layout.colours), "docx_sizes": dict(layout.docx_sizes),
+        "style": dict(layout.style),
         "docx_options": dict(layout.docx_options),
         "faces": tuple({"family": f.family, "weight": f.weight, "style": f.style}
                        for f in layout.faces),
