@@ -1,0 +1,43 @@
+"""The named Word styles of briefgen's DOCX: written by render/docx/, read back
+by content/importers/docx.py. Renaming one is a change of file format."""
+
+STYLE_PUBLISHER = "Cover Publisher"
+STYLE_SERIES = "Cover Series"
+STYLE_ISSUE_LINE = "Cover Issue Line"
+STYLE_COVER_LABEL = "Cover Label"
+STYLE_COVER_CONTRIBUTOR = "Cover Contributor"
+STYLE_STANDFIRST = "Subtitle"
+STYLE_LEDE = "Lede"
+STYLE_BODY = "Body Text"
+STYLE_EXPERTS_INTRO = "Experts Intro"
+STYLE_PULL_QUOTE = "Pull Quote"
+STYLE_ATTRIBUTION = "Attribution"
+STYLE_BIO_PHOTO = "Bio Photo"
+STYLE_BIO_NAME = "Bio Name"
+STYLE_BIO_AFFILIATION = "Bio Affiliation"
+STYLE_BIO = "Bio"
+STYLE_CTA = "Call to Action"
+STYLE_CTA_LINK = "Call to Action Link"
+STYLE_COLOPHON = "Colophon"
+CHAR_MARKED = "Pull Quote Source"
+# Not "Strong Emphasis": LibreOffice uses that name for Word's "Strong" and merges them.
+CHAR_STRONG_EMPHASIS = "Strong Italic"
+CHAR_CODE = "Code"
+CHAR_LINK = "Hyperlink"
+CHAR_ROLE = "Role"
+CHAR_ORGANISATION = "Organisation"
+#: bookmark on each Bio Name paragraph, carrying the contributor's id for the importer
+CONTRIBUTOR_BOOKMARK = "_Contributor_"
+
+#: custom document property (docProps/custom.xml) with what Word's core properties
+#: cannot keep through other editors: {"keywords": [...], "slug": "..."}
+CUSTOM_PROPERTY = "briefgen"
+
+# Packs
+STYLE_AGENDA_HEAD = "Agenda Heading"
+STYLE_AGENDA_TIME = "Agenda Time"
+STYLE_AGENDA_ITEM = "Agenda Item"
+STYLE_AGENDA_SPEAKERS = "Agenda Speakers"
+STYLE_BIO_PAGES = "Bio Pages"
+STYLE_PREPARED_FOR = "Prepared For"
+STYLE_COVER_IMAGE = "Cover Image"
