@@ -74,8 +74,10 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
     "leading_lede": ("", 0.8, 3, "the lede's first paragraph"),
     "leading_heading": ("", 0.8, 3, "headings"),
     "leading_title": ("", 0.8, 3, "title"),
+    "leading_series": ("", 0.8, 3, "series on the cover"),
     "leading_standfirst": ("", 0.8, 3, "standfirst"),
     "leading_pull_quote": ("", 0.8, 3, "pull quotes"),
+    "leading_cover_contributor": ("", 0.8, 3, "contributors listed on the cover"),
     # spacing
     "space_paragraph": ("em", 0, 5, "space after a paragraph, in its own font size"),
     "space_section": ("mm", 0, 80, "space before a section heading"),

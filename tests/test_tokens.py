@@ -1,0 +1,332 @@
+"""Design tokens: one [style] table in layout.toml, the same numbers in the PDF and the DOCX.
+
+For every shipped layout each token is read back where a reader would see it:
+in the PDF from WeasyPrint's computed styles (the boxes of the laid-out sample),
+in the DOCX from the Word style XML and the picture extents. Both must equal
+the token, so they equal each other.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from functools import lru_cache
+
+import pytest
+from lxml import etree
+
+from briefgen.content.issue_folder import load_issue
+from briefgen.content.pack_folder import load_pack
+from briefgen.layouts import STYLE_TOKENS, find_layout, list_layouts
+from briefgen.render import RenderOptions
+from briefgen.render.pdf import Renderer, build_html
+
+from .conftest import ROOT, run_cli
+
+LAYOUTS = [layout.name for layout in list_layouts()]
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+PX_PT, PX_MM = 0.75, 25.4 / 96
+
+
+# ---------------------------------------------------------------- PDF side
+
+def _walk(box):
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from _walk(child)
+
+
+def _classes(element) -> set[str]:
+    return set((element.get("class") or "").split())
+
+
+_PARENTS: dict = {}  # element → its parent (WeasyPrint's ElementTree has no getparent)
+
+
+def _inside(element, cls: str) -> bool:
+    element = _PARENTS.get(element)
+    while element is not None:
+        if cls in _classes(element):
+            return True
+        element = _PARENTS.get(element)
+    return False
+
+
+@lru_cache(maxsize=None)
+def _laid_out(layout_name: str, sample: str):
+    folder = ROOT / "content" / sample
+    document = (load_pack(folder) if (folder / "pack.yaml").exists() else load_issue(folder))
+    document = getattr(document, "issue", None) or document.pack
+    layout = find_layout(layout_name)
+    options = RenderOptions()
+    rendered = Renderer(document, layout, options).render(build_html(document, layout, options))
+    boxes = [box for page in rendered.pages for box in _walk(page._page_box)]
+    for box in boxes:
+        element = getattr(box, "element", None)
+        if element is not None and hasattr(element, "iter"):
+            for parent in element.iter():
+                for child in parent:
+                    _PARENTS[child] = parent
+            break  # the root element: every element below it is now mapped
+    return boxes
+
+
+def _pdf_box(layout_name: str, sample: str, match):
+    for box in _laid_out(layout_name, sample):
+        element = getattr(box, "element", None)
+        if type(box).__name__ == "MarginBox":
+            if match(box):
+                return box
+        elif element is not None and isinstance(element.tag, str) and match(element):
+            return box
+    return None
+
+
+def _el(tag=None, cls=None, inside=None, not_cls=None):
+    def match(element):
+        if not hasattr(element, "iter"):
+            return False
+        return ((tag is None or element.tag == tag)
+                and (cls is None or cls in _classes(element))
+                and (not_cls is None or not (_classes(element) & set(not_cls.split())))
+                and (inside is None or _inside(element, inside)))
+    return match
+
+
+def _margin_box(keyword):
+    return lambda box: getattr(box, "at_keyword", None) == keyword
+
+
+def _size(box):
+    return box.style["font_size"] * PX_PT
+
+
+def _leading(box):
+    height = box.style["line_height"]
+    value = getattr(height, "value", height)
+    return value if getattr(height, "unit", None) is None else value / box.style["font_size"]
+
+
+def _px(attribute, unit):
+    scale = PX_PT if unit == "pt" else PX_MM
+    return lambda box: getattr(box, attribute) * scale
+
+
+def _em(attribute):
+    return lambda box: getattr(box, attribute) / box.style["font_size"]
+
+
+TITLE = _el(cls="title", not_cls="contents-title")
+H2 = _el(tag="h2", inside="lede")
+PIECE = _el(cls="contribution")
+PIECE_H3 = _el(tag="h3", inside="contribution")
+PULL = _el(cls="pull-quote")
+#: token → (sample, what to find, what to measure), each read in the token's unit
+PDF_PROBES = {
+    "size_body": ("nile-dispute", _el(tag="html"), _size),
+    "leading_body": ("nile-dispute", _el(tag="html"), _leading),
+    "space_paragraph": ("nile-dispute", _el(tag="p", inside="lede"), _em("margin_bottom")),
+    "size_lede": ("nile-dispute", _el(tag="p", inside="lede"), _size),
+    "leading_lede": ("nile-dispute", _el(tag="p", inside="lede"), _leading),
+    "size_running_head": ("nile-dispute", _margin_box("@top-left"), _size),
+    "rule_running_head": ("nile-dispute", _margin_box("@top-left"),
+                          _px("border_bottom_width", "pt")),
+    "size_title": ("nile-dispute", TITLE, _size),
+    "leading_title": ("nile-dispute", TITLE, _leading),
+    "size_standfirst": ("nile-dispute", _el(cls="standfirst"), _size),
+    "leading_standfirst": ("nile-dispute", _el(cls="standfirst"), _leading),
+    "size_heading1": ("nile-dispute", H2, _size),
+    "leading_heading": ("nile-dispute", H2, _leading),
+    "space_heading1": ("nile-dispute", H2, _px("margin_bottom", "mm")),
+    "pad_heading1": ("nile-dispute", H2, _px("padding_bottom", "mm")),
+    "rule_heading1": ("nile-dispute", H2, _px("border_bottom_width", "pt")),
+    "space_section": ("nile-dispute", _el(cls="lede"), _px("margin_bottom", "mm")),
+    "size_heading2": ("nile-dispute", PIECE_H3, _size),
+    "space_heading2": ("nile-dispute", PIECE_H3, _px("margin_bottom", "mm")),
+    "space_piece": ("nile-dispute", PIECE, _px("margin_bottom", "mm")),
+    "rule_piece": ("nile-dispute", PIECE, _px("border_bottom_width", "pt")),
+    "size_pull_quote": ("nile-dispute", _el(tag="p", inside="pull-quote"), _size),
+    "leading_pull_quote": ("nile-dispute", _el(tag="p", inside="pull-quote"), _leading),
+    "space_pull_quote_before": ("nile-dispute", PULL, _px("margin_top", "mm")),
+    "space_pull_quote_after": ("nile-dispute", PULL, _px("margin_bottom", "mm")),
+    "pad_pull_quote": ("nile-dispute", PULL, _px("padding_top", "mm")),
+    "indent_pull_quote": ("nile-dispute", PULL, _px("padding_left", "mm")),
+    "rule_pull_quote": ("nile-dispute", PULL, _px("border_left_width", "pt")),
+    "size_attribution": ("nile-dispute", _el(cls="attribution"), _size),
+    "size_bio_name": ("nile-dispute", _el(cls="bio-name"), _size),
+    "size_bio_affiliation": ("nile-dispute", _el(cls="bio-affiliation"), _size),
+    "size_bio": ("nile-dispute", _el(tag="p", inside="bio", not_cls="bio-affiliation bio-name"),
+                 _size),
+    "photo": ("nile-dispute", _el(cls="photo"), _px("width", "mm")),
+    "size_initials": ("nile-dispute", _el(cls="placeholder"), _size),
+    "size_contents": ("nile-dispute", _el(tag="li", inside="contents"), _size),
+    "size_cta": ("nile-dispute", _el(cls="cta-text"), _size),
+    "size_back_heading": ("nile-dispute", _el(tag="h2", inside="back"), _size),
+    "size_label": ("nile-dispute", _el(cls="colophon"), _size),
+    "size_agenda": ("board-pack", _el(tag="table", inside="agenda"), _size),
+    "agenda_time": ("board-pack", _el(tag="td", cls="time"), _px("width", "mm")),
+    "size_small": ("board-pack", _el(cls="speakers", inside="agenda"), _size),
+    "size_chapter_title": ("board-pack", _el(cls="chapter-title", inside="chapter"), _size),
+    "size_chapter_standfirst": ("board-pack", _el(cls="chapter-standfirst"), _size),
+    "size_annex_title": ("board-pack", _el(tag="h2", inside="annex-divider"), _size),
+}
+#: where a layout's issue does not show an element, the probe is read from its pack
+#: or skipped (memo: no contents or cover page; its title block has its own classes)
+LAYOUT_PROBES = {
+    "memo": {"size_series": ("nile-dispute", _el(cls="memo-series"), _size),
+             "size_issue_line": ("nile-dispute", _el(cls="memo-issue"), _size),
+             "size_cover_contributor": ("nile-dispute", _el(cls="memo-contributors"), _size),
+             "size_contents": ("board-pack", _el(tag="li", inside="contents"), _size)},
+    "conference": {"size_publisher": ("nile-dispute", _el(cls="publisher"), _size),
+                   "size_series": ("nile-dispute", _el(cls="series"), _size),
+                   "size_issue_line": ("nile-dispute", _el(cls="cover-issue"), _size),
+                   "size_bio": ("nile-dispute", _el(tag="p", inside="speaker",
+                                                    not_cls="bio-affiliation bio-name"), _size),
+                   "size_cover_contributor": ("board-pack", _el(tag="li", inside="cover-contributors"),
+                                              _size),
+                   "size_contents": ("board-pack", _el(tag="li", inside="contents"), _size)},
+    "policy-brief": {"size_publisher": ("nile-dispute", _el(cls="publisher"), _size),
+                     "size_series": ("nile-dispute", _el(cls="series"), _size),
+                     "size_issue_line": ("nile-dispute", _el(cls="cover-issue"), _size),
+                     "rule_cover": ("nile-dispute", _el(cls="cover-issue"),
+                                    _px("border_bottom_width", "pt")),
+                     "size_cover_contributor": ("nile-dispute",
+                                                _el(tag="li", inside="cover-contributors"), _size),
+                     "agenda_page": ("board-pack", _el(tag="td", cls="paper"), _px("width", "mm")),
+                     "leading_series": ("nile-dispute", _el(cls="series"), _leading),
+                     "leading_cover_contributor": ("nile-dispute",
+                                                   _el(tag="li", inside="cover-contributors"),
+                                                   _leading)},
+}
+
+
+def pdf_value(layout_name: str, token: str):
+    probe = LAYOUT_PROBES.get(layout_name, {}).get(token) or PDF_PROBES.get(token)
+    if probe is None:
+        return None
+    sample, match, measure = probe
+    box = _pdf_box(layout_name, sample, match)
+    assert box is not None, f"{layout_name}: no element for {token} in {sample}"
+    return measure(box)
+
+
+@pytest.mark.parametrize("layout_name", LAYOUTS)
+def test_pdf_computed_styles_are_the_tokens(layout_name):
+    layout = find_layout(layout_name)
+    checked, wrong = [], []
+    for token in STYLE_TOKENS:
+        value = pdf_value(layout_name, token)
+        if value is None:
+            continue
+        checked.append(token)
+        expected = layout.style[token]
+        if abs(value - expected) > 0.02 * max(1, expected):
+            wrong.append(f"{token}: PDF {value:.3g}, token {expected:g}")
+    assert not wrong, wrong
+    assert len(checked) >= 40, checked  # nearly every token is visible in the samples
+
+
+# ---------------------------------------------------------------- the CSS itself
+
+def _css_without_comments(path):
+    return re.sub(r"/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.S)
+
+
+@pytest.mark.parametrize("layout_name", LAYOUTS)
+def test_stylesheets_write_no_token_by_hand(layout_name):
+    """Font sizes, line heights and the token-backed lengths are var()s, never numbers."""
+    layout = find_layout(layout_name)
+    found = []
+    for sheet in layout.stylesheets:
+        css = _css_without_comments(sheet)
+        for number, line in enumerate(css.split("\n"), 1):
+            for prop in ("font-size", "line-height", "width", "height", "gap"):
+                for match in re.finditer(rf"(?<![-\w]){prop}\s*:\s*([^;}}]+)", line):
+                    value = match.group(1).strip()
+                    if prop == "font-size" and re.search(r"\d(pt|px|mm)", value):
+                        found.append(f"{sheet.name}:{number}: {match.group(0)}")
+                    if prop == "line-height" and re.fullmatch(r"[\d.]+", value):
+                        found.append(f"{sheet.name}:{number}: {match.group(0)}")
+                    if prop in ("width", "height", "gap") and value in {
+                            f"{layout.style[t]:g}mm" for t in ("photo", "photo_gap",
+                                                                "cover_image", "agenda_time",
+                                                                "agenda_page")}:
+                        found.append(f"{sheet.name}:{number}: {match.group(0)}")
+    assert not found, found
+
+
+def test_a_hand_written_size_is_caught(tmp_path):
+    """The check above can fail: a stylesheet with `font-size: 10pt` is reported."""
+    sheet = tmp_path / "style.css"
+    sheet.write_text("/* font-size: 9pt */ .x { font-size: 10pt; }\n", encoding="utf-8")
+    css = _css_without_comments(sheet)
+    assert re.findall(r"font-size\s*:\s*([^;]+)", css) == ["10pt"]
+
+
+def test_every_token_is_a_custom_property():
+    from briefgen.render.pdf import page_css
+
+    for layout in list_layouts():
+        css = page_css(layout, RenderOptions())
+        for token in STYLE_TOKENS:
+            assert f"--{token.replace('_', '-')}: {layout.token_css(token)};" in css
+
+
+# ---------------------------------------------------------------- layout.toml
+
+def _manifest(tmp_path, text):
+    folder = tmp_path / "house"
+    folder.mkdir()
+    (folder / "layout.toml").write_text('extends = "policy-brief"\n' + text, encoding="utf-8")
+    return folder
+
+
+def test_tokens_inherit_through_extends(tmp_path):
+    folder = _manifest(tmp_path, "[style]\nsize_body = 11\n")
+    house, memo = find_layout(str(folder)), find_layout("memo")
+    assert house.style["size_body"] == 11
+    assert house.style["size_title"] == find_layout("policy-brief").style["size_title"]
+    assert memo.style["leading_body"] == 1.3 and memo.style["size_title"] == 19
+    assert list(memo.style) == list(STYLE_TOKENS)
+
+
+@pytest.mark.parametrize("text, message, line", [
+    ("[style]\nsize_bdy = 11\n", "unknown style token 'size_bdy' — did you mean 'size_body'?", 3),
+    ("[style]\nleading_body = \"tall\"\n", "[style] leading_body (body text) must be a number", 3),
+    ("\n[style]\nphoto = 0\n", "[style] photo (contributor photo", 4),
+    ("[style]\nsize_body = 11\n[docx]\nbody = 11\n", "[docx] body and [style] size_body", 3),
+])
+def test_token_errors_name_the_line(tmp_path, text, message, line):
+    folder = _manifest(tmp_path, text)
+    result = run_cli("validate", ROOT / "content" / "nile-dispute", "--layout", folder)
+    assert result.exit_code == 2, result.output
+    assert f"layout.toml:{line}: {message}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_old_docx_sizes_are_read_as_tokens(tmp_path):
+    folder = _manifest(tmp_path, "[docx]\ntitle = 24\nsubtitle = 12\n")
+    layout = find_layout(str(folder))
+    assert layout.style["size_title"] == 24 and layout.style["size_standfirst"] == 12
+
+
+def test_a_root_layout_must_set_every_token(tmp_path):
+    source = find_layout("policy-brief")
+    text = (source.path / "layout.toml").read_text(encoding="utf-8")
+    folder = tmp_path / "root"
+    shutil.copytree(source.path, folder)
+    (folder / "layout.toml").write_text(re.sub(r"(?m)^size_cta = .*\n", "", text),
+                                        encoding="utf-8")
+    result = run_cli("validate", ROOT / "content" / "nile-dispute", "--layout", folder)
+    assert result.exit_code == 2 and "[style] needs `size_cta`" in result.output, result.output
+
+
+def test_layouts_new_writes_every_token(tmp_path):
+    copy = tmp_path / "house-conference"
+    assert run_cli("layouts", "new", "house-conference", "--from", "conference",
+                   "-o", copy).exit_code == 0
+    text = (copy / "layout.toml").read_text(encoding="utf-8")
+    style = text.split("[style]")[1].split("\n[")[0]
+    assert "size_title = 22" in style and "leading_body = 1.4" in style
+    assert "body =" not in text.split("[docx]")[1]  # the DOCX table keeps structure only
+    assert find_layout(str(copy)).style == find_layout("conference").style
