@@ -10,6 +10,6 @@ from __future__ import annotations
 
 from .names import *  # noqa: F401,F403  (style names, as before the split)
 from .package import PendingPageNumbers, fill_page_numbers
-from .writer import write, write_pack
+from .writer import write
 
-__all__ = ["PendingPageNumbers", "fill_page_numbers", "write", "write_pack"]
+__all__ = ["PendingPageNumbers", "fill_page_numbers", "write"]

@@ -21,7 +21,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from ...layouts import PAGE_SIZES, Layout
 from ...model import (Block, Heading, Issue, ListBlock, Pack, Paragraph, Quote, Span,
-                      first_strong_direction, list_separator)
+                      first_strong_direction, list_separator, text_direction)
 from ...outline import build_outline
 from .. import RenderOptions
 from ..common import created_at, format_date, issue_line, labels
@@ -42,84 +42,54 @@ from .styles import define_styles
 
 PHOTO_WIDTH = Mm(22)
 
+#: a pack is drawn by the pack template, whatever the layout's [docx] table says
+#: for issues: a cover page, a contents list, bios in one column
+PACK_OPTIONS = {"cover": "page", "contents": True, "bio_columns": 1}
 
-def write(issue: Issue | Pack, layout: Layout, target: Path, render_options: RenderOptions) -> dict:
-    if isinstance(issue, Pack):
-        return write_pack(issue, layout, target, render_options)
+
+def write(document: Issue | Pack, layout: Layout, target: Path,
+          render_options: RenderOptions) -> dict:
+    """An issue or a pack, in one walk over its outline: cover (by the outline's
+    kind), contents, then each section the contents lists (agenda, chapters and
+    their pieces, contributors, annexes, back page)."""
+    outline = build_outline(document)
     doc = _Doc(Document())
-    t = labels(issue.lang)
-    define_styles(doc, layout, issue)
+    walk = _Walk(outline, labels(outline.lang),
+                 PACK_OPTIONS if outline.is_pack else layout.docx_options,
+                 render_options.page_numbers or {})
+    define_styles(doc, layout, document)
     doc.index_styles()
     _setup_section(doc.sections[0], layout, render_options)
-
-    options = layout.docx_options
-    _cover(doc, issue, t)
-    head = dict(left=issue.series or issue.publisher, right=issue.running_title,
-                footer_left=issue_line(issue))
-    if options["cover"] == "page":
-        body = doc.add_section(WD_SECTION.NEW_PAGE)
-        _running_head(doc, body, t, **head)
-    else:
-        # A title block on page 1: one section, whose first page has no running head.
-        body = doc.sections[0]
-        body.different_first_page_header_footer = True
-        _running_head(doc, body, t, **head)
-        _page_footer(doc, body.first_page_footer, t, body, head["footer_left"])
-
-    outline = build_outline(issue)
-    anchors = [(e.id, e.level, e.label) for e in outline.contents]
-    heading_of = {anchor: (level, text) for anchor, level, text in anchors}
-
-    def heading(anchor, text=None):
-        level, label = heading_of[anchor]
-        return _heading(doc, label if text is None else text, level, anchor)
-
-    if options["contents"]:
-        _contents(doc, t)
-    if issue.lede:
-        heading("overview")
-        _blocks(doc, issue.lede, STYLE_BODY, first_style=STYLE_LEDE)
-    if issue.contributions:
-        heading("experts")
-        if issue.experts_intro:
-            doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
-        for piece in outline.chapters[0].pieces:
-            doc.contribution = piece.contribution
-            # A piece without headline is headed by its authors' names, as in the PDF.
-            heading(piece.id, piece.label)
-            _contribution_body(doc, piece)
-            doc.contribution = None
-    if issue.contributors:
-        if options["bio_columns"] > 1:
-            # The heading goes inside the column section: across a section break
-            # keep-with-next cannot hold it to the first bio.
-            _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), options["bio_columns"])
-        heading("contributors")
-        for person in issue.contributors:
-            _bio(doc, person)
-    if issue.contributors and options["bio_columns"] > 1:
-        _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), 1)
-    if issue.call_to_action:
-        cta = issue.call_to_action
-        back = heading("back")
-        if options["cover"] == "page":
-            back.paragraph_format.page_break_before = True  # a back page, as in the PDF
-        if cta.text:
-            doc.para(STYLE_CTA, cta.text)
-        if cta.url:
-            paragraph = doc.para(STYLE_CTA_LINK)
-            add_hyperlink(paragraph, cta.url, cta.url)
-        if issue.publisher:
-            doc.para(STYLE_COLOPHON, " · ".join(x for x in (issue.publisher, issue.series,
-                                                            issue_line(issue)) if x))
-    if options["contents"]:
-        _fill_contents(doc, anchors, render_options.page_numbers or {})
+    _COVERS[outline.kind](doc, document, walk)
+    _body_section(doc, document, walk)
+    if walk.options["contents"]:
+        _contents(doc, walk.t)
+    for entry in outline.contents:
+        _SECTIONS[entry.kind](doc, walk, entry)
+    if walk.options["contents"]:
+        _fill_contents(doc, outline.contents, walk.numbers)
         update_fields_on_open(doc)
-    _mark_languages(doc, issue.dir)
-    core_properties(doc, issue, render_options)
-    custom_properties(doc, issue)
-    save(doc, target, created_at(issue, render_options))
+    _mark_languages(doc, outline.dir)
+    if outline.is_pack:
+        pack_core_properties(doc, document, render_options)
+    else:
+        core_properties(doc, document, render_options)
+        custom_properties(doc, document)
+    save(doc, target, created_at(document, render_options))
     return {}
+
+
+class _Walk:
+    """Where the walk is: the outline, labels, options, page numbers, the chapter."""
+
+    def __init__(self, outline, t: dict, options: dict, numbers: dict):
+        self.outline, self.t, self.options, self.numbers = outline, t, options, numbers
+        self.chapter = outline.chapters[0]
+        self.chapters = {c.id: c for c in outline.chapters}
+        self.pieces = {p.id: p for p in outline.pieces}
+        self.annexes = {a.id: a for a in outline.annexes}
+        #: a column section is open (bios in columns)
+        self.columns = False
 
 
 class _Doc:
@@ -134,9 +104,9 @@ class _Doc:
         self.document = document
         self.style_ids: dict[str, str] = {}
         self.toc_marker = None
-        #: the contribution whose paragraphs are being written, and (paragraph,
-        #: contribution) for each of them, for language and direction marks
-        self.contribution = None
+        #: the language of the paragraphs being written when it is not the
+        #: document's, and (paragraph, language) for each of them, for the marks
+        self.lang: str | None = None
         self.marks: list = []
         #: bookmarks in the body so far (see _next_bookmark_id)
         self.bookmark_count: int | None = None
@@ -165,8 +135,8 @@ class _Doc:
         else:
             paragraph = self.document.add_paragraph(text)
         paragraph._p.get_or_add_pPr().style = self.style_ids[style]
-        if self.contribution is not None:
-            self.marks.append((paragraph, self.contribution))
+        if self.lang is not None:
+            self.marks.append((paragraph, self.lang))
         return paragraph
 
     def para_before(self, anchor, style: str):
@@ -181,17 +151,39 @@ class _Doc:
         return run
 
 
-def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderOptions) -> dict:
-    """A pack: cover, contents, agenda, a chapter per issue, one contributors
-    section and a divider per annex (the annexes' pages are in the PDF)."""
-    outline = build_outline(pack)
-    doc = _Doc(Document())
-    t = labels(pack.lang)
-    define_styles(doc, layout, pack)
-    doc.index_styles()
-    _setup_section(doc.sections[0], layout, render_options)
+# ---------------------------------------------------------------- covers and running heads
 
-    # Cover: organiser band, event, title, subtitle, what the pack holds.
+def _issue_cover(doc, issue: Issue, walk: _Walk) -> None:
+    t = walk.t
+    if issue.publisher:
+        doc.para(STYLE_PUBLISHER, issue.publisher)
+    if issue.series:
+        doc.para(STYLE_SERIES, issue.series)
+    if issue.cover_image:
+        section = doc.sections[0]
+        width = section.page_width - section.left_margin - section.right_margin
+        run = doc.para(STYLE_COVER_IMAGE).add_run()
+        picture = run.add_picture(_embeddable(issue.cover_image.path), width=width)
+        if picture.height > Mm(80):  # a banner, not the whole cover
+            picture.width = int(picture.width * Mm(80) / picture.height)
+            picture.height = Mm(80)
+        picture._inline.docPr.set("descr", issue.cover_image.alt)
+    doc.para(STYLE_ISSUE_LINE, issue_line(issue))
+    doc.para("Title", issue.title)
+    if issue.standfirst:
+        doc.para(STYLE_STANDFIRST, issue.standfirst)
+    if issue.contributors:
+        doc.para(STYLE_COVER_LABEL, t["in_this_issue"])
+        for person in issue.contributors:
+            paragraph = doc.para(STYLE_COVER_CONTRIBUTOR)
+            doc.run(paragraph, person.name, "Strong")
+            if person.affiliation:
+                paragraph.add_run(" — " + person.affiliation)
+
+
+def _pack_cover(doc, pack: Pack, walk: _Walk) -> None:
+    """Organiser band, event, title, subtitle, whom it is for, what the pack holds."""
+    t = walk.t
     if pack.organiser:
         doc.para(STYLE_PUBLISHER, pack.organiser)
     if pack.event_name:
@@ -207,69 +199,154 @@ def write_pack(pack: Pack, layout: Layout, target: Path, render_options: RenderO
         if pack.recipient.organisation:
             doc.run(prepared, ", " + pack.recipient.organisation)
     doc.para(STYLE_COVER_LABEL, t["in_this_pack"])
-    for issue in pack.issues:
-        doc.para(STYLE_COVER_CONTRIBUTOR, issue.title)
-    for annex in outline.annexes:
+    for chapter in walk.outline.chapters:
+        doc.para(STYLE_COVER_CONTRIBUTOR, chapter.issue.title)
+    for annex in walk.outline.annexes:
         doc.para(STYLE_COVER_CONTRIBUTOR, f"{t['annex']} {annex.letter}: {annex.label}")
 
-    body = doc.add_section(WD_SECTION.NEW_PAGE)
-    # The running head names the current chapter: a STYLEREF to Heading 1.
-    _running_head(doc, body, t, pack.title, right_field='STYLEREF "Heading 1"',
-                  footer_left=pack.event_name or pack.organiser)
-    if pack.recipient and pack.edition_footer:
+
+_COVERS = {"issue": _issue_cover, "pack": _pack_cover}
+
+
+def _body_section(doc, document: Issue | Pack, walk: _Walk) -> None:
+    """The pages after the cover, with their running head and footer.
+
+    An issue's head names its series and short title; a pack's names the pack
+    and, through a STYLEREF to Heading 1, the current chapter."""
+    t = walk.t
+    if walk.outline.is_pack:
+        head = dict(left=document.title, right_field='STYLEREF "Heading 1"',
+                    footer_left=document.event_name or document.organiser)
+    else:
+        head = dict(left=document.series or document.publisher, right=document.running_title,
+                    footer_left=issue_line(document))
+    if walk.options["cover"] == "page":
+        body = doc.add_section(WD_SECTION.NEW_PAGE)
+        _running_head(doc, body, t, **head)
+    else:
+        # A title block on page 1: one section, whose first page has no running head.
+        body = doc.sections[0]
+        body.different_first_page_header_footer = True
+        _running_head(doc, body, t, **head)
+        _page_footer(doc, body.first_page_footer, t, body, head["footer_left"])
+    recipient = getattr(document, "recipient", None)
+    if recipient and document.edition_footer:
         # An edition's footer line ("Confidential — prepared for …"), as in its PDF.
         line = body.footer.add_paragraph()
         line._p.get_or_add_pPr().style = doc.style_ids["Footer"]
-        line.add_run(pack.personalise(pack.edition_footer))
-    anchors = [(e.id, e.level, e.label) for e in outline.contents]
-    _contents(doc, t)
-    if outline.agenda:
-        _heading(doc, t["agenda"], 1, "agenda")
-        _agenda(doc, outline, t, render_options.page_numbers or {})
-    for chapter_entry in outline.chapters:
-        issue = chapter_entry.issue
-        # A chapter in another language than the pack's carries its language
-        # and direction (the marks come from _mark_languages).
-        doc.contribution = issue if issue.lang != pack.lang else None
-        chapter = _heading(doc, issue.title, 1, chapter_entry.id)
-        chapter.paragraph_format.page_break_before = True  # each chapter on a new page
-        doc.para(STYLE_ISSUE_LINE, " · ".join(x for x in (issue.series, issue_line(issue)) if x))
-        if issue.standfirst:
-            doc.para(STYLE_STANDFIRST, issue.standfirst)
-        _blocks(doc, issue.lede, STYLE_BODY, first_style=STYLE_LEDE)
-        if issue.experts_intro:
-            doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
-        for piece in chapter_entry.pieces:
-            contribution = piece.contribution
-            doc.contribution = contribution if contribution.lang else \
-                (issue if issue.lang != pack.lang else None)
-            _heading(doc, piece.label, 2, piece.id)
-            _contribution_body(doc, piece)
-        doc.contribution = None
-    if outline.contributors:
-        _heading(doc, t["contributors"], 1, "contributors").paragraph_format \
-            .page_break_before = True
-        numbers = render_options.page_numbers or {}
-        for person in outline.contributors:
-            _bio(doc, person)
-            pages = outline.appearances.get(person.id, ())
-            line = doc.para(STYLE_BIO_PAGES)
-            doc.run(line, "p. " if len(pages) == 1 else "pp. ")
-            for index, anchor in enumerate(pages):
-                if index:
-                    doc.run(line, ", ")
-                page = numbers.get(anchor)
-                add_field(line, f"PAGEREF {bookmark_name(anchor)} \\h", str(page) if page else "")
-    for annex in outline.annexes:
-        divider = _heading(doc, outline.entry(annex.id).label, 1, annex.id)
-        divider.paragraph_format.page_break_before = True
-        doc.para(STYLE_BODY, t["annex_in_pdf"].format(pages=annex.annex.pages))
-    _fill_contents(doc, anchors, render_options.page_numbers or {})
-    update_fields_on_open(doc)
-    _mark_languages(doc, pack.dir)
-    pack_core_properties(doc, pack, render_options)
-    save(doc, target, created_at(pack, render_options))
-    return {}
+        line.add_run(document.personalise(document.edition_footer))
+
+
+# ---------------------------------------------------------------- the sections
+
+def _heading_for(doc, entry, new_page: bool = False):
+    paragraph = _heading(doc, entry.label, entry.level, entry.id)
+    if new_page:
+        paragraph.paragraph_format.page_break_before = True
+    return paragraph
+
+
+def _overview(doc, walk: _Walk, entry) -> None:
+    doc.lang = None
+    _heading_for(doc, entry)
+    _blocks(doc, walk.chapter.issue.lede, STYLE_BODY, first_style=STYLE_LEDE)
+
+
+def _experts(doc, walk: _Walk, entry) -> None:
+    doc.lang = None
+    _heading_for(doc, entry)
+    if walk.chapter.issue.experts_intro:
+        doc.para(STYLE_EXPERTS_INTRO, walk.chapter.issue.experts_intro)
+
+
+def _chapter(doc, walk: _Walk, entry) -> None:
+    """A chapter opener (a pack's issue): on a new page, its title, issue line,
+    standfirst, lede and the experts' introduction. A chapter in another language
+    than the document's carries its language and direction (_mark_languages)."""
+    chapter = walk.chapter = walk.chapters[entry.id]
+    issue = chapter.issue
+    doc.lang = chapter.lang
+    _heading_for(doc, entry, new_page=True)
+    doc.para(STYLE_ISSUE_LINE, " · ".join(x for x in (issue.series, issue_line(issue)) if x))
+    if issue.standfirst:
+        doc.para(STYLE_STANDFIRST, issue.standfirst)
+    _blocks(doc, issue.lede, STYLE_BODY, first_style=STYLE_LEDE)
+    if issue.experts_intro:
+        doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
+
+
+def _piece(doc, walk: _Walk, entry) -> None:
+    piece = walk.pieces[entry.id]
+    doc.lang = piece.lang
+    # A piece without headline is headed by its authors' names, as in the PDF.
+    _heading_for(doc, entry)
+    _contribution_body(doc, piece)
+    doc.lang = walk.chapter.lang
+
+
+def _contributors(doc, walk: _Walk, entry) -> None:
+    """Everyone who writes, with photo, name, affiliation and bio; in a pack each
+    bio also gives the pages of its author's pieces."""
+    doc.lang = None
+    outline = walk.outline
+    if walk.options["bio_columns"] > 1:
+        # The heading goes inside the column section: across a section break
+        # keep-with-next cannot hold it to the first bio.
+        _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), walk.options["bio_columns"])
+        walk.columns = True
+    _heading_for(doc, entry, new_page=outline.is_pack)
+    for person in outline.contributors:
+        _bio(doc, person)
+        if outline.is_pack:
+            _bio_pages(doc, outline.appearances.get(person.id, ()), walk.numbers)
+    if walk.columns:
+        _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), 1)
+        walk.columns = False
+
+
+def _bio_pages(doc, pages: tuple[str, ...], numbers: dict) -> None:
+    line = doc.para(STYLE_BIO_PAGES)
+    doc.run(line, "p. " if len(pages) == 1 else "pp. ")
+    for index, anchor in enumerate(pages):
+        if index:
+            doc.run(line, ", ")
+        page = numbers.get(anchor)
+        add_field(line, f"PAGEREF {bookmark_name(anchor)} \\h", str(page) if page else "")
+
+
+def _agenda_section(doc, walk: _Walk, entry) -> None:
+    doc.lang = None
+    _heading_for(doc, entry)
+    _agenda(doc, walk.outline, walk.t, walk.numbers)
+
+
+def _annex(doc, walk: _Walk, entry) -> None:
+    """A divider per annex: the annex's pages are in the PDF."""
+    doc.lang = None
+    _heading_for(doc, entry, new_page=True)
+    doc.para(STYLE_BODY, walk.t["annex_in_pdf"].format(pages=walk.annexes[entry.id].annex.pages))
+
+
+def _back(doc, walk: _Walk, entry) -> None:
+    """The call to action and colophon; a page of its own after a cover page."""
+    doc.lang = None
+    issue = walk.chapter.issue
+    cta = issue.call_to_action
+    _heading_for(doc, entry, new_page=walk.options["cover"] == "page")
+    if cta.text:
+        doc.para(STYLE_CTA, cta.text)
+    if cta.url:
+        paragraph = doc.para(STYLE_CTA_LINK)
+        add_hyperlink(paragraph, cta.url, cta.url)
+    if issue.publisher:
+        doc.para(STYLE_COLOPHON, " · ".join(x for x in (issue.publisher, issue.series,
+                                                        issue_line(issue)) if x))
+
+
+#: what each kind of section the outline lists looks like in the DOCX
+_SECTIONS = {"overview": _overview, "experts": _experts, "chapter": _chapter, "piece": _piece,
+             "contributors": _contributors, "agenda": _agenda_section, "annex": _annex,
+             "back": _back}
 
 
 def _agenda(doc, outline, t: dict, numbers: dict) -> None:
@@ -428,40 +505,13 @@ def _attribution(doc, contribution) -> None:
             doc.run(paragraph, list_separator(person.name, person.affiliation) + person.affiliation)
 
 
-def _cover(doc, issue: Issue, t: dict) -> None:
-    if issue.publisher:
-        doc.para(STYLE_PUBLISHER, issue.publisher)
-    if issue.series:
-        doc.para(STYLE_SERIES, issue.series)
-    if issue.cover_image:
-        section = doc.sections[0]
-        width = section.page_width - section.left_margin - section.right_margin
-        run = doc.para(STYLE_COVER_IMAGE).add_run()
-        picture = run.add_picture(_embeddable(issue.cover_image.path), width=width)
-        if picture.height > Mm(80):  # a banner, not the whole cover
-            picture.width = int(picture.width * Mm(80) / picture.height)
-            picture.height = Mm(80)
-        picture._inline.docPr.set("descr", issue.cover_image.alt)
-    doc.para(STYLE_ISSUE_LINE, issue_line(issue))
-    doc.para("Title", issue.title)
-    if issue.standfirst:
-        doc.para(STYLE_STANDFIRST, issue.standfirst)
-    if issue.contributors:
-        doc.para(STYLE_COVER_LABEL, t["in_this_issue"])
-        for person in issue.contributors:
-            paragraph = doc.para(STYLE_COVER_CONTRIBUTOR)
-            doc.run(paragraph, person.name, "Strong")
-            if person.affiliation:
-                paragraph.add_run(" — " + person.affiliation)
-
-
 def _contents(doc, t: dict) -> None:
     doc.para("TOC Heading", t["contents"])
     # The entries are filled once every heading is known (_fill_contents).
     doc.toc_marker = doc.para("TOC 1")
 
 
-def _fill_contents(doc, anchors, page_numbers: dict) -> None:
+def _fill_contents(doc, entries, page_numbers: dict) -> None:
     """A real TOC field (Word can update it), pre-filled with every heading.
 
     Each entry links to its heading and shows its page as a PAGEREF field. The
@@ -473,8 +523,9 @@ def _fill_contents(doc, anchors, page_numbers: dict) -> None:
     section = doc.sections[-1]
     text_width = section.page_width - section.left_margin - section.right_margin
     paragraphs = []
-    for anchor, level, text in anchors:
-        paragraph = doc.para_before(marker, f"TOC {min(level, 2)}")
+    for entry in entries:
+        anchor, text = entry.id, entry.label
+        paragraph = doc.para_before(marker, f"TOC {min(entry.level, 2)}")
         paragraph.paragraph_format.tab_stops.add_tab_stop(
             text_width, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
         link = internal_link(paragraph, bookmark_name(anchor))
@@ -574,26 +625,26 @@ def _spans(doc, paragraph, spans: tuple[Span, ...]) -> None:
 def _mark_languages(doc, document_dir: str) -> None:
     """Language and direction where they differ from the document's.
 
-    A contribution with its own `lang` gets it on every run (for spelling and
-    hyphenation), and its direction on every paragraph. Elsewhere a paragraph
+    A chapter or piece in another language (the outline's `lang`) gets it on
+    every run (for spelling and hyphenation), and its direction on every
+    paragraph. Elsewhere a paragraph
     whose text starts in the other direction (an English bio in an Arabic
     issue) gets its own direction, as HTML's dir="auto" would. Language and
     direction belong to the text, not to its look, so this is the one place
     the writer sets paragraph and run properties itself.
     """
-    owner = {id(paragraph._p): contribution for paragraph, contribution in doc.marks
-             if contribution.lang}
+    owner = {id(paragraph._p): lang for paragraph, lang in doc.marks}
     for paragraph in doc.paragraphs:
-        contribution = owner.get(id(paragraph._p))
-        if contribution is not None:
-            direction = contribution.dir
+        own = owner.get(id(paragraph._p))
+        if own is not None:
+            direction = text_direction(own)
             for run in paragraph.runs:
                 rpr = run._r.get_or_add_rPr()
                 if direction == "rtl":
                     rpr.append(OxmlElement("w:rtl"))
                 lang = OxmlElement("w:lang")
-                lang.set(qn("w:val"), contribution.lang)
-                lang.set(qn("w:bidi"), contribution.lang)
+                lang.set(qn("w:val"), own)
+                lang.set(qn("w:bidi"), own)
                 rpr.append(lang)
         else:
             direction = first_strong_direction(paragraph.text) or document_dir
