@@ -244,7 +244,10 @@ def new(issue_dir, pack):
 @click.option("--date", "date_text", metavar="YYYY-MM-DD",
               help="The issue's date, when the source has none.")
 @click.option("--lang", metavar="CODE", help="The issue's language (default: detected, else en).")
-def import_(source, issue_dir, force, strict, date_text, lang):
+@click.option("--track-changes", type=click.Choice(["accept", "reject"]),
+              help="A DOCX with tracked changes: import the text as after Word's "
+                   "Accept All, or Reject All (without it, such a DOCX is refused).")
+def import_(source, issue_dir, force, strict, date_text, lang, track_changes):
     """Turn a newsletter (.txt, .html) or a revised briefgen .docx into an issue folder."""
     import datetime as dt
 
@@ -257,7 +260,8 @@ def import_(source, issue_dir, force, strict, date_text, lang):
             date = dt.date.fromisoformat(date_text)
         except ValueError:
             raise UsageError(f"bad --date {date_text!r}", hint="write it as YYYY-MM-DD") from None
-    result = import_issue(source, issue_dir, force=force, strict=strict, date=date, lang=lang)
+    result = import_issue(source, issue_dir, force=force, strict=strict, date=date, lang=lang,
+                          track_changes=track_changes)
     _warn(result.warnings)
     issue = result.issue
     click.echo(f"imported {source} → {result.folder}: "

@@ -32,7 +32,7 @@ class ImportResult:
 
 def import_issue(source: str | Path, destination: str | Path, *, force: bool = False,
                  strict: bool = False, date: dt.date | None = None,
-                 lang: str | None = None) -> ImportResult:
+                 lang: str | None = None, track_changes: str | None = None) -> ImportResult:
     source, destination = Path(source), Path(destination)
     if not source.is_file():
         raise UsageError("source file not found", path=source,
@@ -45,7 +45,8 @@ def import_issue(source: str | Path, destination: str | Path, *, force: bool = F
         if suffix in DOCX_SUFFIXES:
             from .docx import import_docx
 
-            result = import_docx(source, workdir, date=date, lang=lang)
+            result = import_docx(source, workdir, date=date, lang=lang,
+                                 track_changes=track_changes)
             issue, warnings = result.issue, result.warnings
         elif suffix in HTML_SUFFIXES or suffix in TEXT_SUFFIXES:
             from .newsletter import recognise

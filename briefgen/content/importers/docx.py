@@ -41,6 +41,7 @@ from ...model import (Block, CallToAction, Contribution, Contributor, Heading, I
 from ...slugs import slugify
 from ..issue_writer import ALLOWED_IMAGE_SUFFIXES, image_suffix, is_slug
 from ..pullquotes import pick_pull_quote
+from .revisions import count_revisions, resolve
 
 MAX_DOCX_BYTES = 50_000_000
 MAX_PART_BYTES = 100_000_000      # uncompressed size of any one part
@@ -108,8 +109,11 @@ def check_docx_safety(path: Path) -> None:
 
 
 def import_docx(path: Path, workdir: Path, *, date: dt.date | None = None,
-                lang: str | None = None) -> DocxImport:
-    """Read a briefgen DOCX; extracted photos are written into `workdir`."""
+                lang: str | None = None, track_changes: str | None = None) -> DocxImport:
+    """Read a briefgen DOCX; extracted photos are written into `workdir`.
+
+    Pending tracked changes are refused unless `track_changes` is "accept"
+    (the text Word shows after Accept All) or "reject" (after Reject All)."""
     import docx
 
     check_docx_safety(path)
@@ -118,7 +122,28 @@ def import_docx(path: Path, workdir: Path, *, date: dt.date | None = None,
     except Exception as exc:  # python-docx raises many kinds for broken packages
         raise ContentError(f"cannot read the DOCX ({type(exc).__name__})", path=path,
                            hint="open and re-save it in Word or LibreOffice") from None
-    return _Reader(document, path, workdir).read(date=date, lang=lang)
+    roots = _revisable_roots(document)
+    pending = count_revisions(roots)
+    if pending.total and track_changes not in ("accept", "reject"):
+        raise ContentError(f"{pending.summary()} pending", path=path,
+                           hint="choose --track-changes accept or reject, or accept/reject "
+                                "them in Word")
+    removed: list[str] = []
+    for root in roots:  # formatting-only changes are accepted when no policy is given
+        removed += resolve(root, track_changes or "accept")
+    reader = _Reader(document, path, workdir)
+    reader.removed_text = removed
+    return reader.read(date=date, lang=lang)
+
+
+def _revisable_roots(document) -> list:
+    """The XML of the body, headers and footers: where revisions can be."""
+    roots = [document.element]
+    for part in document.part.package.iter_parts():
+        if part is not document.part and str(part.content_type).endswith(
+                ("header+xml", "footer+xml")) and hasattr(part, "_element"):
+            roots.append(part._element)
+    return roots
 
 
 class _Reader:
@@ -127,6 +152,7 @@ class _Reader:
         self.path = path
         self.workdir = workdir
         self.warnings: list[BriefgenError] = []
+        self.removed_text: list[str] = []  # paragraphs that lost text to a tracked change
 
     def warn(self, message: str, number: int | None, hint: str | None = None):
         where = f"paragraph {number}: " if number else ""
@@ -291,9 +317,20 @@ class _Reader:
                 return PullQuote(text, "marked")
         if quote_text is None:
             return None
+        if self._removed(quote_text, body):
+            # the editor deleted the quoted sentence (a tracked change): not pinned back
+            auto = pick_pull_quote(body)
+            return PullQuote(auto, "auto") if auto else None
         if quote_text == pick_pull_quote(body):
             return PullQuote(quote_text, "auto")
         return PullQuote(quote_text, "given")
+
+    def _removed(self, quote_text: str, body) -> bool:
+        """The pull quote's text was in the body, and a resolved revision took it out."""
+        if not self.removed_text:
+            return False
+        text = " ".join(_plain(block) for block in body)
+        return quote_text not in text and any(quote_text in t for t in self.removed_text)
 
     def _bios(self, content) -> list[tuple]:
         bios = []
@@ -486,6 +523,16 @@ class _Reader:
         target = fsguard.write_bytes(self.workdir, f"photo-{number}{suffix}", blob,
                                      what="photo")
         return target, alt
+
+
+def _plain(block) -> str:
+    if isinstance(block, (Paragraph, Heading)):
+        return "".join(span.text for span in block.spans)
+    if isinstance(block, ListBlock):
+        return " ".join(_plain(b) for item in block.items for b in item)
+    if isinstance(block, Quote):
+        return " ".join(_plain(b) for b in block.blocks)
+    return ""
 
 
 def _same_convention(tag: str | None, issue_lang: str) -> str | None:
