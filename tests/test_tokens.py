@@ -330,3 +330,197 @@ def test_layouts_new_writes_every_token(tmp_path):
     assert "size_title = 22" in style and "leading_body = 1.4" in style
     assert "body =" not in text.split("[docx]")[1]  # the DOCX table keeps structure only
     assert find_layout(str(copy)).style == find_layout("conference").style
+
+
+# ---------------------------------------------------------------- DOCX side
+
+@pytest.fixture(scope="module")
+def docx_builds(tmp_path_factory):
+    """layout → {sample: DOCX path}: the issue in every layout, the pack in the default."""
+    out = tmp_path_factory.mktemp("token-docx")
+    built = {}
+    for layout_name in LAYOUTS:
+        samples = ["nile-dispute"] + (["board-pack"] if layout_name == "policy-brief" else [])
+        for sample in samples:
+            result = run_cli("build", ROOT / "content" / sample, "--layout", layout_name,
+                             "-f", "docx", "-o", out / layout_name)
+            assert result.exit_code == 0, result.output
+            built.setdefault(layout_name, {})[sample] = out / layout_name / f"{sample}.docx"
+    return built
+
+
+class _Word:
+    """The parts of a DOCX a token shows in: its styles (inheritance resolved) and body."""
+
+    def __init__(self, path):
+        with zipfile.ZipFile(path) as z:
+            self.styles = etree.fromstring(z.read("word/styles.xml"))
+            self.body = etree.fromstring(z.read("word/document.xml"))
+        # Word stores its built-in names in lower case ("heading 1", "header").
+        self.by_name = {s.find(W + "name").get(W + "val").lower(): s
+                        for s in self.styles.iter(W + "style") if s.find(W + "name") is not None}
+        self.by_id = {s.get(W + "styleId"): s for s in self.styles.iter(W + "style")}
+
+    def _find(self, name, path):
+        style = self.by_name[name.lower()]
+        while style is not None:
+            found = style.find(path)
+            if found is not None:
+                return found
+            based = style.find(W + "basedOn")
+            style = self.by_id.get(based.get(W + "val")) if based is not None else None
+        return None
+
+    def attr(self, name, path, attribute):
+        found = self._find(name, path)
+        return None if found is None or found.get(W + attribute) is None \
+            else float(found.get(W + attribute))
+
+    def size(self, name):
+        return self.attr(name, f"{W}rPr/{W}sz", "val") / 2
+
+
+def _twips_mm(twips):
+    return twips / 20 * 25.4 / 72
+
+
+def _docx_size(style):
+    return lambda word: word.size(style)
+
+
+def _docx_leading(style):
+    return lambda word: word.attr(style, f"{W}pPr/{W}spacing", "line") / 20 / word.size(style)
+
+
+def _docx_space(style, side, minus=0.0):
+    return lambda word: _twips_mm(word.attr(style, f"{W}pPr/{W}spacing", side)) - minus
+
+
+def _docx_edge(style, side, attribute="sz"):
+    def read(word):
+        value = word.attr(style, f"{W}pPr/{W}pBdr/{W}{side}", attribute)
+        return value / 8 if attribute == "sz" else value * 25.4 / 72
+    return read
+
+
+def _docx_photo(word):
+    extents = [e for e in word.body.iter("{*}extent")]
+    return min(float(e.get("cx")) for e in extents) / 36000  # EMU → mm
+
+
+def _docx_agenda(column, padding=4):
+    def read(word):
+        grid = [float(c.get(W + "w")) for c in word.body.iter(W + "gridCol")]
+        return _twips_mm(grid[column]) - padding  # Word's width holds the cell padding
+    return read
+
+
+def _pull_quote_padding(word, layout):
+    return layout.style["pad_pull_quote"]
+
+
+from briefgen.render.docx import names as N  # noqa: E402
+
+#: token → (sample, reader) on the DOCX side, in the token's unit
+DOCX_PROBES = {
+    "size_body": _docx_size("Normal"),
+    "leading_body": _docx_leading("Normal"),
+    "space_paragraph": lambda w: w.attr(N.STYLE_BODY, f"{W}pPr/{W}spacing", "after") / 20
+    / w.size(N.STYLE_BODY),
+    "size_lede": _docx_size(N.STYLE_LEDE),
+    "leading_lede": _docx_leading(N.STYLE_LEDE),
+    "size_running_head": _docx_size("Header"),
+    "rule_running_head": _docx_edge("Header", "bottom"),
+    "size_title": _docx_size("Title"),
+    "leading_title": _docx_leading("Title"),
+    "size_standfirst": _docx_size(N.STYLE_STANDFIRST),
+    "leading_standfirst": _docx_leading(N.STYLE_STANDFIRST),
+    "size_publisher": _docx_size(N.STYLE_PUBLISHER),
+    "size_series": _docx_size(N.STYLE_SERIES),
+    "leading_series": _docx_leading(N.STYLE_SERIES),
+    "size_issue_line": _docx_size(N.STYLE_ISSUE_LINE),
+    "size_label": _docx_size(N.STYLE_COVER_LABEL),
+    "size_cover_contributor": _docx_size(N.STYLE_COVER_CONTRIBUTOR),
+    "leading_cover_contributor": _docx_leading(N.STYLE_COVER_CONTRIBUTOR),
+    "size_heading1": _docx_size("Heading 1"),
+    "leading_heading": _docx_leading("Heading 1"),
+    "space_section": _docx_space("Heading 1", "before"),
+    "space_heading1": _docx_space("Heading 1", "after"),
+    "pad_heading1": _docx_edge("Heading 1", "bottom", "space"),
+    "rule_heading1": _docx_edge("Heading 1", "bottom"),
+    "size_heading2": _docx_size("Heading 2"),
+    "space_piece": _docx_space("Heading 2", "before"),
+    "space_heading2": _docx_space("Heading 2", "after"),
+    "size_heading3": _docx_size("Heading 3"),
+    "size_contents": _docx_size("TOC 2"),
+    "size_pull_quote": _docx_size(N.STYLE_PULL_QUOTE),
+    "leading_pull_quote": _docx_leading(N.STYLE_PULL_QUOTE),
+    "indent_pull_quote": lambda w: _twips_mm(w.attr(N.STYLE_PULL_QUOTE, f"{W}pPr/{W}ind",
+                                                    "left")),
+    "rule_pull_quote": _docx_edge(N.STYLE_PULL_QUOTE, "left"),
+    "size_attribution": _docx_size(N.STYLE_ATTRIBUTION),
+    "size_bio_name": _docx_size(N.STYLE_BIO_NAME),
+    "size_bio_affiliation": _docx_size(N.STYLE_BIO_AFFILIATION),
+    "size_bio": _docx_size(N.STYLE_BIO),
+    "size_cta": _docx_size(N.STYLE_CTA),
+    "size_agenda": _docx_size(N.STYLE_AGENDA_ITEM),
+    "size_small": _docx_size(N.STYLE_AGENDA_SPEAKERS),
+    "size_prepared_for": _docx_size(N.STYLE_PREPARED_FOR),
+    "rule_quote": _docx_edge("Quote", "left"),
+    "photo": _docx_photo,
+}
+#: read from the pack (the agenda is a table there)
+DOCX_PACK_PROBES = {"agenda_time": _docx_agenda(0), "agenda_page": _docx_agenda(2)}
+#: what the PDF and the DOCX must agree on, for every layout (the pull quote's space
+#: in Word is the PDF box's margin plus its padding, so those are compared as a sum)
+POINT_TOLERANCE = {"pt": 0.05, "mm": 0.2, "em": 0.02, "": 0.02}
+
+
+@pytest.mark.parametrize("layout_name", LAYOUTS)
+def test_docx_styles_are_the_tokens(docx_builds, layout_name):
+    layout = find_layout(layout_name)
+    word = _Word(docx_builds[layout_name]["nile-dispute"])
+    probes = dict(DOCX_PROBES)
+    if layout.docx_options["cover"] != "page":
+        probes.pop("rule_cover", None)
+    wrong = []
+    for token, read in probes.items():
+        if token == "photo" and layout_name == "conference":
+            pass
+        value = read(word)
+        expected = layout.style[token]
+        if value is None or abs(value - expected) > POINT_TOLERANCE[STYLE_TOKENS[token][0]] \
+                * max(1, expected):
+            wrong.append(f"{token}: DOCX {value}, token {expected:g}")
+    pull = _Word(docx_builds[layout_name]["nile-dispute"])
+    before = _twips_mm(pull.attr(N.STYLE_PULL_QUOTE, f"{W}pPr/{W}spacing", "before"))
+    after = _twips_mm(pull.attr(N.STYLE_PULL_QUOTE, f"{W}pPr/{W}spacing", "after"))
+    style = layout.style
+    if abs(before - style["space_pull_quote_before"] - style["pad_pull_quote"]) > 0.2:
+        wrong.append(f"pull quote space before {before:.2f} mm")
+    if abs(after - style["space_pull_quote_after"] - style["pad_pull_quote"]) > 0.2:
+        wrong.append(f"pull quote space after {after:.2f} mm")
+    if layout_name == "policy-brief":
+        pack = _Word(docx_builds[layout_name]["board-pack"])
+        for token, read in DOCX_PACK_PROBES.items():
+            if abs(read(pack) - style[token]) > 0.2:
+                wrong.append(f"{token}: DOCX {read(pack):.2f}, token {style[token]:g}")
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("layout_name", LAYOUTS)
+def test_pdf_and_docx_show_the_same_tokens(docx_builds, layout_name):
+    """The comparison itself: each token visible in both, read from both, equal."""
+    word = _Word(docx_builds[layout_name]["nile-dispute"])
+    compared, wrong = [], []
+    for token, read in DOCX_PROBES.items():
+        pdf = pdf_value(layout_name, token)
+        if pdf is None:
+            continue
+        docx_value = read(word)
+        unit = STYLE_TOKENS[token][0]
+        compared.append(token)
+        if abs(pdf - docx_value) > POINT_TOLERANCE[unit] * max(1, abs(pdf)):
+            wrong.append(f"{token}: PDF {pdf:.3g} {unit}, DOCX {docx_value:.3g} {unit}")
+    assert not wrong, wrong
+    assert len(compared) >= 25, compared

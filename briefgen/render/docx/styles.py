@@ -1,10 +1,19 @@
-"""The DOCX's Word styles, from the layout's fonts, colours and sizes.
+"""The DOCX's Word styles, from the layout's fonts, colours and design tokens.
 
 `define_styles(doc, layout, document)` is the single entry point: it defines
 every paragraph and character style the writer uses, and the document-wide
 typographic settings (hyphenation, language).
+
+The styles are a table (`style_specs`): each row names a style, its base, and
+its look as references to the layout's tokens (`[style]` in layout.toml: sizes,
+leading, spacing, rules), font roles and colour names, the same numbers the
+PDF's CSS reads as custom properties. Plain numbers in a row are DOCX-only
+spacing in points (around the cover band, for instance), which the PDF lays out
+with boxes Word does not have.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
@@ -12,7 +21,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from ...layouts import Layout
+from ...layouts import STYLE_TOKENS, Layout
 from ...model import Issue
 from .names import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                     CHAR_STRONG_EMPHASIS, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM,
@@ -24,178 +33,248 @@ from .names import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION, CHAR_R
                     STYLE_PULL_QUOTE, STYLE_SERIES, STYLE_STANDFIRST)
 from .oxml import border, clear_borders, ppr_flag, set_cs_size, set_fonts, set_language, shade
 
+#: a length: a token name, a sum of token names ("a+b"), or a number of points
+Length = str | float | None
+_ALIGN = {"start": WD_ALIGN_PARAGRAPH.LEFT, "end": WD_ALIGN_PARAGRAPH.RIGHT,
+          "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}
+_SIDES = ("top", "left", "bottom", "right")
 
-def define_styles(doc, layout: Layout, issue: Issue) -> None:
-    sizes, colours, fonts = layout.docx_sizes, layout.colours, layout.fonts
-    body_font, head_font = fonts["body"], fonts["heading"]
-    display_font = fonts.get("display", head_font)
-    cs_font = fonts.get("arabic", body_font)
-    accent, text, muted = colours["accent"], colours["text"], colours["muted"]
-    rtl = issue.dir == "rtl"
 
-    def style(name, base="Normal", kind=WD_STYLE_TYPE.PARAGRAPH):
-        styles = doc.styles
-        try:
-            found = styles[name]
-        except KeyError:
-            # styles.add_style() scans every style for a clash first; we just
-            # looked the name up, so create the element directly.
-            from docx.styles.style import StyleFactory
+@dataclass(frozen=True)
+class Edge:
+    """A paragraph border: side ("left" is the start side in a bidi paragraph), colour
+    name, width (a rule token or points) and space to the text (a token or points)."""
+    side: str
+    colour: str
+    width: Length
+    space: Length = 4
 
-            found = StyleFactory(styles.element.add_style_of_type(name, kind, False))
-        if base and found.name != base:
-            found.base_style = styles[base]
-        if kind == WD_STYLE_TYPE.PARAGRAPH:
-            found.quick_style = True
-        return found
 
-    def look(s, font=None, size=None, bold=None, italic=None, colour=None, align=None,
-             before=None, after=None, keep_next=None, keep_together=None, caps=None):
-        f = s.font
-        if font:
-            set_fonts(s, font, cs_font)
-        if size:
-            f.size = Pt(size)
-            set_cs_size(s, size)
-        if bold is not None:
-            f.bold = bold
-            f.cs_bold = bold
-        if italic is not None:
-            f.italic = italic
-            f.cs_italic = False  # Arabic and other complex scripts have no italics
-        if colour:
-            f.color.rgb = RGBColor.from_string(colour[1:].upper())
-        if caps is not None:
-            f.all_caps = caps
-        if s.type == WD_STYLE_TYPE.PARAGRAPH:
-            pf = s.paragraph_format
-            if align is not None:
-                pf.alignment = align
-            if before is not None:
-                pf.space_before = Pt(before)
-            if after is not None:
-                pf.space_after = Pt(after)
-            if keep_next is not None:
-                pf.keep_with_next = keep_next
-            if keep_together is not None:
-                pf.keep_together = keep_together
-        return s
+@dataclass(frozen=True)
+class Spec:
+    """One Word style: every look field left None is inherited from `base`."""
+    name: str
+    base: str | None = "Normal"
+    character: bool = False
+    font: str | None = None          # font role: body, heading, display
+    size: str | None = None          # size token
+    leading: str | None = None       # leading token (default: leading_body, when sized)
+    bold: bool | None = None
+    italic: bool | None = None
+    caps: bool | None = None
+    colour: str | None = None        # colour name in [colours]
+    align: str | None = None         # start, end, justify
+    before: Length = None
+    after: Length = None
+    indent: Length = None            # start indent
+    keep_next: bool | None = None
+    keep_together: bool | None = None
+    edges: tuple[Edge, ...] = ()
+    shade: str | None = None         # colour name
+    clear_edges: bool = False
 
-    justify = WD_ALIGN_PARAGRAPH.JUSTIFY
-    # In a right-to-left (bidi) paragraph Word reads "left" as the start side.
-    start, end = WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.RIGHT
-    normal = look(style("Normal", base=None), body_font, sizes["body"], colour=text, after=6)
-    # "At least" the PDF's line height (1.45): the same lines per page as the PDF,
-    # while headings and pictures still get the room they need.
-    normal.paragraph_format.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
-    normal.paragraph_format.line_spacing = Pt(sizes["body"] * 1.45)
-    normal.paragraph_format.widow_control = True
-    if rtl:
-        ppr_flag(normal, "w:bidi")
-    look(style(STYLE_BODY), align=justify, after=6)
-    look(style(STYLE_LEDE, STYLE_BODY), size=sizes["body"] + 1.5)
 
-    title = look(style("Title"), display_font, sizes["title"], bold=True, colour=text, align=start,
-                 before=24 if layout.docx_options["cover"] == "page" else 4, after=18)
-    clear_borders(title)
-    look(style(STYLE_STANDFIRST), body_font, sizes["subtitle"], italic=True, colour=muted,
-         align=start, after=24)
+def style_specs(layout: Layout) -> tuple[Spec, ...]:
+    """The table of the layout's Word styles, in the order they are defined."""
     cover_page = layout.docx_options["cover"] == "page"
-    for name, size, bold in ((STYLE_PUBLISHER, sizes["small"] + 0.5, False),
-                             (STYLE_SERIES, sizes["title"] - 2 if cover_page else sizes["small"] + 1,
-                              True)):
-        s = look(style(name), head_font, size, bold=bold,
-                 colour=colours["on_accent"] if cover_page else text, align=start, before=0,
-                 after=0, caps=(name == STYLE_PUBLISHER or not cover_page))
-        if cover_page:
-            shade(s, accent)
-            # Borders in the band's own colour pad the shaded box; Word joins the
-            # two paragraphs' identical borders into one band.
-            for side in ("top", "left", "bottom", "right"):
-                border(s, side, accent, 4, space=14 if side in ("top", "bottom") else 8)
-    issue_line_style = look(style(STYLE_ISSUE_LINE), head_font, sizes["body"] - 0.5,
-                            colour=muted, align=start, before=36 if cover_page else 2,
-                            after=6)
-    if cover_page:
-        border(issue_line_style, "bottom", accent, 16)
-    look(style(STYLE_COVER_LABEL), head_font, sizes["small"], bold=True, colour=accent,
-         align=start, before=48 if layout.docx_options["cover"] == "page" else 6, after=4,
-         keep_next=True, caps=True)
-    look(style(STYLE_COVER_CONTRIBUTOR), head_font, sizes["small"], colour=text, align=start,
-         after=2)
-
-    for level, size, before in ((1, sizes["heading1"], 18), (2, sizes["heading2"], 14),
-                                (3, sizes["body"] + 1.5, 10)):
-        h = look(style(f"Heading {level}"), display_font, size, bold=True, colour=accent,
-                 align=start, before=before, after=6 if level > 1 else 8, keep_next=True,
-                 keep_together=True)
-        h.font.italic = False
-        if level == 1:
-            border(h, "bottom", accent, 12)
-    look(style(STYLE_EXPERTS_INTRO), italic=True, colour=muted, after=12, keep_next=True)
-    pull = look(style(STYLE_PULL_QUOTE), display_font, sizes["pull_quote"], bold=True,
-                colour=accent, align=start, before=6, after=10, keep_next=True,
-                keep_together=True)
-    pull.paragraph_format.left_indent = Mm(6)
-    # "left" is the start side in a right-to-left paragraph, as in alignment.
-    border(pull, "left", accent, 24, space=10)
-    look(style(STYLE_ATTRIBUTION), head_font, sizes["small"], colour=muted, align=end,
-         before=2, after=14, keep_together=True)
     # LibreOffice stops filling a column section at the first keep-with-next
     # chain, so bios in columns keep their lines together but not with each other.
     keep_bio = layout.docx_options["bio_columns"] == 1
-    look(style(STYLE_BIO_PHOTO), before=10, after=2, keep_next=keep_bio)
-    look(style(STYLE_COVER_IMAGE), align=start, before=12, after=0)
-    look(style(STYLE_BIO_NAME), display_font, sizes["body"] + 0.5, bold=True, colour=accent,
-         align=start, before=8, after=1, keep_next=keep_bio)
-    look(style(STYLE_BIO_AFFILIATION), head_font, sizes["small"], colour=muted, align=start,
-         after=3, keep_next=keep_bio)
-    look(style(STYLE_BIO), size=sizes["body"] - 1, align=justify, after=4)
-    prepared = look(style(STYLE_PREPARED_FOR), head_font, sizes["body"] + 0.5, colour=text,
-                    align=start, before=18, after=6)
-    shade(prepared, colours["accent_light"])
-    border(prepared, "left", accent, 24, space=8)
-    look(style(STYLE_BIO_PAGES), head_font, sizes["small"], colour=muted, align=start, after=6)
-    look(style(STYLE_AGENDA_HEAD), head_font, sizes["small"], bold=True, colour=muted,
-         align=start, before=2, after=2, caps=True)
-    look(style(STYLE_AGENDA_TIME), head_font, sizes["body"] - 0.5, bold=True, colour=accent,
-         align=start, before=2, after=2)
-    look(style(STYLE_AGENDA_ITEM), head_font, sizes["body"] - 0.5, bold=True, colour=text,
-         align=start, before=2, after=0)
-    look(style(STYLE_AGENDA_SPEAKERS), head_font, sizes["small"], colour=muted, align=start,
-         after=2)
-    for name in (STYLE_CTA, STYLE_CTA_LINK):  # a tinted panel, as the PDF's back page
-        cta = look(style(name), head_font if name == STYLE_CTA_LINK else None,
-                   size=None if name == STYLE_CTA_LINK else sizes["body"] + 1.5,
-                   bold=True if name == STYLE_CTA_LINK else None,
-                   colour=accent if name == STYLE_CTA_LINK else None, align=start,
-                   before=0, after=0)
-        shade(cta, colours["accent_light"])
-        for side in ("top", "left", "bottom", "right"):
-            border(cta, side, colours["accent_light"], 4, space=8)
-    look(style(STYLE_COLOPHON), head_font, sizes["small"] - 0.5, colour=muted, align=start,
-         before=18)
-    quote = look(style("Quote"), italic=True, colour=text)
-    quote.paragraph_format.left_indent = Mm(5)
-    for name in ("Header", "Footer"):
-        look(style(name), head_font, sizes["small"] - 1, colour=muted, before=0, after=0)
-    look(style("TOC Heading", "Heading 1"), after=10)
-    look(style("TOC 1"), head_font, sizes["body"], bold=True, colour=text, after=4)
-    toc2 = look(style("TOC 2"), body_font, sizes["body"], colour=text, after=3)
-    toc2.paragraph_format.left_indent = Mm(6)
+    # The cover band: shaded paragraphs whose borders, in the band's colour, pad
+    # the box; Word joins identical borders of consecutive paragraphs into one band.
+    band = tuple(Edge(side, "accent", 0.5, 14 if side in ("top", "bottom") else 8)
+                 for side in _SIDES) if cover_page else ()
+    on_band = "on_accent" if cover_page else "text"
+    panel = tuple(Edge(side, "accent_light", 0.5, 8) for side in _SIDES)
+    return (
+        Spec("Normal", None, font="body", size="size_body", colour="text",
+             after="space_paragraph"),
+        Spec(STYLE_BODY, align="justify", after="space_paragraph"),
+        Spec(STYLE_LEDE, STYLE_BODY, size="size_lede", leading="leading_lede"),
+        Spec("Title", font="display", size="size_title", leading="leading_title", bold=True,
+             colour="text", align="start", before=24 if cover_page else 4, after=18,
+             clear_edges=True),
+        Spec(STYLE_STANDFIRST, font="body", size="size_standfirst",
+             leading="leading_standfirst", italic=True, colour="muted", align="start",
+             after=24),
+        Spec(STYLE_PUBLISHER, font="heading", size="size_publisher", bold=False,
+             colour=on_band, align="start", before=0, after=0, caps=True, edges=band,
+             shade="accent" if cover_page else None),
+        Spec(STYLE_SERIES, font="heading", size="size_series", leading="leading_series",
+             bold=True, colour=on_band, align="start", before=0, after=0,
+             caps=not cover_page, edges=band, shade="accent" if cover_page else None),
+        Spec(STYLE_ISSUE_LINE, font="heading", size="size_issue_line", colour="muted",
+             align="start", before=36 if cover_page else 2, after=6,
+             edges=(Edge("bottom", "accent", "rule_cover"),) if cover_page else ()),
+        Spec(STYLE_COVER_LABEL, font="heading", size="size_label", bold=True, colour="accent",
+             align="start", before=48 if cover_page else 6, after=4, keep_next=True,
+             caps=True),
+        Spec(STYLE_COVER_CONTRIBUTOR, font="heading", size="size_cover_contributor",
+             leading="leading_cover_contributor", colour="text", align="start", after=2),
+        Spec("Heading 1", font="display", size="size_heading1", leading="leading_heading",
+             bold=True, italic=False, colour="accent", align="start", before="space_section",
+             after="space_heading1", keep_next=True, keep_together=True,
+             edges=(Edge("bottom", "accent", "rule_heading1", "pad_heading1"),)),
+        Spec("Heading 2", font="display", size="size_heading2", leading="leading_heading",
+             bold=True, italic=False, colour="accent", align="start", before="space_piece",
+             after="space_heading2", keep_next=True, keep_together=True),
+        Spec("Heading 3", font="display", size="size_heading3", leading="leading_heading",
+             bold=True, italic=False, colour="accent", align="start", before=10, after=6,
+             keep_next=True, keep_together=True),
+        Spec(STYLE_EXPERTS_INTRO, italic=True, colour="muted", after=12, keep_next=True),
+        # The PDF's quote box: margin and padding above and below, the text indented
+        # from a bar on the start side.
+        Spec(STYLE_PULL_QUOTE, font="display", size="size_pull_quote",
+             leading="leading_pull_quote", bold=True, colour="accent", align="start",
+             before="space_pull_quote_before+pad_pull_quote",
+             after="space_pull_quote_after+pad_pull_quote", indent="indent_pull_quote",
+             keep_next=True, keep_together=True,
+             edges=(Edge("left", "accent", "rule_pull_quote", "indent_pull_quote"),)),
+        Spec(STYLE_ATTRIBUTION, font="heading", size="size_attribution", colour="muted",
+             align="end", before=2, after=14, keep_together=True),
+        Spec(STYLE_BIO_PHOTO, before=10, after=2, keep_next=keep_bio),
+        Spec(STYLE_COVER_IMAGE, align="start", before=12, after=0),
+        Spec(STYLE_BIO_NAME, font="display", size="size_bio_name", bold=True, colour="accent",
+             align="start", before=8, after=1, keep_next=keep_bio),
+        Spec(STYLE_BIO_AFFILIATION, font="heading", size="size_bio_affiliation",
+             colour="muted", align="start", after=3, keep_next=keep_bio),
+        Spec(STYLE_BIO, size="size_bio", align="justify", after="space_paragraph"),
+        Spec(STYLE_PREPARED_FOR, font="heading", size="size_prepared_for", colour="text",
+             align="start", before=18, after=6, shade="accent_light",
+             edges=(Edge("left", "accent", "rule_pull_quote", 8),)),
+        Spec(STYLE_BIO_PAGES, font="heading", size="size_label", colour="muted",
+             align="start", after=6),
+        Spec(STYLE_AGENDA_HEAD, font="heading", size="size_label", bold=True, colour="muted",
+             align="start", before=2, after=2, caps=True),
+        Spec(STYLE_AGENDA_TIME, font="heading", size="size_agenda", bold=True,
+             colour="accent", align="start", before=2, after=2),
+        Spec(STYLE_AGENDA_ITEM, font="heading", size="size_agenda", bold=True, colour="text",
+             align="start", before=2, after=0),
+        Spec(STYLE_AGENDA_SPEAKERS, font="heading", size="size_small", colour="muted",
+             align="start", after=2),
+        # The back page's tinted panel.
+        Spec(STYLE_CTA, size="size_cta", align="start", before=0, after=0,
+             shade="accent_light", edges=panel),
+        Spec(STYLE_CTA_LINK, font="heading", bold=True, colour="accent", align="start",
+             before=0, after=0, shade="accent_light", edges=panel),
+        Spec(STYLE_COLOPHON, font="heading", size="size_label", colour="muted",
+             align="start", before=18),
+        Spec("Quote", italic=True, colour="text", indent=5,
+             edges=(Edge("left", "rule", "rule_quote", 8),)),
+        Spec("Header", font="heading", size="size_running_head", colour="muted", before=0,
+             after=0, edges=(Edge("bottom", "rule", "rule_running_head", 4),)),
+        Spec("Footer", font="heading", size="size_running_head", colour="muted", before=0,
+             after=0),
+        Spec("TOC Heading", "Heading 1", after=10),
+        Spec("TOC 1", font="heading", size="size_contents", bold=True, colour="text", after=4),
+        Spec("TOC 2", font="body", size="size_contents", colour="text", after=3, indent=6),
+        Spec(CHAR_MARKED, "Default Paragraph Font", character=True),
+        Spec(CHAR_STRONG_EMPHASIS, "Strong", character=True, italic=True),
+        Spec(CHAR_CODE, "Default Paragraph Font", character=True, font="body"),
+        Spec(CHAR_LINK, "Default Paragraph Font", character=True, colour="accent"),
+        Spec(CHAR_ROLE, "Default Paragraph Font", character=True),
+        Spec(CHAR_ORGANISATION, "Default Paragraph Font", character=True),
+    )
 
-    for name, base in ((CHAR_MARKED, None), (CHAR_STRONG_EMPHASIS, "Strong"),
-                       (CHAR_CODE, None), (CHAR_LINK, None), (CHAR_ROLE, None),
-                       (CHAR_ORGANISATION, None)):
-        s = style(name, base=base or "Default Paragraph Font", kind=WD_STYLE_TYPE.CHARACTER)
-        if name == CHAR_STRONG_EMPHASIS:
-            s.font.italic = True
-            s.font.cs_italic = True
-        elif name == CHAR_CODE:
-            s.font.name = body_font
-        elif name == CHAR_LINK:
-            s.font.color.rgb = RGBColor.from_string(accent[1:].upper())
 
+def points(layout: Layout, length: Length, font_size: float) -> float:
+    """A length of the table in points: tokens in mm, pt or em (of `font_size`), summed."""
+    if length is None or isinstance(length, (int, float)):
+        return length
+    total = 0.0
+    for token in length.split("+"):
+        value, unit = layout.style[token], STYLE_TOKENS[token][0]
+        total += {"mm": value * 72 / 25.4, "pt": value, "em": value * font_size}[unit]
+    return total
+
+
+def photo_size(layout: Layout):
+    """The width (and height) of a contributor's photo, as the PDF's."""
+    return Mm(layout.style["photo"])
+
+
+def cover_image_height(layout: Layout):
+    """The highest a cover image may be, as the PDF's."""
+    return Mm(layout.style["cover_image"])
+
+
+def agenda_widths(layout: Layout, text_width) -> tuple:
+    """Agenda columns (time, item, page), the PDF's widths plus its 2 mm cell padding."""
+    time, page = Mm(layout.style["agenda_time"] + 4), Mm(layout.style["agenda_page"] + 4)
+    return time, text_width - time - page, page
+
+
+def define_styles(doc, layout: Layout, issue: Issue) -> None:
+    fonts, colours = layout.fonts, layout.colours
+    fonts = {"body": fonts["body"], "heading": fonts["heading"],
+             "display": fonts.get("display", fonts["heading"])}
+    cs_font = layout.fonts.get("arabic", fonts["body"])
+    sizes: dict[str, float] = {}  # style name → its font size in points, for em and leading
+
+    for spec in style_specs(layout):
+        s = _style(doc, spec)
+        size = layout.style[spec.size] if spec.size else sizes.get(spec.base or "", 0.0)
+        sizes[spec.name] = size
+        f = s.font
+        if spec.font:
+            if spec.character:
+                f.name = fonts[spec.font]
+            else:
+                set_fonts(s, fonts[spec.font], cs_font)
+        if spec.size:
+            f.size = Pt(size)
+            set_cs_size(s, size)
+        if spec.bold is not None:
+            f.bold = f.cs_bold = spec.bold
+        if spec.italic is not None:
+            f.italic = spec.italic
+            # Arabic and other complex scripts have no italics.
+            f.cs_italic = spec.italic if spec.character else False
+        if spec.colour:
+            f.color.rgb = RGBColor.from_string(colours[spec.colour][1:].upper())
+        if spec.caps is not None:
+            f.all_caps = spec.caps
+        if spec.character:
+            continue
+        # Borders and shading first: python-docx then puts the paragraph
+        # properties it knows in their schema places around them.
+        if spec.clear_edges:
+            clear_borders(s)
+        for edge in spec.edges:
+            eighths = max(2, round(points(layout, edge.width, size) * 8))
+            space = min(31, round(points(layout, edge.space, size)))
+            border(s, edge.side, colours[edge.colour], eighths, space=space)
+        if spec.shade:
+            shade(s, colours[spec.shade])
+        pf = s.paragraph_format
+        if spec.align:
+            pf.alignment = _ALIGN[spec.align]
+        for attribute in ("before", "after"):
+            length = points(layout, getattr(spec, attribute), size)
+            if length is not None:
+                setattr(pf, f"space_{attribute}", Pt(round(length, 1)))
+        if spec.indent is not None:
+            pf.left_indent = Pt(round(points(layout, spec.indent, size), 1))
+        if spec.size:
+            # "At least" the PDF's line height: the same lines per page as the PDF,
+            # while a taller script or a picture still gets the room it needs.
+            leading = layout.style[spec.leading or "leading_body"]
+            pf.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
+            pf.line_spacing = Pt(round(size * leading, 1))
+        if spec.keep_next is not None:
+            pf.keep_with_next = spec.keep_next
+        if spec.keep_together is not None:
+            pf.keep_together = spec.keep_together
+
+    # The pictures and the agenda table the writer places, in the PDF's sizes.
+    doc.photo_width = photo_size(layout)
+    doc.cover_image_height = cover_image_height(layout)
+    doc.agenda_widths = lambda text_width: agenda_widths(layout, text_width)
+
+    normal = doc.styles["Normal"]
+    normal.paragraph_format.widow_control = True
+    if issue.dir == "rtl":
+        ppr_flag(normal, "w:bidi")
     # Word hyphenates automatically as the PDF does, in the document's language.
     settings = doc.settings.element
     hyphen = settings.find(qn("w:autoHyphenation"))
@@ -204,3 +283,21 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
         settings.append(hyphen)
     hyphen.set(qn("w:val"), "true")
     set_language(normal, issue.lang)
+
+
+def _style(doc, spec: Spec):
+    styles = doc.styles
+    kind = WD_STYLE_TYPE.CHARACTER if spec.character else WD_STYLE_TYPE.PARAGRAPH
+    try:
+        found = styles[spec.name]
+    except KeyError:
+        # styles.add_style() scans every style for a clash first; we just
+        # looked the name up, so create the element directly.
+        from docx.styles.style import StyleFactory
+
+        found = StyleFactory(styles.element.add_style_of_type(spec.name, kind, False))
+    if spec.base and found.name != spec.base:
+        found.base_style = styles[spec.base]
+    if not spec.character:
+        found.quick_style = True
+    return found

@@ -40,8 +40,6 @@ from .package import core_properties, custom_properties, pack_core_properties, s
 from .styles import define_styles
 
 
-PHOTO_WIDTH = Mm(22)
-
 #: a pack is drawn by the pack template, whatever the layout's [docx] table says
 #: for issues: a cover page, a contents list, bios in one column
 PACK_OPTIONS = {"cover": "page", "contents": True, "bio_columns": 1}
@@ -164,9 +162,9 @@ def _issue_cover(doc, issue: Issue, walk: _Walk) -> None:
         width = section.page_width - section.left_margin - section.right_margin
         run = doc.para(STYLE_COVER_IMAGE).add_run()
         picture = run.add_picture(_embeddable(issue.cover_image.path), width=width)
-        if picture.height > Mm(80):  # a banner, not the whole cover
-            picture.width = int(picture.width * Mm(80) / picture.height)
-            picture.height = Mm(80)
+        if picture.height > doc.cover_image_height:  # a banner, not the whole cover
+            picture.width = int(picture.width * doc.cover_image_height / picture.height)
+            picture.height = doc.cover_image_height
         picture._inline.docPr.set("descr", issue.cover_image.alt)
     doc.para(STYLE_ISSUE_LINE, issue_line(issue))
     doc.para("Title", issue.title)
@@ -372,7 +370,7 @@ def _agenda(doc, outline, t: dict, numbers: dict) -> None:
     table.autofit = False
     section = doc.sections[-1]
     text_width = section.page_width - section.left_margin - section.right_margin
-    widths = (Mm(20), text_width - Mm(20) - Mm(18), Mm(18))
+    widths = doc.agenda_widths(text_width)
     for column, width in zip(table.columns, widths):
         column.width = width
         for cell in column.cells:
@@ -459,7 +457,7 @@ def _bio(doc, person):
     """A contributor's photo, name (bookmarked with their id), affiliation and bio."""
     if person.photo:
         run = doc.para(STYLE_BIO_PHOTO).add_run()
-        picture = run.add_picture(_embeddable(person.photo.path), width=PHOTO_WIDTH)
+        picture = run.add_picture(_embeddable(person.photo.path), width=doc.photo_width)
         picture._inline.docPr.set("descr", person.photo.alt)
         picture._inline.docPr.set("title", person.name)
     name = doc.para(STYLE_BIO_NAME, person.name)
