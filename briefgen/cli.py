@@ -209,6 +209,7 @@ def validate(issue_dir, layout, strict):
     if layout:
         find_layout(layout)
     _warn(loaded.warnings)
+    _review_notes(issue_dir)
     issue = loaded.issue
     count = len(loaded.warnings)
     summary = (f"“{issue.title}”, {_plural(len(issue.contributions), 'contribution')}, "
@@ -218,6 +219,19 @@ def validate(issue_dir, layout, strict):
         click.echo(f"failed (--strict): {issue_dir}: {summary}", err=True)
         sys.exit(2)
     click.echo(f"ok: {issue_dir}: {summary}")
+
+
+def _review_notes(issue_dir: Path) -> None:
+    """The editor's open comments (review.yaml), as notes: not errors, not warnings."""
+    from .content.review import comment_location, load_review
+
+    for comment in load_review(issue_dir):
+        if comment.resolved:
+            continue
+        name, line = comment_location(issue_dir, comment)
+        where = f"{Path(issue_dir) / name}" + (f":{line}" if line else "")
+        text = " ".join(comment.text.split())
+        click.echo(f"note: {where}: comment by {comment.author or 'someone'}: {text}", err=True)
 
 
 @main.command()
@@ -247,7 +261,9 @@ def new(issue_dir, pack):
 @click.option("--track-changes", type=click.Choice(["accept", "reject"]),
               help="A DOCX with tracked changes: import the text as after Word's "
                    "Accept All, or Reject All (without it, such a DOCX is refused).")
-def import_(source, issue_dir, force, strict, date_text, lang, track_changes):
+@click.option("--dry-run", is_flag=True,
+              help="Print what the import would change, as a unified diff; write nothing.")
+def import_(source, issue_dir, force, strict, date_text, lang, track_changes, dry_run):
     """Turn a newsletter (.txt, .html) or a revised briefgen .docx into an issue folder."""
     import datetime as dt
 
@@ -261,8 +277,13 @@ def import_(source, issue_dir, force, strict, date_text, lang, track_changes):
         except ValueError:
             raise UsageError(f"bad --date {date_text!r}", hint="write it as YYYY-MM-DD") from None
     result = import_issue(source, issue_dir, force=force, strict=strict, date=date, lang=lang,
-                          track_changes=track_changes)
+                          track_changes=track_changes, dry_run=dry_run)
     _warn(result.warnings)
+    if dry_run:
+        click.echo(result.diff, nl=False)
+        click.echo(f"dry run: {'no change' if not result.diff else 'the diff above'} "
+                   f"for {issue_dir}; nothing was written", err=True)
+        return
     issue = result.issue
     click.echo(f"imported {source} → {result.folder}: "
                f"{_plural(len(issue.contributions), 'contribution')}, "

@@ -19,6 +19,7 @@ from lxml import etree
 
 from briefgen.content.importers.revisions import resolve
 from briefgen.content.issue_folder import load_issue
+from briefgen.content.review import load_review
 
 from .conftest import SAMPLE, need_tool, run_cli
 
@@ -39,7 +40,7 @@ class Tracker:
 
     def para(self, start, style=None):
         return next(p._p for p in self.document.paragraphs if p.text.startswith(start)
-                    and (style is None or p.style.name == style))
+                    and (style is None or p.style.name.split(" Last")[0] == style))
 
     def _rev(self, kind, author):
         self.next_id += 1
@@ -170,6 +171,13 @@ class Tracker:
         change.append(old)
         rpr.append(change)
 
+    def comment(self, p, text, author=JANE):
+        from docx.text.paragraph import Paragraph
+
+        paragraph = Paragraph(p, self.document.part)
+        self.document.add_comment(paragraph.runs[:1], text=text, author=author,
+                                  initials="".join(w[0] for w in author.split()))
+
     def save(self, path):
         self.document.save(str(path))
         return path
@@ -203,6 +211,10 @@ def tracked_sample(tmp_path):
     # a bio, and a formatting-only change
     t.replace(t.para("Amira Haddad works", "Bio"), "Amira Haddad works", "Amira Haddad worked")
     t.embolden(t.para("“The European Union", "Body Text"), "European Union", LO_USER)
+    # comments: on a body paragraph, the lede, a bio
+    t.comment(amira, "Source for the drought protocol?")
+    t.comment(t.para("The Grand Ethiopian", "Lede"), "Check the inauguration date.", LO_USER)
+    t.comment(t.para("Tesfaye Bekele studies", "Bio"), "Shorten to two sentences.")
     return t.save(tmp_path / "tracked.docx")
 
 
@@ -372,3 +384,79 @@ def test_pending_changes_are_refused_with_a_count_by_author(reference, tmp_path)
     assert ": 14 tracked changes by Jane Editor, 2 by LibreOffice user pending" in lines[0]
     assert "choose --track-changes accept or reject, or accept/reject them in Word" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_comments_go_to_review_yaml_and_validate_lists_them(reference, tmp_path):
+    _, tracked = reference
+    folder = tmp_path / "nile-dispute"
+    result = run_cli("import", tracked, "-o", folder, "--track-changes", "accept")
+    assert result.exit_code == 0, result.output
+    comments = load_review(folder)
+    assert sorted((c.author, c.text, c.section, c.paragraph) for c in comments) == sorted([
+        (LO_USER, "Check the inauguration date.", "lede", 1),  # the moved paragraph is first
+        (JANE, "Source for the drought protocol?", "contribution:amira-haddad", 0),
+        (JANE, "Shorten to two sentences.", "bio:tesfaye-bekele", 0)])
+    amira = next(c for c in comments if c.section == "contribution:amira-haddad")
+    assert amira.quote.startswith("“The dam is not the issue")
+    assert all(c.date == "" or c.date.startswith("20") for c in comments)
+    result = run_cli("validate", folder)
+    assert result.exit_code == 0, result.output
+    lines = (folder / "issue.md").read_text().splitlines()
+    notes = [line for line in result.output.splitlines() if line.startswith("note:")]
+    assert len(notes) == 3, result.output
+    where = {n.split(": comment by ")[1]: n.split(": ")[1] for n in notes}
+    lede_line = int(where[f"{LO_USER}: Check the inauguration date."].rsplit(":", 1)[1])
+    assert lines[lede_line - 1].startswith("The Grand Ethiopian")
+    amira_line = int(where[f"{JANE}: Source for the drought protocol?"].rsplit(":", 1)[1])
+    assert lines[amira_line - 1].startswith("“The dam is not the issue")
+    assert where[f"{JANE}: Shorten to two sentences."].startswith(str(folder / "contributors.yaml"))
+    assert "ok:" in result.output
+
+
+# ---------------------------------------------------------------- diffs an editor can review
+
+@pytest.fixture(scope="module")
+def sample_docx(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample-docx")
+    assert run_cli("build", SAMPLE, "-o", out, "-f", "docx").exit_code == 0
+    return out / "nile-dispute.docx"
+
+
+def copy_of_sample(tmp_path):
+    import shutil
+
+    folder = tmp_path / "nile-dispute"  # the same name: the slug stays implicit
+    shutil.copytree(SAMPLE, folder)
+    return folder
+
+
+def test_unchanged_import_leaves_every_file_byte_identical(sample_docx, tmp_path):
+    folder = copy_of_sample(tmp_path)
+    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    result = run_cli("import", sample_docx, "-o", folder, "--dry-run")
+    assert result.exit_code == 0 and "no change" in result.output, result.output
+    assert run_cli("import", sample_docx, "-o", folder, "--force").exit_code == 0
+    after = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_tracked_import_changes_only_the_edited_paragraphs(reference, tmp_path):
+    import difflib
+
+    _, tracked = reference
+    folder = copy_of_sample(tmp_path)
+    original = (folder / "issue.md").read_text().splitlines()
+    dry = run_cli("import", tracked, "-o", folder, "--dry-run", "--track-changes", "accept")
+    assert dry.exit_code == 0, dry.output
+    assert (folder / "issue.md").read_text().splitlines() == original  # nothing written
+    assert "+An editor’s tracked addition, in a paragraph of its own." in dry.output
+    result = run_cli("import", tracked, "-o", folder, "--force", "--track-changes", "accept")
+    assert result.exit_code == 0, result.output
+    changed = [line for line in difflib.unified_diff(
+        original, (folder / "issue.md").read_text().splitlines(), n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    # the paragraphs the editor touched (as source lines), and no other line
+    assert "-experts_intro: >-" not in changed and "-issue: 42" not in changed
+    assert len([c for c in changed if c.startswith("-")]) <= 45, "\n".join(changed)
+    assert (folder / "images" / "amira-haddad.jpg").is_file()
+    assert not list((folder / "images").glob("*.jpeg"))

@@ -106,7 +106,87 @@ def _meta_lines(contribution: Contribution) -> list[str]:
     return lines
 
 
-def issue_markdown(issue: Issue, folder_name: str, cover_name: str | None = None) -> str:
+def issue_markdown(issue: Issue, folder_name: str, cover_name: str | None = None,
+                   source: "_Source | None" = None) -> str:
+    """The issue as issue.md. With `source` (the existing issue.md), what the
+    model did not change keeps its exact source text: the front matter when its
+    values are the same, and each unchanged block, headline and meta lines,
+    wrapping and comments included."""
+    keep = source or _Source()
+    front = _front(issue, folder_name, cover_name)
+    front_text = keep.front_text if keep.front == front else _yaml(front)
+    parts = ["---\n" + front_text + "---",
+             "\n\n".join(keep.block(b) for b in issue.lede)]
+    for contribution in issue.contributions:
+        heading = f"## {escape_text(contribution.headline)}".rstrip()
+        parts.append(keep.headings.get(heading, heading))
+        meta = "\n".join(_meta_lines(contribution))
+        parts.append(keep.metas.get(meta, meta))
+        parts.append("\n\n".join(keep.block(b) for b in contribution.body))
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+class _Source:
+    """The existing issue.md, read so that unchanged parts can be written as they were."""
+
+    def __init__(self, folder: Path | None = None):
+        self.front: dict | None = None
+        self.front_text = ""
+        self.blocks: dict = {}    # model block → its source text
+        self.headings: dict = {}  # generated "## headline" line → the source's line
+        self.metas: dict = {}     # generated meta lines → the source's meta lines
+        if folder is None:
+            return
+        from .issue_folder import load_issue, split_front_matter
+        from .markdown import parse_top_blocks
+
+        path = folder / "issue.md"
+        try:
+            old = load_issue(folder).issue
+            text = path.read_text(encoding="utf-8")
+            front_text, body, _ = split_front_matter(text, path)
+            tops = parse_top_blocks(body, old.lang)
+        except (BriefgenError, OSError, UnicodeDecodeError):
+            return  # nothing usable: everything is written afresh
+        cover = None
+        if old.cover_image:
+            try:
+                cover = str(Path(old.cover_image.path).resolve().relative_to(folder.resolve()))
+            except ValueError:
+                pass
+        self.front = _front(old, folder.name, cover)
+        self.front_text = front_text + "\n" if front_text else ""
+        lines = body.split("\n")
+
+        def source_of(top):
+            start, end = top.tokens[0].map or (top.line, top.line + 1)
+            return "\n".join(lines[start:end]).rstrip()
+
+        contributions = iter(old.contributions)
+        after_heading = None
+        for top in tops:
+            if top.heading_level == 2:
+                contribution = next(contributions, None)
+                if contribution is not None:
+                    generated = f"## {escape_text(contribution.headline)}".rstrip()
+                    self.headings.setdefault(generated, source_of(top))
+                    after_heading = contribution
+                continue
+            if after_heading is not None:  # the meta lines right under a headline
+                self.metas.setdefault("\n".join(_meta_lines(after_heading)), source_of(top))
+                after_heading = None
+                continue
+            if top.block is not None:
+                self.blocks.setdefault(top.block, source_of(top))
+
+    def block(self, block: Block) -> str:
+        try:
+            return self.blocks.get(block) or _block_markdown(block)
+        except TypeError:  # an unhashable block
+            return _block_markdown(block)
+
+
+def _front(issue: Issue, folder_name: str, cover_name: str | None) -> dict:
     front: dict = {}
     for key, value in (("publisher", issue.publisher), ("series", issue.series),
                        ("issue", issue.number), ("date", issue.date.isoformat()),
@@ -127,12 +207,7 @@ def issue_markdown(issue: Issue, folder_name: str, cover_name: str | None = None
     if cta:
         front["call_to_action"] = {k: v for k, v in (("heading", cta.heading), ("text", cta.text),
                                                      ("url", cta.url)) if v}
-    parts = ["---\n" + _yaml(front) + "---", blocks_markdown(issue.lede)]
-    for contribution in issue.contributions:
-        parts.append(f"## {escape_text(contribution.headline)}".rstrip())
-        parts.append("\n".join(_meta_lines(contribution)))
-        parts.append(blocks_markdown(contribution.body))
-    return "\n\n".join(p for p in parts if p) + "\n"
+    return front
 
 
 def contributors_yaml(issue: Issue, photo_names: dict[str, str]) -> str:
@@ -233,10 +308,20 @@ def _files(issue: Issue, destination: Path) -> dict[str, bytes]:
                                hint=f"use {slugify(cid, fallback='contributor')!r}")
     files: dict[str, bytes] = {}
     photo_names: dict[str, str] = {}
+    old = _old_issue(destination)
+    old_photos = {}  # sha256 → the existing file's name, kept when the bytes are the same
+    if old is not None:
+        for person in old.contributors:
+            if person.photo and person.photo.digest:
+                try:
+                    old_photos[person.photo.digest] = Path(person.photo.path).resolve() \
+                        .relative_to(destination.resolve()).as_posix()
+                except ValueError:
+                    pass
     for person in issue.contributors:
         if person.photo:
             data, suffix = _image_bytes(person.photo, f"photo of {person.name}", destination)
-            name = f"images/{person.id}{suffix}"
+            name = old_photos.get(person.photo.digest) or f"images/{person.id}{suffix}"
             files[name] = data
             photo_names[person.id] = name
     cover_name = None
@@ -247,9 +332,29 @@ def _files(issue: Issue, destination: Path) -> dict[str, bytes]:
         while cover_name in files:  # a contributor whose id is `cover`
             cover_name, n = f"{base}-{n}{suffix}", n + 1
         files[cover_name] = data
-    files["contributors.yaml"] = contributors_yaml(issue, photo_names).encode("utf-8")
-    files["issue.md"] = issue_markdown(issue, destination.name, cover_name).encode("utf-8")
+    people_text = contributors_yaml(issue, photo_names)
+    old_people = destination / "contributors.yaml"
+    if old is not None and old_people.is_file() and \
+            old.contributors == issue.contributors and \
+            contributors_yaml(old, photo_names) == people_text:
+        people_text = old_people.read_text(encoding="utf-8")  # unchanged: kept as it was
+    files["contributors.yaml"] = people_text.encode("utf-8")
+    source = _Source(destination) if old is not None else None
+    files["issue.md"] = issue_markdown(issue, destination.name, cover_name,
+                                       source).encode("utf-8")
     return files
+
+
+def _old_issue(destination: Path) -> Issue | None:
+    """The issue already in `destination` (an import with --force), if it loads."""
+    from .issue_folder import load_issue
+
+    if not (destination / "issue.md").is_file():
+        return None
+    try:
+        return load_issue(destination).issue
+    except (BriefgenError, OSError, UnicodeDecodeError):
+        return None
 
 
 def _umask() -> int:
@@ -258,7 +363,8 @@ def _umask() -> int:
     return umask
 
 
-def write_issue_folder(issue: Issue, destination: Path, *, force: bool = False) -> Written:
+def write_issue_folder(issue: Issue, destination: Path, *, force: bool = False,
+                       extra: dict[str, bytes] | None = None) -> Written:
     """Write `issue` as a folder at `destination`; refuses to overwrite without `force`.
 
     A new folder is staged beside `destination` and renamed into place. An
@@ -270,6 +376,7 @@ def write_issue_folder(issue: Issue, destination: Path, *, force: bool = False) 
     destination = Path(destination)
     check_destination(destination, force=force)
     files = _files(issue, destination)
+    files.update(extra or {})  # review.yaml
     existing = destination.exists()
     try:
         if existing:
@@ -298,6 +405,31 @@ def write_issue_folder(issue: Issue, destination: Path, *, force: bool = False) 
     finally:
         if not keep_staging:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def folder_diff(issue: Issue, destination: Path, *, extra: dict[str, bytes] | None = None) -> str:
+    """What writing `issue` into `destination` would change, as a unified diff; writes nothing."""
+    import difflib
+
+    destination = Path(destination)
+    files = _files(issue, destination)
+    files.update(extra or {})
+    out: list[str] = []
+    for name, data in files.items():
+        target = destination / name
+        old = target.read_bytes() if target.is_file() else None
+        if old == data:
+            continue
+        if name.endswith((".md", ".yaml")):
+            before = old.decode("utf-8", "replace").splitlines(keepends=True) if old else []
+            after = data.decode("utf-8").splitlines(keepends=True)
+            diff = list(difflib.unified_diff(before, after, f"a/{name}" if old else "/dev/null",
+                                             f"b/{name}"))
+            out += [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                    for line in diff]
+        else:
+            out.append(f"Binary files {'a/' + name if old else '/dev/null'} and b/{name} differ\n")
+    return "".join(out)
 
 
 class _RollbackFailed(BriefgenError):

@@ -14,7 +14,7 @@ from pathlib import Path
 from ...errors import BriefgenError, ContentError, ErrorList, UsageError
 from ...model import Issue
 from ...slugs import slugify
-from ..issue_writer import check_destination, write_issue_folder
+from ..issue_writer import check_destination, folder_diff, write_issue_folder
 
 TEXT_SUFFIXES = {".txt", ".text", ".eml", ""}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -28,19 +28,24 @@ class ImportResult:
     warnings: list[BriefgenError] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)  # briefgen's files replaced (--force)
     kept: list[str] = field(default_factory=list)      # other files in the folder, left alone
+    comments: list = field(default_factory=list)       # the editor's comments (review.yaml)
+    diff: str | None = None                            # --dry-run: what would change
 
 
 def import_issue(source: str | Path, destination: str | Path, *, force: bool = False,
                  strict: bool = False, date: dt.date | None = None,
-                 lang: str | None = None, track_changes: str | None = None) -> ImportResult:
+                 lang: str | None = None, track_changes: str | None = None,
+                 dry_run: bool = False) -> ImportResult:
     source, destination = Path(source), Path(destination)
     if not source.is_file():
         raise UsageError("source file not found", path=source,
                          hint="give a .txt, .html or .docx newsletter")
-    check_destination(destination, force=force)
+    check_destination(destination, force=force or dry_run)
     slug = slugify(destination.name, fallback="imported")
     suffix = source.suffix.lower()
     workdir = Path(tempfile.mkdtemp(prefix="briefgen-import-"))
+    extra: dict[str, bytes] = {}  # files beside issue.md: review.yaml
+    comments: list = []
     try:
         if suffix in DOCX_SUFFIXES:
             from .docx import import_docx
@@ -48,6 +53,11 @@ def import_issue(source: str | Path, destination: str | Path, *, force: bool = F
             result = import_docx(source, workdir, date=date, lang=lang,
                                  track_changes=track_changes)
             issue, warnings = result.issue, result.warnings
+            if result.comments:
+                from ..review import REVIEW_FILE, dump_review
+
+                extra[REVIEW_FILE] = dump_review(result.comments).encode("utf-8")
+            comments = result.comments
         elif suffix in HTML_SUFFIXES or suffix in TEXT_SUFFIXES:
             from .newsletter import recognise
 
@@ -68,7 +78,11 @@ def import_issue(source: str | Path, destination: str | Path, *, force: bool = F
                              hint="import a .txt, .html or .docx file")
         if strict and warnings:
             raise ErrorList(warnings)
-        written = write_issue_folder(issue, destination, force=force)
+        if dry_run:  # nothing is written: the diff is computed while the photos exist
+            return ImportResult(issue, destination, warnings, comments=comments,
+                                diff=folder_diff(issue, destination, extra=extra))
+        written = write_issue_folder(issue, destination, force=force, extra=extra)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return ImportResult(issue, written.folder, warnings, written.replaced, written.kept)
+    return ImportResult(issue, written.folder, warnings, written.replaced, written.kept,
+                        comments)

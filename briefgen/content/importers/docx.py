@@ -54,7 +54,9 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
-_BODY_STYLES = {STYLE_BODY, STYLE_LEDE, "Normal", "Body Text", "List Paragraph"}
+_W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
+_W15 = "{http://schemas.microsoft.com/office/word/2012/wordml}"
+_BODY_STYLES = {STYLE_BODY, STYLE_LEDE, "Normal", "Body Text", "Body Text Last", "List Paragraph"}
 _IGNORED = {"TOC Heading", "TOC 1", "TOC 2", "TOC 3", STYLE_COLOPHON, STYLE_COVER_LABEL,
             STYLE_COVER_CONTRIBUTOR}
 
@@ -63,6 +65,7 @@ _IGNORED = {"TOC Heading", "TOC 1", "TOC 2", "TOC 3", STYLE_COLOPHON, STYLE_COVE
 class DocxImport:
     issue: Issue
     warnings: list[BriefgenError] = field(default_factory=list)
+    comments: list = field(default_factory=list)  # review.Comment, in the document's order
 
 
 def check_docx_safety(path: Path) -> None:
@@ -133,7 +136,9 @@ def import_docx(path: Path, workdir: Path, *, date: dt.date | None = None,
         removed += resolve(root, track_changes or "accept")
     reader = _Reader(document, path, workdir)
     reader.removed_text = removed
-    return reader.read(date=date, lang=lang)
+    result = reader.read(date=date, lang=lang)
+    result.comments = reader.comments()
+    return result
 
 
 def _revisable_roots(document) -> list:
@@ -153,6 +158,9 @@ class _Reader:
         self.workdir = workdir
         self.warnings: list[BriefgenError] = []
         self.removed_text: list[str] = []  # paragraphs that lost text to a tracked change
+        self.where: dict = {}     # paragraph element → (section key, block index or None)
+        self.sections: dict = {}  # section key → stable name ("lede", "contribution:<id>" …)
+        self._section = "lede"
 
     def warn(self, message: str, number: int | None, hint: str | None = None):
         where = f"paragraph {number}: " if number else ""
@@ -212,12 +220,18 @@ class _Reader:
             elif kind == "back":
                 cta_parts = self._back(heading, content)
             else:
+                self._section = ("lede", len(lede))
                 lede += self._blocks(content, allowed=_BODY_STYLES)
 
         people = self._people(bios)
         built = []
+        names: dict[str, int] = {}
         for headline, number, body, quote_text, marked, attribution, c_lang in contributions:
             authors = self._authors(attribution, people, number)
+            base = f"contribution:{authors[0].id if authors else len(built) + 1}"
+            names[base] = names.get(base, 0) + 1
+            self.sections[("contribution", number)] = base + (
+                f"-{names[base]}" if names[base] > 1 else "")
             c_lang = _same_convention(c_lang, lang)
             if authors and headline == " & ".join(p.name for p in authors):
                 headline = ""  # the writer heads a piece without headline by its authors
@@ -284,6 +298,7 @@ class _Reader:
         current = None
         for number, paragraph, style in content:
             if style == "Heading 2":
+                self.where[paragraph._p] = (("contribution", number), None)
                 current = {"headline": paragraph.text.strip(), "number": number, "items": [],
                            "quote": None, "attribution": "", "lang": self._lang_of(paragraph)}
                 found.append(current)
@@ -294,13 +309,16 @@ class _Reader:
                     self.warn(f"text before the first contribution kept out: "
                               f"“{paragraph.text.strip()[:40]}”", number)
             elif style == STYLE_PULL_QUOTE:
+                self.where[paragraph._p] = (("contribution", current["number"]), None)
                 current["quote"] = paragraph.text.strip()
             elif style == STYLE_ATTRIBUTION:
+                self.where[paragraph._p] = (("contribution", current["number"]), None)
                 current["attribution"] = paragraph.text.strip()
             else:
                 current["items"].append((number, paragraph, style))
         result = []
         for c in found:
+            self._section = (("contribution", c["number"]), 0)
             body = self._blocks(c["items"], allowed=_BODY_STYLES)
             marked = any(span.marked for block in body if isinstance(block, Paragraph)
                          for span in block.spans)
@@ -340,6 +358,7 @@ class _Reader:
             if style == STYLE_BIO_PHOTO:
                 photo = self._photo(paragraph, number)
             elif style == STYLE_BIO_NAME:
+                self.where[paragraph._p] = (("bio", number), None)
                 current = {"name": paragraph.text.strip(), "number": number,
                            "id": self._contributor_id(paragraph, number), "role": "",
                            "organisation": "", "affiliation": "", "items": [], "photo": photo}
@@ -352,7 +371,11 @@ class _Reader:
                 current.update(self._affiliation(paragraph))
             else:
                 current["items"].append((number, paragraph, style))
-        return [(b, self._blocks(b["items"], allowed={STYLE_BIO} | _BODY_STYLES)) for b in bios]
+        result = []
+        for b in bios:
+            self._section = (("bio", b["number"]), 0)
+            result.append((b, self._blocks(b["items"], allowed={STYLE_BIO} | _BODY_STYLES)))
+        return result
 
     def _people(self, bios) -> dict[str, Contributor]:
         people: dict[str, Contributor] = {}
@@ -365,6 +388,7 @@ class _Reader:
             if bio["photo"]:
                 file, alt = bio["photo"]
                 photo = Image(file, alt or bio["name"], hashlib.sha256(file.read_bytes()).hexdigest())
+            self.sections[("bio", bio["number"])] = f"bio:{cid}"
             people[cid] = Contributor(cid, bio["name"], bio["role"], bio["organisation"],
                                       bio=tuple(blocks), photo=photo)
         return people
@@ -410,6 +434,7 @@ class _Reader:
 
     def _blocks(self, items, allowed: set[str]) -> tuple[Block, ...]:
         blocks: list[Block] = []
+        key, offset = self._section if isinstance(self._section, tuple) else (self._section, 0)
         for number, paragraph, style in items:
             spans = self._spans(paragraph)
             if not "".join(s.text for s in spans).strip():
@@ -433,7 +458,64 @@ class _Reader:
                     self.warn(f"unknown style “{style}”: kept as body text", number,
                               "use the document's named styles for structure")
                 blocks.append(Paragraph(spans))
+            self.where[paragraph._p] = (key, offset + len(blocks) - 1)
         return tuple(blocks)
+
+    # ------------------------------------------------------------ comments
+
+    def comments(self) -> list:
+        """Word's comments, each with the stable anchor of the paragraph it starts in."""
+        from ..review import QUOTE_CHARS, Comment
+
+        root, done = self._comment_parts()
+        if root is None:
+            return []
+        anchors: dict[str, object] = {}
+        for tag in ("commentRangeStart", "commentReference"):
+            for node in self.document.element.iter(_W + tag):
+                cid = node.get(_W + "id")
+                paragraph = next(node.iterancestors(_W + "p"), None)
+                if cid is not None and cid not in anchors and paragraph is not None:
+                    anchors[cid] = paragraph
+        found = []
+        for comment in root.iter(_W + "comment"):
+            cid = comment.get(_W + "id")
+            paragraph = anchors.get(cid)
+            if paragraph is None:
+                continue  # its text was removed (a rejected insertion, a deleted piece)
+            key, index = self.where.get(paragraph, ("issue", None))  # cover: the front matter
+            section = key if key in ("lede", "issue") else self.sections.get(key)
+            if section is None:
+                continue  # in a part briefgen does not import (cover, back matter)
+            paras = comment.findall(_W + "p")
+            text = "\n".join("".join(t.text or "" for t in p.iter(_W + "t")) for p in paras)
+            last_id = paras[-1].get(_W14 + "paraId") if paras else None
+            quote = "".join(t.text or "" for t in paragraph.iter(_W + "t")).strip()
+            found.append(Comment(id=str(cid), author=comment.get(_W + "author") or "",
+                                 date=comment.get(_W + "date") or "", text=text.strip(),
+                                 section=section, paragraph=index,
+                                 quote=quote[:QUOTE_CHARS], resolved=last_id in done))
+        return found
+
+    def _comment_parts(self):
+        """(the comments part's XML root, paraIds of comments marked done), or (None, ...)."""
+        from defusedxml.ElementTree import fromstring  # noqa: F401  (checked before parsing)
+        from lxml import etree
+
+        root, done = None, set()
+        for rel in self.document.part.rels.values():
+            if rel.is_external:
+                continue
+            if rel.reltype.endswith("/comments"):
+                root = etree.fromstring(rel.target_part.blob,
+                                        etree.XMLParser(resolve_entities=False, no_network=True))
+            elif rel.reltype.endswith("/commentsExtended"):
+                extended = etree.fromstring(rel.target_part.blob, etree.XMLParser(
+                    resolve_entities=False, no_network=True))
+                for node in extended.iter(_W15 + "commentEx"):
+                    if node.get(_W15 + "done") == "1":
+                        done.add(node.get(_W15 + "paraId"))
+        return root, done
 
     def _spans(self, paragraph) -> tuple[Span, ...]:
         spans: list[Span] = []
