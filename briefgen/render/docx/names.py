@@ -9,6 +9,8 @@ STYLE_COVER_CONTRIBUTOR = "Cover Contributor"
 STYLE_STANDFIRST = "Subtitle"
 STYLE_LEDE = "Lede"
 STYLE_BODY = "Body Text"
+#: Body Text kept with the next paragraph: a piece's last paragraph, with its attribution
+STYLE_BODY_LAST = "Body Text Last"
 STYLE_EXPERTS_INTRO = "Experts Intro"
 STYLE_PULL_QUOTE = "Pull Quote"
 STYLE_ATTRIBUTION = "Attribution"

@@ -13,12 +13,16 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
 
-def fld_char(kind: str, bare: bool = False):
-    """A run holding a field character; `bare` returns the w:fldChar alone."""
+def fld_char(kind: str, bare: bool = False, dirty: bool = False):
+    """A run holding a field character; `bare` returns the w:fldChar alone.
+
+    A `dirty` field is one whose cached result is not known: Word recomputes it
+    on open. Fields with a known result are not marked, so Word opens the file
+    without asking to update fields."""
     node = OxmlElement("w:fldChar")
     node.set(qn("w:fldCharType"), kind)
-    if kind == "begin":
-        node.set(qn("w:dirty"), "true")  # Word recomputes the field on open
+    if kind == "begin" and dirty:
+        node.set(qn("w:dirty"), "true")
     if bare:
         return node
     run = OxmlElement("w:r")
@@ -36,7 +40,7 @@ def instr(text: str):
 
 
 def field_into(parent, instruction: str, cached: str) -> None:
-    parent.append(fld_char("begin"))
+    parent.append(fld_char("begin", dirty=not cached))
     parent.append(instr(f" {instruction} "))
     parent.append(fld_char("separate"))
     link_run(parent, cached)
@@ -107,13 +111,6 @@ def add_hyperlink(paragraph, url: str, text: str) -> None:
     run.append(node)
     link.append(run)
     paragraph._p.append(link)
-
-
-def update_fields_on_open(doc) -> None:
-    """The cached page numbers come from the PDF; Word recomputes them on open."""
-    update = OxmlElement("w:updateFields")
-    update.set(qn("w:val"), "true")
-    doc.settings.element.append(update)
 
 
 def style_rpr(style):

@@ -29,15 +29,17 @@ from .names import (CHAR_CODE, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                     CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_AGENDA_HEAD,
                     STYLE_AGENDA_ITEM, STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME,
                     STYLE_ATTRIBUTION, STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME,
-                    STYLE_BIO_PAGES, STYLE_BIO_PHOTO, STYLE_BODY, STYLE_COLOPHON,
-                    STYLE_COVER_CONTRIBUTOR, STYLE_COVER_IMAGE, STYLE_COVER_LABEL, STYLE_CTA,
-                    STYLE_CTA_LINK, STYLE_EXPERTS_INTRO, STYLE_ISSUE_LINE, STYLE_LEDE,
-                    STYLE_PREPARED_FOR, STYLE_PUBLISHER, STYLE_PULL_QUOTE, STYLE_SERIES,
-                    STYLE_STANDFIRST)
+                    STYLE_BIO_PAGES, STYLE_BIO_PHOTO, STYLE_BODY, STYLE_BODY_LAST,
+                    STYLE_COLOPHON, STYLE_COVER_CONTRIBUTOR, STYLE_COVER_IMAGE,
+                    STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
+                    STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PREPARED_FOR, STYLE_PUBLISHER,
+                    STYLE_PULL_QUOTE, STYLE_SERIES, STYLE_STANDFIRST)
 from .oxml import (add_bookmark, add_field, add_hyperlink, bookmark_name, fld_char, field_into,
-                   instr, internal_link, link_run, right_tab, update_fields_on_open)
+                   instr, internal_link, link_run, right_tab)
 from .package import core_properties, custom_properties, pack_core_properties, save
 from .styles import define_styles
+from .tidy import (add_derived_styles, app_properties, estimate_pages, snapshot, text_counts,
+                   tidy_styles)
 
 
 #: a pack is drawn by the pack template, whatever the layout's [docx] table says
@@ -55,7 +57,9 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     walk = _Walk(outline, labels(outline.lang),
                  PACK_OPTIONS if outline.is_pack else layout.docx_options,
                  render_options.page_numbers or {})
+    before = snapshot(doc)
     define_styles(doc, layout, document)
+    add_derived_styles(doc)
     doc.index_styles()
     _setup_section(doc.sections[0], layout, render_options)
     _COVERS[outline.kind](doc, document, walk)
@@ -66,8 +70,12 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
         _SECTIONS[entry.kind](doc, walk, entry)
     if walk.options["contents"]:
         _fill_contents(doc, outline.contents, walk.numbers)
-        update_fields_on_open(doc)
     _mark_languages(doc, outline.dir)
+    tidy_styles(doc, before)
+    counts = text_counts(doc)
+    known = [n for n in walk.numbers.values() if isinstance(n, int)]
+    app_properties(doc, max(known + [estimate_pages(doc, counts, layout.style["size_body"],
+                                                    walk.options["cover"] == "page")]), counts)
     if outline.is_pack:
         pack_core_properties(doc, document, render_options)
     else:
@@ -446,10 +454,10 @@ def _contribution_body(doc, piece) -> None:
         doc.para(STYLE_PULL_QUOTE, piece.pull_quote.text)
     last = _blocks(doc, piece.after, STYLE_BODY)
     if contribution.contributors:
-        if last is not None:
-            # Word has no "keep with previous": keep the text's last paragraph
-            # with the attribution so a page never starts with a lone credit line.
-            last.paragraph_format.keep_with_next = True
+        if last is not None and last._p.pPr.style == doc.style_ids[STYLE_BODY]:
+            # Word has no "keep with previous": the text's last paragraph is kept
+            # with the attribution by its style (tidy.add_derived_styles).
+            last._p.get_or_add_pPr().style = doc.style_ids[STYLE_BODY_LAST]
         _attribution(doc, contribution)
 
 
@@ -514,8 +522,8 @@ def _fill_contents(doc, entries, page_numbers: dict) -> None:
 
     Each entry links to its heading and shows its page as a PAGEREF field. The
     cached number is the section's page in the PDF laid out in the same build
-    (same page size, margins and fonts); the field is marked dirty so Word
-    recomputes it on open.
+    (same page size, margins and fonts); only when a number is missing is the
+    field marked dirty, for Word to compute it on open.
     """
     marker = doc.toc_marker
     section = doc.sections[-1]
@@ -533,7 +541,9 @@ def _fill_contents(doc, entries, page_numbers: dict) -> None:
         field_into(link, f"PAGEREF {bookmark_name(anchor)} \\h", str(page) if page else "")
         paragraphs.append(paragraph)
     first = paragraphs[0] if paragraphs else marker
-    toc_start = [fld_char("begin"), instr(' TOC \\o "1-2" \\h \\z \\u '), fld_char("separate")]
+    known = all(page_numbers.get(entry.id) for entry in entries)
+    toc_start = [fld_char("begin", dirty=not known), instr(' TOC \\o "1-2" \\h \\z \\u '),
+                 fld_char("separate")]
     for node in reversed(toc_start):
         first._p.insert(1 if first._p.pPr is not None else 0, node)
     end_run = marker.add_run()
