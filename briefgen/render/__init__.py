@@ -9,6 +9,7 @@ means adding a module and a line here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from importlib import import_module
 
 
@@ -26,6 +27,8 @@ class RenderOptions:
     warnings: list | None = None
     #: section id (see briefgen.outline) → page number, when a PDF was laid out
     page_numbers: dict | None = None
+    #: a Word template (.dotx/.docx) whose styles replace the DOCX's by name (--reference-docx)
+    reference_docx: Path | None = None
 
 
 # format name → (module, file extension); modules are imported only when used,

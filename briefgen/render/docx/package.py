@@ -81,8 +81,19 @@ def custom_properties(doc, issue: Issue) -> None:
     package.relate_to(part, RELATIONSHIP_TYPE.CUSTOM_PROPERTIES)
 
 
-def save(doc, target: Path, created: dt.datetime) -> None:
-    """Save with fixed zip timestamps so the same input gives the same bytes."""
+def save(doc, target: Path, created: dt.datetime, layout=None,
+         options: RenderOptions | None = None) -> None:
+    """Save with fixed zip timestamps so the same input gives the same bytes.
+
+    With the layout, the house template's styles (--reference-docx) replace the
+    layout's by name first, then the layout's fonts are embedded (fonts.py)."""
+    if layout is not None:
+        from .fonts import embed_fonts
+        from .reference import apply_reference
+
+        if options is not None and options.reference_docx is not None:
+            apply_reference(doc, options.reference_docx)
+        embed_fonts(doc, layout, options.warnings if options is not None else None)
     package = doc.part.package
     for rel_id, rel in list(package.rels.items()):
         if rel.reltype == RELATIONSHIP_TYPE.THUMBNAIL:

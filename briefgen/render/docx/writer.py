@@ -81,7 +81,7 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     else:
         core_properties(doc, document, render_options)
         custom_properties(doc, document)
-    save(doc, target, created_at(document, render_options))
+    save(doc, target, created_at(document, render_options), layout, render_options)
     return {}
 
 
