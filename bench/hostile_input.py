@@ -109,7 +109,7 @@ def folder_and_cache(work: Path) -> None:
     sample = Path(__file__).resolve().parent.parent / "content" / "nile-dispute"
     os.environ.update(BRIEFGEN_CACHE="on", BRIEFGEN_CACHE_DIR=str(work / "cache"))
     cache._safe.cache_clear()
-    from briefgen.build import build
+    from briefgen.pipeline.build import build
 
     start = time.perf_counter()
     build(sample, formats=("pdf",), output_dir=work / "cached-a")

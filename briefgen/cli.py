@@ -108,7 +108,7 @@ def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, 
           impose, pdf_variant, allow_remote, recipients, jobs, encrypt, scheduler):
     """Build ISSUE_DIR (an issue or a pack) into OUTPUT/<slug>.pdf and .docx;
     with --recipients, one edition of a pack per recipient."""
-    from .build import build as run_build, parse_formats, source_date_epoch as epoch_of
+    from .pipeline.build import build as run_build, parse_formats, source_date_epoch as epoch_of
 
     if recipients or encrypt or scheduler:
         if impose:
@@ -126,15 +126,15 @@ def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, 
                        impose=impose, pdf_variant=pdf_variant, allow_remote=allow_remote)
     _warn(result.warnings)
     for name, path in result.outputs.items():
-        extra = f" ({result.pages} pages)" if name == f"{result.document.slug}.pdf" else ""
+        extra = f" ({result.pages} pages)" if name == result.pages_of else ""
         click.echo(f"wrote {path}{extra}")
 
 
 def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoch, pdf_variant,
               allow_remote, jobs, encrypt, scheduler, print_marks):
-    from .build import parse_formats
+    from .pipeline.build import parse_formats
     from .content.pack_folder import is_pack
-    from .editions import build_editions
+    from .pipeline.editions import build_editions
     from .errors import UsageError
     from .render import RenderOptions
 
@@ -143,7 +143,7 @@ def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoc
     if not is_pack(pack_dir):
         raise UsageError("editions are made from a pack (a folder with pack.yaml)",
                          path=pack_dir, hint="`briefgen new --pack DIR` makes one")
-    fmts = parse_formats(formats or "pdf")
+    fmts = parse_formats(formats) if formats else None  # editions' default: the first format
     options = RenderOptions(page_size=page_size, source_date_epoch=epoch, print_marks=print_marks,
                             pdf_variant=pdf_variant, allow_remote=allow_remote)
     if sys.stderr.isatty():

@@ -6,7 +6,7 @@ import pikepdf
 import pytest
 import docx
 
-from briefgen.editions import read_recipients
+from briefgen.pipeline.editions import read_recipients
 
 from .conftest import ROOT, run_cli
 from .test_build_pdf import flat, pdf_pages_text

@@ -18,7 +18,7 @@ import pikepdf
 import pytest
 from fontTools.ttLib import TTFont
 
-from briefgen import editions
+from briefgen.pipeline import editions
 from briefgen.model import Recipient
 
 from .conftest import ROOT, run_cli

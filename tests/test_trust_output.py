@@ -113,9 +113,9 @@ def test_a_full_disk_or_read_only_folder_is_exit_2_and_keeps_the_previous_output
         raise OSError(code, os.strerror(code), str(out / ".issue.pdf.part"))
 
     # The disk fills (or the folder turns read-only) while the PDF is written.
-    import briefgen.build as build_module
+    from briefgen.pipeline.publish import Publication
 
-    monkeypatch.setattr(build_module, "_stage", lambda out_, target, staged: failing())
+    monkeypatch.setattr(Publication, "stage", lambda self, name: failing())
     result = run_cli("build", issue, "-o", out, "--format", "pdf")
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]

@@ -1,11 +1,12 @@
 """One edition of a pack per recipient: personalised, confidential-aware, fast.
 
-What all editions share is laid out once: the pack (once per distinct set of
-confidential parts the recipients may see); the covers are laid out 25
-recipients at a time. An edition is then the shared pages with its own cover,
-written by WeasyPrint (so the structure tree, bookmarks, links and metadata
-are those of a normal build), with its annex pages and its footer line or
-watermark drawn as artifacts, and its password set, by pikepdf.
+Each requested writer gets the pack through `Writer.editions()` once per
+distinct set of confidential parts the recipients may see, and then prepares
+batches of 25 recipients and writes one edition per recipient. The PDF writer
+lays the pack out once and each batch's covers in one more pass (see
+render/pdf.py: `layout`, then `write_edition`); a writer without shared work
+writes each edition whole, with the facts (page numbers) of the shared layout.
+Files are staged and renamed into place through publish.py, as builds are.
 
 Editions are written by forked processes that inherit the laid-out pages;
 each worker lays out the covers of a batch of 25 recipients at a time, so
@@ -18,29 +19,27 @@ once and reports exactly the files that were renamed into place.
 from __future__ import annotations
 
 import csv
-import glob
-import hashlib
 import io
 import multiprocessing
 import os
 import re
-import secrets
 import signal
 import sys
-import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from . import fsguard
-from .content.pack_folder import load_pack, resolve_layout_spec
-from .errors import BriefgenError, ContentError, UsageError
-from .layouts import PAGE_SIZES, Layout, find_layout
-from .model import Pack, Recipient
-from .render import RenderOptions
-from .slugs import slugify
+from .. import render
+from ..content.pack_folder import load_pack, resolve_layout_spec
+from ..errors import BriefgenError, ContentError, UsageError
+from ..layouts import Layout, find_layout
+from ..model import Pack, Recipient
+from ..outline import build_outline
+from ..render import RenderOptions
+from ..slugs import slugify
+from .publish import Publication, remove_stale_parts
 
 MAX_CSV_BYTES = 20_000_000
 _GROUP_SPLIT = re.compile(r"[,;|]\s*|\s+")
@@ -139,16 +138,15 @@ BATCH = 25  # recipients whose covers are laid out together (bounds each worker'
 @dataclass
 class _Variant:
     pack: Pack
-    main: object          # weasyprint Document of the whole edition, generic cover
-    anchors: dict
-    renderer: object
     members: list[int]    # indexes into the recipients list
+    #: writer name → its Editions (what all editions share, laid out once)
+    sessions: dict = field(default_factory=dict)
 
 
 def _layout_variants(pack: Pack, recipients: list[Recipient], layout: Layout,
-                     options: RenderOptions, lay_out: bool = True) -> list[_Variant]:
-    from .render.pdf import Renderer, build_html, page_anchors
-
+                     options: RenderOptions, formats: tuple[str, ...], encrypt: bool,
+                     lay_out: bool = True) -> list[_Variant]:
+    """One variant per distinct set of confidential parts the recipients may see."""
     groups: dict[tuple, list[int]] = {}
     for index, recipient in enumerate(recipients):
         edition = pack.for_recipient(recipient)
@@ -156,51 +154,27 @@ def _layout_variants(pack: Pack, recipients: list[Recipient], layout: Layout,
         groups.setdefault(key, []).append(index)
     variants = []
     for members in groups.values():
-        generic = replace(pack.for_recipient(recipients[members[0]]), recipient=None)
-        if not lay_out:
-            variants.append(_Variant(generic, None, {}, None, members))
-            continue
-        renderer = Renderer(generic, layout, options)
-        main = renderer.render(build_html(generic, layout, options))
-        variants.append(_Variant(generic, main, page_anchors(main), renderer, members))
+        variant = _Variant(replace(pack.for_recipient(recipients[members[0]]), recipient=None),
+                           members)
+        if lay_out:
+            _lay_out(variant, layout, options, formats, encrypt)
+        variants.append(variant)
     return variants
 
 
-def _covers_html(pack: Pack, recipients: list[Recipient], layout: Layout,
-                 options: RenderOptions) -> str:
-    from .render.pdf import build_html
-
-    return build_html(pack, layout, options, covers=recipients)
-
-
-def _stamps(pack: Pack, recipients: list[Recipient], layout: Layout, options: RenderOptions,
-            renderer):
-    """A page per recipient carrying only their footer line and watermark, laid
-    out (not written) in one pass: each edition writes its own page alone, so
-    that its font subsets hold no other recipient's characters."""
-    if not (pack.edition_footer or pack.edition_watermark):
-        return None
-    from weasyprint import CSS, HTML
-    from markupsafe import escape
-
-    width, height = PAGE_SIZES[layout.page_size(options.page_size)]
-    css = CSS(string=(
-        f"@page {{ size: {width}mm {height}mm; margin: 0; }}"
-        f".stamp {{ position: relative; height: {height}mm; overflow: hidden; break-after: page; }}"
-        ".line { position: absolute; left: 0; right: 0; bottom: 6mm; text-align: center;"
-        "  font-family: var(--font-heading); font-size: 7pt; color: " + layout.colours["muted"] + "; }"
-        ".mark { position: absolute; left: -20mm; right: -20mm; top: 45%; text-align: center;"
-        "  font-family: var(--font-heading); font-weight: 700; font-size: 34pt;"
-        "  color: rgba(0, 0, 0, 0.07); transform: rotate(-35deg); }"), font_config=renderer.fonts)
-    pages = []
-    for recipient in recipients:
-        edition = replace(pack, recipient=recipient)
-        line = escape(edition.personalise(pack.edition_footer))
-        mark = escape(edition.personalise(pack.edition_watermark))
-        pages.append(f'<div class="stamp"><p class="line">{line}</p>'
-                     f'<p class="mark">{mark}</p></div>')
-    html = HTML(string="<html><body>" + "".join(pages) + "</body></html>")
-    return html.render(stylesheets=[renderer.stylesheets[0], css], font_config=renderer.fonts)
+def _lay_out(variant: _Variant, layout: Layout, options: RenderOptions,
+             formats: tuple[str, ...], encrypt: bool) -> None:
+    """Each writer's shared work, in the registry's order: facts flow from the
+    writers that provide them (or are measured) to the writers that need them."""
+    outline = build_outline(variant.pack)
+    facts: dict = {}
+    for writer_class in render.ordered(formats):
+        for fact, supplier in render.suppliers([writer_class]).items():
+            if fact not in facts:
+                facts.update(supplier().measure(outline, layout, options))
+        session = writer_class().editions(outline, layout, options, facts, encrypt=encrypt)
+        facts.update(session.facts)
+        variant.sessions[writer_class.name] = session
 
 
 # ---------------------------------------------------------------- stopping cleanly
@@ -255,33 +229,25 @@ def _interruptible(*signals):
 Report = Callable[[str, int, str], None]  # ("file", recipient, path) or ("done", recipient, error)
 
 
-def _batch(variant: "_Variant", layout: Layout, options: RenderOptions, batch, people,
-           encrypt: bool, out: str, report: Report) -> None:
-    """Lay out a batch's covers (and stamps) in one pass, then write each of its
-    editions, reporting every file as it is renamed into place and every
-    recipient when done (with an error, or "")."""
-    from .render.pdf import page_anchors
-
+def _batch(variant: _Variant, batch, people, out: str, report: Report) -> None:
+    """Prepare a batch in each writer (the PDF lays out its covers and stamps in
+    one pass), then write each of its editions, reporting every file as it is
+    renamed into place and every recipient when done (with an error, or "")."""
     try:
-        covers = variant.renderer.render(_covers_html(variant.pack, people, layout, options))
-        stamps = _stamps(variant.pack, people, layout, options, variant.renderer)
+        problems: list = [None] * len(people)
+        for session in variant.sessions.values():
+            for position, problem in enumerate(session.batch(people)):
+                problems[position] = problems[position] or problem
     except Exception as exc:
         for index, _ in batch:
             report("done", index, f"internal error: {type(exc).__name__}: {exc}")
         return
-    starts = page_anchors(covers)
     for position, (index, targets) in enumerate(batch):
-        # Each recipient's cover must be exactly one page: an overflowing cover
-        # would otherwise hand its second page to the next recipient.
-        first = starts[f"edition-cover-{position}"]
-        after = starts.get(f"edition-cover-{position + 1}", len(covers.pages) + 1)
-        if after - first != 1:
-            report("done", index, f"the cover runs over {after - first} pages — shorten "
-                                  "the organisation, or adapt the layout's cover")
+        if problems[position]:
+            report("done", index, problems[position])
             continue
         try:
-            _write_edition(variant, layout, options, covers.pages[first - 1], stamps, position,
-                           people[position], index, targets, encrypt, out, report)
+            _write_edition(variant, position, people[position], index, targets, out, report)
         except BriefgenError as exc:
             report("done", index, str(exc))
         except OSError as exc:  # a read-only or full output folder: the user's to fix
@@ -295,60 +261,20 @@ def _batch(variant: "_Variant", layout: Layout, options: RenderOptions, batch, p
             report("done", index, "")
 
 
-def _write_edition(variant: _Variant, layout: Layout, options: RenderOptions, cover, stamps,
-                   position: int, recipient: Recipient, index: int, targets, encrypt: bool,
-                   out: str, report: Report) -> None:
-    for fmt, name in targets:
+def _write_edition(variant: _Variant, position: int, recipient: Recipient, index: int,
+                   targets, out: str, report: Report) -> None:
+    publication = Publication(Path(out), created=False)
+    for writer_name, name in targets:
         try:
-            with fsguard.staged(out, name, what="edition") as part:
-                if fmt == "pdf":
-                    _edition_pdf(variant, cover, stamps, position, recipient, part.temp,
-                                 encrypt)
-                else:
-                    from .render import docx as docx_writer
-
-                    docx_writer.write(replace(variant.pack, recipient=recipient), layout,
-                                      part.temp, replace(options, page_numbers=variant.anchors))
-                with _INTERRUPT.critical():
-                    part.commit()
-                    report("file", index, str(part.target))
+            temp = publication.stage(name)
+            variant.sessions[writer_name].write(position, recipient, temp)
+            with _INTERRUPT.critical():
+                target = publication.commit(temp)
+                report("file", index, str(target))
         except OSError as exc:  # name the edition, not its temporary file
             raise OSError(exc.errno, exc.strerror or str(exc), str(Path(out) / name)) from None
-
-
-def _edition_pdf(variant: _Variant, cover, stamps, position: int,
-                 recipient: Recipient, target: Path, encrypt: bool) -> None:
-    import pikepdf
-
-    from .render.pdf import overlay_artifact, place_annexes
-
-    pages = [cover] + list(variant.main.pages[1:])
-    edition = variant.main.copy(pages)
-    identifier = hashlib.sha256(f"{variant.pack.slug}\0{recipient.name}\0{recipient.line}"
-                                .encode()).hexdigest()[:32].encode()
-    variant.renderer.write(edition, target, identifier)
-    if not (variant.pack.annexes or stamps or encrypt):
-        return
-    # `target` is this edition's own temporary file: read it, then rewrite it.
-    with pikepdf.open(io.BytesIO(target.read_bytes())) as pdf:
-        if variant.pack.annexes:
-            place_annexes(target, variant.pack, variant.anchors, pdf)
-        if stamps:
-            # This recipient's page only: a font subset written from the whole
-            # batch would carry the other recipients' names.
-            stamp = stamps.copy([stamps.pages[position]]).write_pdf()
-            with pikepdf.open(io.BytesIO(stamp)) as stamp_pdf:
-                form = stamp_pdf.pages[0].as_form_xobject()
-                for page in pdf.pages:
-                    box = page.mediabox
-                    overlay_artifact(pdf, page, form, pikepdf.Rectangle(
-                        float(box[0]), float(box[1]), float(box[2]), float(box[3])))
-        if encrypt:
-            pdf.save(target, encryption=pikepdf.Encryption(
-                user=recipient.password, owner=secrets.token_urlsafe(24), R=6, aes=True))
-        else:
-            # The same pack and list give the same bytes: /ID from the content.
-            pdf.save(target, deterministic_id=True)
+        finally:
+            publication.discard()
 
 
 # ---------------------------------------------------------------- the whole run
@@ -380,21 +306,25 @@ def _file_names(pack: Pack, recipients: list[Recipient], csv_path: Path
 
 
 def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
-                   layout: str | None = None, formats: tuple[str, ...] = ("pdf",),
+                   layout: str | None = None, formats: tuple[str, ...] | None = None,
                    output_dir: str | Path = "output", jobs: int | None = None,
                    encrypt: bool = False, options: RenderOptions | None = None,
                    progress: Callable[[str], None] | None = None,
                    scheduler: str | None = None) -> EditionsResult:
-    if encrypt and "docx" in formats:
-        raise UsageError("--encrypt protects PDFs only; a DOCX edition would go out unprotected",
-                         hint="use --format pdf with --encrypt")
+    formats = tuple(w.name for w in render.ordered(formats or render.defaults()[:1]))
+    unprotected = [name for name in formats if "encrypt" not in render.get(name).supports]
+    if encrypt and unprotected:
+        able = render.base.supporting("encrypt")
+        raise UsageError(f"--encrypt protects {', '.join(n.upper() + 's' for n in able)} only; "
+                         f"a {unprotected[0].upper()} edition would go out unprotected",
+                         hint=f"use --format {' or '.join(able)} with --encrypt")
     if scheduler:  # before any work: a wrong address is one line, at once
         scheduler = _check_scheduler(scheduler)
         _greet_scheduler(scheduler)
     loaded = load_pack(pack_dir)
     pack = loaded.pack
     chosen = find_layout(resolve_layout_spec(layout, pack))
-    from .content.pack_folder import edition_placeholders
+    from ..content.pack_folder import edition_placeholders
 
     used = edition_placeholders(pack.edition_footer) | edition_placeholders(pack.edition_watermark)
     needed = tuple(sorted(used - {"name", "organisation", "organization"}))
@@ -412,33 +342,22 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
                                                         "the password column"))
         recipients = keep
     out = Path(output_dir)
-    if out.exists() and not out.is_dir():
-        raise UsageError("output path exists and is not a folder", path=out,
-                         hint="choose another -o folder")
-    if recipients:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            # A read-only (or full) folder is one clear error before any work.
-            handle, probe = tempfile.mkstemp(prefix=".briefgen-probe.", suffix=".part", dir=out)
-            os.close(handle)
-            os.unlink(probe)
-        except OSError as exc:
-            raise UsageError(f"cannot write in the output folder: {exc.strerror or exc}",
-                             path=out, hint="make it writable, free some space, or choose "
-                                            "another -o folder") from None
+    if out.exists() and not out.is_dir() or recipients:
+        # A read-only (or full) folder is one clear error before any work.
+        Publication.open(out, probe=True)
     names, notes = _file_names(pack, recipients, Path(recipients_csv))
     result.warnings += notes
     options = replace(options or RenderOptions(), warnings=[])
     # The Dask path lays out each variant on the workers, not here.
-    variants = _layout_variants(pack, recipients, chosen, options, lay_out=not scheduler) \
-        if recipients else []
+    variants = _layout_variants(pack, recipients, chosen, options, formats, encrypt,
+                                lay_out=not scheduler) if recipients else []
     folder = str(out.resolve())  # workers resolve nothing against their own folder
     tasks = []
     for variant_index, variant in enumerate(variants):
-        members = [(index, [(fmt, f"{names[index]}.{fmt}") for fmt in formats])
+        members = [(index, [(name, names[index] + render.get(name).suffix) for name in formats])
                    for index in variant.members]
         for start in range(0, len(members), BATCH):
-            tasks.append((variant_index, members[start:start + BATCH], folder, encrypt))
+            tasks.append((variant_index, members[start:start + BATCH], folder))
     done: set[int] = set()
 
     def record(kind: str, index: int, value: str) -> None:
@@ -457,8 +376,8 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
     _SHARED.update(variants=variants, recipients=recipients, options=options, layout=chosen)
     try:
         if scheduler:
-            _run_on_dask(scheduler, pack_dir, str(chosen.path), options, variants,
-                         recipients, tasks, record, result)
+            _run_on_dask(scheduler, pack_dir, str(chosen.path), options, formats, encrypt,
+                         variants, recipients, tasks, record, result)
         else:
             _run(tasks, jobs, record)
     except KeyboardInterrupt:
@@ -467,9 +386,8 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
         _SHARED.clear()
         # A stopped worker's temporary file goes (and any left by an earlier
         # run that was killed); complete files stay.
-        for name in {n for _, batch, _, _ in tasks for _, targets in batch for _, n in targets}:
-            for leftover in out.glob(f".{glob.escape(name)}.*.part"):
-                leftover.unlink(missing_ok=True)
+        for name in {n for _, batch, _ in tasks for _, targets in batch for _, n in targets}:
+            remove_stale_parts(out, name, own=True)
     result.not_done = len([i for i in range(len(recipients)) if i not in done])
     if not result.interrupted and result.not_done:
         for index in range(len(recipients)):
@@ -495,10 +413,9 @@ def _run(tasks: list, jobs: int | None, record: Report) -> None:
 
 
 def _run_task(task, report: Report) -> None:
-    variant_index, batch, folder, encrypt = task
+    variant_index, batch, folder = task
     people = [_SHARED["recipients"][index] for index, _ in batch]
-    _batch(_SHARED["variants"][variant_index], _SHARED["layout"], _SHARED["options"],
-           batch, people, encrypt, folder, report)
+    _batch(_SHARED["variants"][variant_index], batch, people, folder, report)
 
 
 STOP_GRACE = 1.0  # seconds a worker has to stop after SIGTERM before SIGKILL
@@ -603,19 +520,20 @@ DASK_TIMEOUT = 10  # seconds to connect to a scheduler and hear its greeting
 
 
 def _dask_batch(pack_dir: str, layout_spec: str | None, options: RenderOptions,
-                variant_key: tuple, batch, people, encrypt: bool, folder: str):
+                formats: tuple[str, ...], encrypt: bool, variant_key: tuple, batch, people,
+                folder: str):
     """A Dask task. The worker reads the pack from the same path as the client
     (a shared file system), lays out the variant once per worker process, and
     writes the editions into the output folder (shared too)."""
-    key = (pack_dir, layout_spec, repr(options), variant_key)
+    key = (pack_dir, layout_spec, repr(options), formats, encrypt, variant_key)
     if key not in _WORKER_VARIANTS:
         pack = load_pack(pack_dir).pack
         layout = find_layout(layout_spec or pack.layout or None)
-        variant = _layout_variants(pack, [people[0]], layout, replace(options, warnings=[]))[0]
-        _WORKER_VARIANTS[key] = (variant, layout)
-    variant, layout = _WORKER_VARIANTS[key]
+        _WORKER_VARIANTS[key] = _layout_variants(pack, [people[0]], layout,
+                                                 replace(options, warnings=[]), formats,
+                                                 encrypt)[0]
     messages = []
-    _batch(variant, layout, options, batch, people, encrypt, folder,
+    _batch(_WORKER_VARIANTS[key], batch, people, folder,
            lambda *message: messages.append(message))
     return messages
 
@@ -691,8 +609,8 @@ def _greet_scheduler(address: str) -> None:
                          hint="start one with `dask scheduler`, or drop --scheduler") from None
 
 
-def _run_on_dask(scheduler: str, pack_dir, layout_spec, options, variants, recipients, tasks,
-                 record: Report, result: EditionsResult) -> None:
+def _run_on_dask(scheduler: str, pack_dir, layout_spec, options, formats, encrypt, variants,
+                 recipients, tasks, record: Report, result: EditionsResult) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -707,13 +625,13 @@ def _run_on_dask(scheduler: str, pack_dir, layout_spec, options, variants, recip
     worker_options = replace(options, warnings=None)
     futures = []
     try:
-        for variant_index, batch, folder, encrypt in tasks:
+        for variant_index, batch, folder in tasks:
             variant = variants[variant_index]
             variant_key = (tuple(i.slug for i in variant.pack.issues),
                            tuple(a.id for a in variant.pack.annexes))
             people = [recipients[index] for index, _ in batch]
             futures.append(client.submit(_dask_batch, pack_path, layout_spec, worker_options,
-                                         variant_key, batch, people, encrypt, folder,
+                                         formats, encrypt, variant_key, batch, people, folder,
                                          pure=False))
         with _interruptible(signal.SIGINT):
             for future in as_completed(futures):

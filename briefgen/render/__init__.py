@@ -1,16 +1,19 @@
-"""Writers: one module per output format, all reading the same `Issue` model.
+"""Writers: one module per output format, all walking the same `Outline`.
 
-A writer is a function `write(issue, layout, target: Path, options: RenderOptions)`
-registered in WRITERS under its format name and file extension; it returns a
-dict of facts about what it wrote (for instance the PDF's page of each
-section, which the DOCX writer uses to pre-fill its contents). Adding a format
-means adding a module and a line here.
+Each format is a `Writer` class (see base.py: a name, a suffix, the facts it
+needs and provides, `write(outline, layout, target, options, facts) -> facts`)
+registered by name. The built-in ones are registered here by import path and
+imported only when used, so a PDF-only build never pays for python-docx, and
+`--help` or `validate` for neither. Adding a format means adding a module whose
+Writer class calls `register` (or a `register_lazy` line here).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from importlib import import_module
+
+from .base import (Editions, Writer, defaults, get, names, ordered, register,  # noqa: F401
+                   register_lazy, suppliers)
 
 
 @dataclass(frozen=True)
@@ -29,16 +32,12 @@ class RenderOptions:
     page_numbers: dict | None = None
     #: a Word template (.dotx/.docx) whose styles replace the DOCX's by name (--reference-docx)
     reference_docx: Path | None = None
+    #: imposition of a companion file ("booklet"), for the writers that support "impose"
+    impose: str | None = None
 
 
-# format name → (module, file extension); modules are imported only when used,
-# so a PDF-only build never pays for python-docx and vice versa.
-WRITERS = {
-    "pdf": ("briefgen.render.pdf", ".pdf"),
-    "docx": ("briefgen.render.docx", ".docx"),
-}
+register_lazy("pdf", "briefgen.render.pdf:PdfWriter", default=True)
+register_lazy("docx", "briefgen.render.docx:DocxWriter", default=True)
 
-
-def writer(fmt: str):
-    module, _ = WRITERS[fmt]
-    return import_module(module).write
+__all__ = ["RenderOptions", "Writer", "Editions", "defaults", "get", "names", "ordered",
+           "register", "register_lazy", "suppliers"]

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from .. import __version__
 from ..layouts import PAGE_SIZES, Layout
-from ..model import Issue, Pack
+from ..model import Issue, Pack, Recipient
 from . import RenderOptions
+from .base import Editions, Writer, register
 from .common import created_at, labels, source_folders
 from .fetch import ConfinedFetcher, report_stylesheet_urls
 from .templating import render_template
@@ -87,15 +88,32 @@ def page_anchors(rendered) -> dict[str, int]:
     return anchors
 
 
-def write(document: Issue | Pack, layout: Layout, target: Path, options: RenderOptions) -> dict:
-    html_text = build_html(document, layout, options)
-    renderer = Renderer(document, layout, options)
-    rendered = renderer.render(html_text)
+class Laid:
+    """A document laid out into pages (not yet written): the renderer that did
+    it, the pages, and where each anchor landed."""
+
+    def __init__(self, renderer: Renderer, html_text: str):
+        self.renderer, self.html_text = renderer, html_text
+        self.document = renderer.render(html_text)
+        self.anchors = page_anchors(self.document)
+
+    @property
+    def facts(self) -> dict:
+        return {"pages": len(self.document.pages), "page_numbers": self.anchors}
+
+
+def layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, **extra) -> Laid:
+    """Lay out a document (the HTML of its template, `extra` passed to it) into pages."""
+    return Laid(Renderer(document, chosen, options), build_html(document, chosen, options, **extra))
+
+
+def write(document: Issue | Pack, chosen: Layout, target: Path, options: RenderOptions) -> dict:
+    laid = layout(document, chosen, options)
+    html_text, renderer, rendered = laid.html_text, laid.renderer, laid.document
     renderer.write(rendered, target, hashlib.sha256(html_text.encode()).hexdigest()[:32].encode())
-    anchors = page_anchors(rendered)
     if isinstance(document, Pack) and document.annexes:
-        place_annexes(target, document, anchors)
-    return {"pages": len(rendered.pages), "page_numbers": anchors}
+        place_annexes(target, document, laid.anchors)
+    return laid.facts
 
 
 def place_annexes(target: Path, pack: Pack, anchors: dict[str, int], pdf=None) -> None:
@@ -169,3 +187,147 @@ class _quiet_weasyprint:
 
     def __exit__(self, *exc):
         self.logger.setLevel(self.level)
+
+
+# ---------------------------------------------------------------- editions
+
+#: the page that carries an edition's footer line and watermark (see stamps());
+#: colours, fonts and the page height come from the layout's custom properties
+STAMP_CSS = """
+@page { margin: 0; bleed: 0; marks: none; }
+.stamp { position: relative; height: var(--page-height); overflow: hidden; break-after: page; }
+.line { position: absolute; left: 0; right: 0; bottom: 6mm; text-align: center;
+        font-family: var(--font-heading); font-size: 7pt; color: var(--muted); }
+.mark { position: absolute; left: -20mm; right: -20mm; top: 45%; text-align: center;
+        font-family: var(--font-heading); font-weight: 700; font-size: 34pt;
+        color: rgba(0, 0, 0, 0.07); transform: rotate(-35deg); }
+"""
+
+
+def stamps(pack: Pack, people: list[Recipient], renderer: Renderer):
+    """A page per recipient carrying only their footer line and watermark, laid
+    out (not written) in one pass: each edition writes its own page alone, so
+    that its font subsets hold no other recipient's characters. None when the
+    pack has neither."""
+    if not (pack.edition_footer or pack.edition_watermark):
+        return None
+    from dataclasses import replace
+
+    from markupsafe import escape
+    from weasyprint import CSS, HTML
+
+    pages = []
+    for recipient in people:
+        edition = replace(pack, recipient=recipient)
+        line = escape(edition.personalise(pack.edition_footer))
+        mark = escape(edition.personalise(pack.edition_watermark))
+        pages.append(f'<div class="stamp"><p class="line">{line}</p>'
+                     f'<p class="mark">{mark}</p></div>')
+    html = HTML(string="<html><body>" + "".join(pages) + "</body></html>")
+    css = CSS(string=STAMP_CSS, font_config=renderer.fonts)
+    with _quiet_weasyprint():
+        return html.render(stylesheets=[renderer.stylesheets[0], css], font_config=renderer.fonts)
+
+
+def write_edition(laid: Laid, pack: Pack, cover, stamp_pages, position: int,
+                  recipient: Recipient, target: Path, encrypt: bool = False) -> None:
+    """One edition: the shared pages `laid` with its own `cover` page, written by
+    WeasyPrint (structure tree, bookmarks, links and metadata as in a build);
+    annex pages and its stamp page drawn as artifacts and its password set by pikepdf."""
+    import io
+    import secrets
+
+    import pikepdf
+
+    pages = [cover] + list(laid.document.pages[1:])
+    edition = laid.document.copy(pages)
+    identifier = hashlib.sha256(f"{pack.slug}\0{recipient.name}\0{recipient.line}"
+                                .encode()).hexdigest()[:32].encode()
+    laid.renderer.write(edition, target, identifier)
+    if not (pack.annexes or stamp_pages or encrypt):
+        return
+    # `target` is this edition's own temporary file: read it, then rewrite it.
+    with pikepdf.open(io.BytesIO(target.read_bytes())) as pdf:
+        if pack.annexes:
+            place_annexes(target, pack, laid.anchors, pdf)
+        if stamp_pages:
+            # This recipient's page only: a font subset written from the whole
+            # batch would carry the other recipients' names.
+            with _quiet_weasyprint():
+                stamp = stamp_pages.copy([stamp_pages.pages[position]]).write_pdf()
+            with pikepdf.open(io.BytesIO(stamp)) as stamp_pdf:
+                form = stamp_pdf.pages[0].as_form_xobject()
+                for page in pdf.pages:
+                    box = page.mediabox
+                    overlay_artifact(pdf, page, form, pikepdf.Rectangle(
+                        float(box[0]), float(box[1]), float(box[2]), float(box[3])))
+        if encrypt:
+            pdf.save(target, encryption=pikepdf.Encryption(
+                user=recipient.password, owner=secrets.token_urlsafe(24), R=6, aes=True))
+        else:
+            # The same pack and list give the same bytes: /ID from the content.
+            pdf.save(target, deterministic_id=True)
+
+
+class PdfEditions(Editions):
+    """The pack laid out once; each batch's covers (and stamps) in one more pass."""
+
+    def __init__(self, writer, outline, chosen, options, facts, encrypt: bool):
+        super().__init__(writer, outline, chosen, options, facts)
+        self.encrypt = encrypt
+        self.laid = layout(outline.document, chosen, options)
+        self.facts = self.laid.facts
+
+    def batch(self, people: list[Recipient]) -> list[str | None]:
+        pack = self.outline.document
+        self.covers = self.laid.renderer.render(
+            build_html(pack, self.layout, self.options, covers=people))
+        self.stamps = stamps(pack, people, self.laid.renderer)
+        self.starts = starts = page_anchors(self.covers)
+        problems: list[str | None] = []
+        for position in range(len(people)):
+            # Each recipient's cover must be exactly one page: an overflowing cover
+            # would otherwise hand its second page to the next recipient.
+            first = starts[f"edition-cover-{position}"]
+            after = starts.get(f"edition-cover-{position + 1}", len(self.covers.pages) + 1)
+            problems.append(None if after - first == 1 else
+                            f"the cover runs over {after - first} pages — shorten the "
+                            "organisation, or adapt the layout's cover")
+        return problems
+
+    def write(self, position: int, recipient: Recipient, target: Path) -> None:
+        first = self.starts[f"edition-cover-{position}"]
+        write_edition(self.laid, self.outline.document, self.covers.pages[first - 1],
+                      self.stamps, position, recipient, target, self.encrypt)
+
+
+@register
+class PdfWriter(Writer):
+    name, suffix = "pdf", ".pdf"
+    provides = frozenset({"page_numbers", "pages"})
+    supports = frozenset({"impose", "encrypt", "pdf_variant"})
+
+    def write(self, outline, layout, target, options, facts) -> dict:
+        document = outline.document
+        if options.pdf_variant and options.pdf_variant.startswith("pdf/a") \
+                and isinstance(document, Pack) and document.annexes \
+                and options.warnings is not None:
+            options.warnings.append(
+                f"the annexes' pages are drawn into the PDF as they are: check the "
+                f"{options.pdf_variant} conformance of the result with a validator")
+        return write(document, layout, target, options)
+
+    def measure(self, outline, chosen, options) -> dict:
+        """Page numbers and page count: laid out, not written (no PDF, no fonts subset)."""
+        return layout(outline.document, chosen, options).facts
+
+    def companions(self, options) -> tuple[str, ...]:
+        return ("-booklet.pdf",) if options.impose == "booklet" else ()
+
+    def write_companion(self, ending, written, target, options) -> None:
+        from .impose import impose_booklet
+
+        impose_booklet(written, target)
+
+    def editions(self, outline, layout, options, facts, *, encrypt=False) -> Editions:
+        return PdfEditions(self, outline, layout, options, facts, encrypt)

@@ -9,7 +9,23 @@
 from __future__ import annotations
 
 from .names import *  # noqa: F401,F403  (style names, as before the split)
-from .package import PendingPageNumbers, fill_page_numbers
 from .writer import write
+from ..base import Writer, register
 
-__all__ = ["PendingPageNumbers", "fill_page_numbers", "write"]
+
+@register
+class DocxWriter(Writer):
+    """The DOCX format: its contents and page references take the PDF's page numbers."""
+
+    name, suffix = "docx", ".docx"
+    needs = frozenset({"page_numbers"})
+
+    def write(self, outline, layout, target, options, facts) -> dict:
+        from dataclasses import replace
+
+        numbers = facts.get("page_numbers")
+        return write(outline.document, layout, target,
+                     replace(options, page_numbers=numbers)) or {}
+
+
+__all__ = ["DocxWriter", "write"]
