@@ -104,12 +104,20 @@ def main(ctx, debug):
 @click.option("--encrypt", is_flag=True,
               help="Editions: set each PDF's open password from the `password` column (AES-256).")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Editions: a Dask scheduler.")
+@click.option("--reference-docx", type=click.Path(path_type=Path), metavar="HOUSE.DOTX",
+              help="A Word template whose styles replace the DOCX's by name (the PDF keeps "
+                   "the layout).")
 def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, print_marks,
-          impose, pdf_variant, allow_remote, recipients, jobs, encrypt, scheduler):
+          impose, pdf_variant, allow_remote, recipients, jobs, encrypt, scheduler,
+          reference_docx):
     """Build ISSUE_DIR (an issue or a pack) into OUTPUT/<slug>.pdf and .docx;
     with --recipients, one edition of a pack per recipient."""
     from .pipeline.build import build as run_build, parse_formats, source_date_epoch as epoch_of
 
+    if reference_docx is not None:  # checked before anything is rendered
+        from .render.docx.reference import check_reference
+
+        check_reference(reference_docx)
     if recipients or encrypt or scheduler:
         if impose:
             from .errors import UsageError
@@ -118,12 +126,13 @@ def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, 
                              hint="impose a single build of the pack instead")
         return _editions(issue_dir, recipients, layout, formats, output_dir, page_size,
                          epoch_of(source_date_epoch), pdf_variant, allow_remote, jobs, encrypt,
-                         scheduler, print_marks)
+                         scheduler, print_marks, reference_docx)
 
     result = run_build(issue_dir, layout=layout, formats=parse_formats(formats),
                        output_dir=output_dir, page_size=page_size,
                        epoch=epoch_of(source_date_epoch), print_marks=print_marks,
-                       impose=impose, pdf_variant=pdf_variant, allow_remote=allow_remote)
+                       impose=impose, pdf_variant=pdf_variant, allow_remote=allow_remote,
+                       reference_docx=reference_docx)
     _warn(result.warnings)
     for name, path in result.outputs.items():
         extra = f" ({result.pages} pages)" if name == result.pages_of else ""
@@ -131,7 +140,7 @@ def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, 
 
 
 def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoch, pdf_variant,
-              allow_remote, jobs, encrypt, scheduler, print_marks):
+              allow_remote, jobs, encrypt, scheduler, print_marks, reference_docx=None):
     from .pipeline.build import parse_formats
     from .content.pack_folder import is_pack
     from .pipeline.editions import build_editions
@@ -145,7 +154,8 @@ def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoc
                          path=pack_dir, hint="`briefgen new --pack DIR` makes one")
     fmts = parse_formats(formats) if formats else None  # editions' default: the first format
     options = RenderOptions(page_size=page_size, source_date_epoch=epoch, print_marks=print_marks,
-                            pdf_variant=pdf_variant, allow_remote=allow_remote)
+                            pdf_variant=pdf_variant, allow_remote=allow_remote,
+                            reference_docx=reference_docx)
     if sys.stderr.isatty():
         from rich.progress import Progress
 
