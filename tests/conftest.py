@@ -18,6 +18,15 @@ SEED = ROOT.parent / "shared" / "seeds" / "med-this-week-iraq.txt"
 IN_CI = bool(os.environ.get("CI"))
 
 
+def pytest_configure(config):
+    """Session- and module-scoped builds run before any function fixture: the cache
+    is off, and kept out of ~/.cache, for them too."""
+    import tempfile
+
+    os.environ["BRIEFGEN_CACHE"] = "off"
+    os.environ["BRIEFGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="briefgen-test-cache-")
+
+
 @pytest.fixture(autouse=True)
 def no_build_cache(monkeypatch, tmp_path_factory):
     """Tests render for real; the cache's own tests turn it back on."""
