@@ -192,6 +192,24 @@ class CallToAction:
 
 
 @dataclass(frozen=True)
+class Comment:
+    """An editor's comment on the issue (review.yaml), anchored to a paragraph by a
+    reference that survives re-imports: the section ("lede", "issue" for the cover,
+    "contribution:<first author's id>" with "-2", "-3" … for a second piece by the
+    same author, or "bio:<contributor id>"), the paragraph's index in that section's
+    text (None: its headline or name) and the paragraph's first characters."""
+
+    id: str
+    author: str
+    date: str
+    text: str
+    section: str
+    paragraph: int | None
+    quote: str
+    resolved: bool = False
+
+
+@dataclass(frozen=True)
 class Issue:
     title: str
     date: dt.date
@@ -211,6 +229,9 @@ class Issue:
     keywords: tuple[str, ...] = ()
     #: a picture for the cover (layouts that show one print it full-bleed)
     cover_image: Image | None = None
+    #: the editor's comments (review.yaml): put back into the DOCX as Word comments,
+    #: into the PDF only on request. Not part of the content's equality.
+    comments: tuple[Comment, ...] = field(default=(), compare=False)
     #: the folder the issue was read from: images and other files are resolved inside it
     source_dir: Path | None = field(default=None, compare=False)
 

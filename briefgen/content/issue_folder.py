@@ -27,6 +27,7 @@ from ..slugs import slugify
 from .images import check_image, resolve_inside
 from .markdown import MAX_BLOCKS, block_count, parse_top_blocks, smart_text, to_blocks
 from .pullquotes import pick_pull_quote
+from .review import load_review
 from .yamlsrc import LineDict, load_yaml, read_text
 
 ISSUE_FILE = "issue.md"
@@ -172,6 +173,7 @@ def load_issue(folder: str | Path) -> LoadResult:
         experts_intro=text_field("experts_intro"),
         contributions=tuple(contributions), contributors=tuple(ordered),
         call_to_action=cta, cover_image=cover_image, keywords=tuple(str(k) for k in keywords if str(k).strip()),
+        comments=tuple(load_review(folder)),
         source_dir=folder.resolve(),
     )
     return LoadResult(issue, p.warnings)

@@ -6,15 +6,20 @@ survives re-imports, made of the section ("lede", "contribution:<first
 author's id>" with "-2", "-3" … for a second piece by the same author, or
 "bio:<contributor id>"), the paragraph's index in that section's text (null:
 the headline or name), and the first 60 characters of the paragraph.
-`briefgen validate` lists the open ones as notes.
+`briefgen validate` lists the open ones as notes. The next DOCX build puts
+each back as a Word comment on the same paragraph (render/docx/comments.py),
+so source → DOCX → source → DOCX keeps them; a re-import keeps their ids
+(`keep_ids`), however Word numbers them.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import yaml
+
+from ..model import Comment
 
 REVIEW_FILE = "review.yaml"
 QUOTE_CHARS = 60
@@ -22,16 +27,36 @@ _HEADER = ("# The editor's comments, imported from the revised DOCX by `briefgen
            "# Set `resolved: true` (or resolve the comment in Word) when it is dealt with.\n")
 
 
-@dataclass(frozen=True)
-class Comment:
-    id: str
-    author: str
-    date: str
-    text: str
-    section: str            # "lede", "contribution:<id>", "bio:<id>"
-    paragraph: int | None   # index in the section's text; None: its headline or name
-    quote: str              # the first characters of the paragraph
-    resolved: bool = False
+def keep_ids(comments: list[Comment], folder: str | Path) -> list[Comment]:
+    """`comments` (just imported) with the ids they had in folder/review.yaml.
+
+    Word and LibreOffice renumber comments when they save, so a comment is
+    known again by its author and text (and date, when two are alike); a new
+    one gets the next free number."""
+    old = load_review(folder)
+    if not old:
+        return comments
+    unclaimed = list(old)
+    kept: list[Comment | None] = []
+    for comment in comments:
+        match = next((o for o in unclaimed if (o.author, o.text, o.date) ==
+                      (comment.author, comment.text, comment.date)), None) or next(
+            (o for o in unclaimed if (o.author, o.text) == (comment.author, comment.text)), None)
+        if match is None:
+            kept.append(None)
+            continue
+        unclaimed.remove(match)
+        kept.append(replace(comment, id=match.id))
+    used = {c.id for c in kept if c is not None}
+    numbers = [int(i) for i in used | {o.id for o in old} if i.isdigit()]
+    following = max(numbers, default=-1) + 1
+    result = []
+    for comment, known in zip(comments, kept):
+        if known is None:
+            known = replace(comment, id=str(following))
+            following += 1
+        result.append(known)
+    return result
 
 
 def dump_review(comments: list[Comment]) -> str:
@@ -47,8 +72,11 @@ def dump_review(comments: list[Comment]) -> str:
 
 def load_review(folder: str | Path) -> list[Comment]:
     """The comments in folder/review.yaml ([] when there is none or it is unusable)."""
+    from .. import fsguard
+
     path = Path(folder) / REVIEW_FILE
-    if not path.is_file() or path.stat().st_size > 5_000_000:
+    if not path.is_file() or path.stat().st_size > 5_000_000 or \
+            not fsguard.is_inside(folder, REVIEW_FILE):  # a link out of the folder: ignored
         return []
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -106,4 +134,5 @@ def comment_location(folder: str | Path, comment: Comment) -> tuple[str, int | N
     return "issue.md", start
 
 
-__all__ = ["Comment", "REVIEW_FILE", "comment_location", "dump_review", "load_review"]
+__all__ = ["Comment", "REVIEW_FILE", "comment_location", "dump_review", "keep_ids",
+           "load_review"]

@@ -54,8 +54,9 @@ def import_issue(source: str | Path, destination: str | Path, *, force: bool = F
                                  track_changes=track_changes)
             issue, warnings = result.issue, result.warnings
             if result.comments:
-                from ..review import REVIEW_FILE, dump_review
+                from ..review import REVIEW_FILE, dump_review, keep_ids
 
+                result.comments = keep_ids(result.comments, destination)
                 extra[REVIEW_FILE] = dump_review(result.comments).encode("utf-8")
             comments = result.comments
         elif suffix in HTML_SUFFIXES or suffix in TEXT_SUFFIXES:
