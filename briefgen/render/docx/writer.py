@@ -45,7 +45,7 @@ from .tidy import (add_derived_styles, app_properties, estimate_pages, snapshot,
 
 #: a pack is drawn by the pack template, whatever the layout's [docx] table says
 #: for issues: a cover page, a contents list, bios in one column
-PACK_OPTIONS = {"cover": "page", "contents": True, "bio_columns": 1, "bios": "beside"}
+PACK_OPTIONS = {"cover": "page", "contents": True, "bio_columns": 1}
 
 
 def write(document: Issue | Pack, layout: Layout, target: Path,
@@ -58,7 +58,6 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     walk = _Walk(outline, labels(outline.lang),
                  PACK_OPTIONS if outline.is_pack else layout.docx_options,
                  render_options.page_numbers or {})
-    walk.layout = layout
     before = snapshot(doc)
     define_styles(doc, layout, document)
     add_derived_styles(doc)
@@ -229,7 +228,6 @@ def _body_section(doc, document: Issue | Pack, walk: _Walk) -> None:
     else:
         head = dict(left=document.series or document.publisher, right=document.running_title,
                     footer_left=issue_line(document))
-    walk.head = head
     if walk.options["cover"] == "page":
         body = doc.add_section(WD_SECTION.NEW_PAGE)
         _running_head(doc, body, t, **head)
@@ -276,8 +274,7 @@ def _chapter(doc, walk: _Walk, entry) -> None:
     chapter = walk.chapter = walk.chapters[entry.id]
     issue = chapter.issue
     doc.lang = chapter.lang
-    _head_section(doc, walk, entry.label)
-    _heading_for(doc, entry)
+    _heading_for(doc, entry, new_page=True)
     doc.para(STYLE_ISSUE_LINE, " · ".join(x for x in (issue.series, issue_line(issue)) if x))
     if issue.standfirst:
         doc.para(STYLE_STANDFIRST, issue.standfirst)
@@ -305,10 +302,11 @@ def _contributors(doc, walk: _Walk, entry) -> None:
         # keep-with-next cannot hold it to the first bio.
         _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), walk.options["bio_columns"])
         walk.columns = True
-    if outline.is_pack:
-        _head_section(doc, walk, entry.label)
-    _heading_for(doc, entry)
-    _bios(doc, walk)
+    _heading_for(doc, entry, new_page=outline.is_pack)
+    for person in outline.contributors:
+        _bio(doc, person)
+        if outline.is_pack:
+            _bio_pages(doc, outline.appearances.get(person.id, ()), walk.numbers)
     if walk.columns:
         _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), 1)
         walk.columns = False
@@ -333,8 +331,7 @@ def _agenda_section(doc, walk: _Walk, entry) -> None:
 def _annex(doc, walk: _Walk, entry) -> None:
     """A divider per annex: the annex's pages are in the PDF."""
     doc.lang = None
-    _head_section(doc, walk, entry.label)
-    _heading_for(doc, entry)
+    _heading_for(doc, entry, new_page=True)
     doc.para(STYLE_BODY, walk.t["annex_in_pdf"].format(pages=walk.annexes[entry.id].annex.pages))
 
 
@@ -343,10 +340,7 @@ def _back(doc, walk: _Walk, entry) -> None:
     doc.lang = None
     issue = walk.chapter.issue
     cta = issue.call_to_action
-    if walk.options["cover"] == "page":
-        # A cover too, as in the PDF: its own section, without running head or footer.
-        _no_running_head(doc, doc.add_section(WD_SECTION.NEW_PAGE))
-    _heading_for(doc, entry)
+    _heading_for(doc, entry, new_page=walk.options["cover"] == "page")
     if cta.text:
         doc.para(STYLE_CTA, cta.text)
     if cta.url:
@@ -402,26 +396,8 @@ def _setup_section(section, layout: Layout, options: RenderOptions) -> None:
     section.header_distance = section.footer_distance = Mm(10)
 
 
-def _head_section(doc, walk: _Walk, current: str) -> None:
-    """A new page and section whose running head names `current` (a pack's
-    chapter, its contributors, an annex): the STYLEREF to Heading 1 that Word
-    recomputes, its result cached for readers that show it as it is (LibreOffice)."""
-    _running_head(doc, doc.add_section(WD_SECTION.NEW_PAGE), walk.t, cached=current,
-                  **walk.head)
-
-
-def _no_running_head(doc, section) -> None:
-    """Empty header and footer of its own (not the previous section's)."""
-    for part in (section.header, section.footer):
-        part.is_linked_to_previous = False
-        for paragraph in part.paragraphs:
-            ppr = paragraph._p.pPr
-            if ppr is not None and ppr.pStyle is not None:
-                ppr.remove(ppr.pStyle)  # no Header style: no rule under an empty head
-
-
 def _running_head(doc, section, t: dict, left: str, right: str = "", right_field: str = "",
-                  footer_left: str = "", cached: str = "") -> None:
+                  footer_left: str = "") -> None:
     """Header "left <tab> right" (text, or a field such as STYLEREF) and footer
     "footer_left <tab> Page N of M" of a section; the cover section keeps none."""
     text_width = section.page_width - section.left_margin - section.right_margin
@@ -432,7 +408,7 @@ def _running_head(doc, section, t: dict, left: str, right: str = "", right_field
     right_tab(header, text_width)
     header.add_run(left + "\t" + right)
     if right_field:
-        add_field(header, right_field, cached)
+        add_field(header, right_field, "")
     _page_footer(doc, section.footer, t, section, footer_left)
 
 
