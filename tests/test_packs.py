@@ -204,8 +204,8 @@ def test_rebuild_cache_reuses_unchanged_work(pack, tmp_path, monkeypatch):
     from briefgen.render import pdf as pdf_writer
 
     calls = []
-    real = pdf_writer.write
-    monkeypatch.setattr(pdf_writer, "write", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = pdf_writer.finish
+    monkeypatch.setattr(pdf_writer, "finish", lambda *a, **k: calls.append(1) or real(*a, **k))
     assert run_cli("build", pack, "-o", tmp_path / "a").exit_code == 0
     assert run_cli("build", pack, "-o", tmp_path / "b").exit_code == 0  # nothing changed
     assert len(calls) == 1

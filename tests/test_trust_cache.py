@@ -36,9 +36,12 @@ def cache_on(tmp_path, monkeypatch):
 
 
 def counting(monkeypatch, module):
+    """Count the files a writer module really writes (`finish` for the PDF writer,
+    which lays out first and writes in a second step; `write` otherwise)."""
     calls = []
-    real = module.write
-    monkeypatch.setattr(module, "write", lambda *a, **k: calls.append(1) or real(*a, **k))
+    name = "finish" if hasattr(module, "finish") else "write"
+    real = getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *a, **k: calls.append(1) or real(*a, **k))
     return calls
 
 

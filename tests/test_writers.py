@@ -141,3 +141,30 @@ def test_docx_alone_has_the_contents_numbers_of_the_pdf(tmp_path):
     # and no placeholder or empty number is left anywhere in the document
     xml = docx.Document(str(alone / "nile-dispute.docx")).element.xml
     assert "\u2060" not in xml
+
+
+def test_the_docx_written_beside_the_pdf_in_a_worker_equals_the_docx_alone(tmp_path):
+    """With pdf and docx, the DOCX is written in a worker process as soon as the
+    PDF is laid out (while the PDF is written): the same bytes as on its own."""
+    both, alone = tmp_path / "both", tmp_path / "alone"
+    epoch = ("--source-date-epoch", "1763596800")
+    assert run_cli("build", SAMPLE, "-o", both, *epoch).exit_code == 0
+    assert run_cli("build", SAMPLE, "-f", "docx", "-o", alone, *epoch).exit_code == 0
+    assert (both / "nile-dispute.docx").read_bytes() == (alone / "nile-dispute.docx").read_bytes()
+
+
+def test_a_mistake_found_in_the_worker_is_one_line_and_nothing_is_written(tmp_path, monkeypatch):
+    from briefgen.errors import ContentError
+    from briefgen.render.docx import DocxWriter
+
+    def refuse(self, *args, **kwargs):
+        raise ContentError("the photo cannot be embedded", path=SAMPLE / "issue.md", line=7,
+                           hint="use a JPEG or PNG")
+
+    monkeypatch.setattr(DocxWriter, "write", refuse)
+    out = tmp_path / "out"
+    result = run_cli("build", SAMPLE, "-o", out)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"error: {SAMPLE / 'issue.md'}:7: the photo cannot be embedded — use a JPEG or PNG"]
+    assert not out.exists() or list(out.iterdir()) == []

@@ -106,20 +106,40 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
                             reference_docx=reference_docx, impose=impose)
     outline = build_outline(document)
     facts: dict = {}
+    # Writers that another (running) writer started in a worker process, by index.
+    running: dict[int, ForkedWrite] = {}
     try:
         temps = [publication.stage(f"{document.slug}{w.suffix}") for w in writers]
-        for writer_class, temp in zip(writers, temps):
+        keys = [output_key(w.name, inputs) if inputs else "" for w in writers]
+        for index, (writer_class, temp) in enumerate(zip(writers, temps)):
             writer = writer_class()
+            if index in running:
+                found = running.pop(index).join(options)
+                if keys[index] and not render_warnings:
+                    cache.store("outputs", keys[index], temp, writer.suffix, found)
+            else:
+                def make(writer=writer, index=index, temp=temp) -> dict:
+                    for fact, supplier in render.suppliers([type(writer)]).items():
+                        if fact not in facts:  # nobody requested writes it: measure it
+                            facts.update(supplier().measure(outline, chosen, options))
+                    started = writer.start(outline, chosen, temp, options, dict(facts))
+                    if started is None:
+                        return writer.write(outline, chosen, temp, options, dict(facts))
+                    # The facts are known before the file is written (the PDF's page
+                    # numbers, once laid out): the writers waiting for them write
+                    # their files in worker processes while this one finishes.
+                    early = {**facts, **started.facts}
+                    for later in range(index + 1, len(writers)):
+                        waiting = writers[later]
+                        if waiting.needs and waiting.needs <= set(early) and hasattr(os, "fork") \
+                                and not (keys[later] and cache.has("outputs", keys[later],
+                                                                   waiting.suffix)):
+                            running[later] = ForkedWrite.start(waiting(), outline, chosen,
+                                                               temps[later], options, early)
+                    return started.finish()
 
-            def make(writer=writer, temp=temp) -> dict:
-                for fact, supplier in render.suppliers([type(writer)]).items():
-                    if fact not in facts:  # nobody requested writes it: measure it
-                        facts.update(supplier().measure(outline, chosen, options))
-                return writer.write(outline, chosen, temp, options, dict(facts))
-
-            key = output_key(writer.name, inputs) if inputs else ""
-            found = through_cache(key, writer.suffix, temp, make,
-                                  keep=lambda: not render_warnings)
+                found = through_cache(keys[index], writer.suffix, temp, make,
+                                      keep=lambda: not render_warnings)
             facts.update(found)
             if "pages" in writer.provides and result.pages is None:
                 result.pages, result.pages_of = found.get("pages"), f"{document.slug}{writer.suffix}"
@@ -128,10 +148,83 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
                                        options)
         result.outputs = publication.publish()
     except BaseException:
+        for job in running.values():
+            job.stop()
         publication.discard()
         raise
     result.warnings += render_warnings
     return result
+
+
+class ForkedWrite:
+    """One writer's `write` in a forked worker process (the parent goes on with
+    its own work). Its facts and warnings come back as JSON through a pipe; a
+    user's mistake comes back as the same one-line error."""
+
+    def __init__(self, pid: int, pipe: int):
+        self.pid, self.pipe = pid, pipe
+
+    @classmethod
+    def start(cls, writer, outline, layout, target: Path, options: RenderOptions,
+              facts: dict) -> "ForkedWrite":
+        import json
+        from dataclasses import replace
+
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: write, report, leave without the parent's clean-up
+            os.close(read_end)
+            status = 0
+            try:
+                warnings: list = []
+                found = writer.write(outline, layout, target, replace(options, warnings=warnings),
+                                     facts)
+                report = {"facts": cache.encode_info(found), "warnings": [str(w) for w in warnings]}
+            except BriefgenError as exc:
+                report = {"error": {"message": exc.message, "hint": exc.hint, "line": exc.line,
+                                    "path": str(exc.path) if exc.path else None}}
+                status = 1
+            except BaseException as exc:  # a bug: reported to the parent, which raises it
+                report = {"bug": f"{type(exc).__name__}: {exc}"}
+                status = 1
+            try:
+                with os.fdopen(write_end, "w", encoding="utf-8") as pipe:
+                    json.dump(report, pipe)
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        return cls(pid, read_end)
+
+    def join(self, options: RenderOptions) -> dict:
+        import json
+
+        with os.fdopen(self.pipe, "r", encoding="utf-8") as pipe:
+            text = pipe.read()
+        os.waitpid(self.pid, 0)
+        try:
+            report = json.loads(text)
+        except ValueError:
+            raise RuntimeError("a writer's worker process ended without a report") from None
+        if "error" in report:
+            raise BriefgenError(**report["error"])
+        if "bug" in report:
+            raise RuntimeError(f"a writer failed in its worker process: {report['bug']}")
+        if options.warnings is not None:
+            options.warnings.extend(report["warnings"])
+        return cache.decode_info(report["facts"])
+
+    def stop(self) -> None:
+        import signal
+
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        try:
+            os.close(self.pipe)
+        except OSError:
+            pass
 
 
 def _file_key(path: Path | None) -> str | None:

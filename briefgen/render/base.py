@@ -54,6 +54,14 @@ class Writer:
         """Write `target`; return the facts learnt on the way (at least `provides`)."""
         raise NotImplementedError
 
+    def start(self, outline: "Outline", layout: "Layout", target: Path,
+              options: "RenderOptions", facts: dict) -> "Started | None":
+        """Optionally write in two steps: do the work that yields the facts (for the
+        PDF: lay out the pages) and return a `Started` whose `facts` the writers
+        after this one can use while `finish()` writes the file. None (the
+        default): the writer only knows `write`."""
+        return None
+
     def measure(self, outline: "Outline", layout: "Layout", options: "RenderOptions") -> dict:
         """The facts `write` would return, without writing a file (as cheaply as it can)."""
         raise NotImplementedError(f"the {self.name} writer cannot measure without writing")
@@ -72,6 +80,18 @@ class Writer:
         """What many editions of one document share (laid out once); the default
         writes each edition whole."""
         return Editions(self, outline, layout, options, facts)
+
+
+class Started:
+    """A write begun by `Writer.start`: its facts are known, its file is not written yet."""
+
+    def __init__(self, facts: dict, finish):
+        self.facts = facts
+        self._finish = finish
+
+    def finish(self) -> dict:
+        """Write the file; return every fact (at least `facts`)."""
+        return self._finish()
 
 
 class Editions:

@@ -10,7 +10,7 @@ from .. import __version__
 from ..layouts import PAGE_SIZES, Layout
 from ..model import Issue, Pack, Recipient
 from . import RenderOptions
-from .base import Editions, Writer, register
+from .base import Editions, Started, Writer, register
 from .common import created_at, labels, source_folders
 from .fetch import ConfinedFetcher, report_stylesheet_urls
 from .templating import render_template
@@ -108,7 +108,12 @@ def layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, **ext
 
 
 def write(document: Issue | Pack, chosen: Layout, target: Path, options: RenderOptions) -> dict:
-    laid = layout(document, chosen, options)
+    return finish(layout(document, chosen, options), target)
+
+
+def finish(laid: Laid, target: Path) -> dict:
+    """Write a laid-out document to `target` (and place a pack's annexes)."""
+    document = laid.renderer.document
     html_text, renderer, rendered = laid.html_text, laid.renderer, laid.document
     renderer.write(rendered, target, hashlib.sha256(html_text.encode()).hexdigest()[:32].encode())
     if isinstance(document, Pack) and document.annexes:
@@ -308,6 +313,10 @@ class PdfWriter(Writer):
     supports = frozenset({"impose", "encrypt", "pdf_variant"})
 
     def write(self, outline, layout, target, options, facts) -> dict:
+        return self.start(outline, layout, target, options, facts).finish()
+
+    def start(self, outline, chosen, target, options, facts) -> Started:
+        """Lay out the pages (the page numbers are then known), write them on finish()."""
         document = outline.document
         if options.pdf_variant and options.pdf_variant.startswith("pdf/a") \
                 and isinstance(document, Pack) and document.annexes \
@@ -315,7 +324,8 @@ class PdfWriter(Writer):
             options.warnings.append(
                 f"the annexes' pages are drawn into the PDF as they are: check the "
                 f"{options.pdf_variant} conformance of the result with a validator")
-        return write(document, layout, target, options)
+        laid = layout(document, chosen, options)
+        return Started(laid.facts, lambda: finish(laid, target))
 
     def measure(self, outline, chosen, options) -> dict:
         """Page numbers and page count: laid out, not written (no PDF, no fonts subset)."""
