@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
-import re
 import zipfile
 from pathlib import Path
 
@@ -99,47 +97,34 @@ def save(doc, target: Path, created: dt.datetime, layout=None,
         if rel.reltype == RELATIONSHIP_TYPE.THUMBNAIL:
             del package.rels[rel_id]  # python-docx's template thumbnail shows an empty page
     buffer = io.BytesIO()
-    doc.save(buffer)
+    # python-docx writes the package uncompressed here: it is compressed once, below.
+    from docx.opc import phys_pkg
+
+    deflated = phys_pkg.ZIP_DEFLATED
+    phys_pkg.ZIP_DEFLATED = zipfile.ZIP_STORED
+    try:
+        doc.save(buffer)
+    finally:
+        phys_pkg.ZIP_DEFLATED = deflated
     buffer.seek(0)
     # Every entry dated as the document: the same input gives the same bytes.
     stamp = max(created, dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)).timetuple()[:6]
-    rezip(buffer, target, lambda name, data: data, stamp)
+    rezip(buffer, target, stamp)
 
 
-def rezip(source, target, change, stamp) -> None:
-    """Copy a zip entry by entry, in order, with fixed dates, through `change`."""
-    with zipfile.ZipFile(source) as zin:
-        entries = [(info.filename, change(info.filename, zin.read(info.filename)))
-                   for info in zin.infolist()]
-    with zipfile.ZipFile(target, "w") as out:
-        for name, data in entries:
-            entry = zipfile.ZipInfo(name, date_time=stamp)
-            entry.compress_type = zipfile.ZIP_DEFLATED
+#: pictures are compressed already; embedded fonts deflate well at the fastest level
+_STORED = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+_FAST = (".odttf",)
+
+
+def rezip(source, target, stamp) -> None:
+    """Copy a zip entry by entry, in order, with fixed dates (compressed once)."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as out:
+        for info in zin.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            name = info.filename.lower()
+            entry.compress_type = zipfile.ZIP_STORED if name.endswith(_STORED) \
+                else zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16
-            out.writestr(entry, data)
-
-
-#: a page number the PDF has not given yet (see fill_page_numbers)
-_PENDING = re.compile("\u2060pg:([^\u2060<]*)\u2060")
-
-
-class PendingPageNumbers(dict):
-    """Page numbers still to come: each lookup leaves a placeholder in the DOCX,
-    so the DOCX can be written while the PDF is being laid out."""
-
-    def get(self, anchor, default=None):
-        return f"\u2060pg:{anchor}\u2060"
-
-    def __bool__(self) -> bool:  # "no numbers yet" is not "no numbers"
-        return True
-
-
-def fill_page_numbers(target: Path, numbers: dict) -> None:
-    """Replace the placeholders left by PendingPageNumbers with the PDF's page numbers."""
-    with zipfile.ZipFile(target) as zin:
-        stamp = zin.infolist()[0].date_time
-    temp = target.with_name(target.name + ".fill")
-    rezip(target, temp, lambda name, data: _PENDING.sub(
-        lambda m: str(numbers.get(m.group(1), "")), data.decode("utf-8")).encode("utf-8")
-        if name == "word/document.xml" else data, stamp)
-    os.replace(temp, target)
+            out.writestr(entry, zin.read(info.filename),
+                         compresslevel=1 if name.endswith(_FAST) else 6)

@@ -34,10 +34,6 @@ from .names import STYLE_BODY, STYLE_BODY_LAST
 _NOT_IN_GALLERY = re.compile(r"^(TOC\d|Header|Footer|Hyperlink|FollowedHyperlink|"
                              r"DefaultParagraphFont|NoList|.*Char)$")
 _STYLE_REFS = (qn("w:pStyle"), qn("w:rStyle"), qn("w:tblStyle"))
-#: a page number still to come (see package.PendingPageNumbers): not text
-_PENDING = re.compile("\u2060pg:[^\u2060]*\u2060")
-
-
 def snapshot(doc) -> dict[str, bytes]:
     """Each style's XML before briefgen defines its styles: what it then changes
     or adds is briefgen's (see tidy_styles)."""
@@ -174,7 +170,7 @@ def text_counts(doc) -> dict[str, int]:
     body, as Word counts them (headers and footers are not counted)."""
     words = characters = with_spaces = paragraphs = 0
     for paragraph in doc.part.element.body.iter(qn("w:p")):
-        text = _PENDING.sub("", "".join(t.text or "" for t in paragraph.iter(qn("w:t"))))
+        text = "".join(t.text or "" for t in paragraph.iter(qn("w:t")))
         if not text.strip():
             continue
         paragraphs += 1
