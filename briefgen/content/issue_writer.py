@@ -114,7 +114,12 @@ def issue_markdown(issue: Issue, folder_name: str, cover_name: str | None = None
     wrapping and comments included."""
     keep = source or _Source()
     front = _front(issue, folder_name, cover_name)
-    front_text = keep.front_text if keep.front == front else _yaml(front)
+    if keep.front == front:
+        front_text = keep.front_text
+    elif keep.front is not None:  # only the changed values, in the source's own YAML
+        front_text = round_trip_yaml(keep.front_text, keep.front, front) or _yaml(front)
+    else:
+        front_text = _yaml(front)
     parts = ["---\n" + front_text + "---",
              "\n\n".join(keep.block(b) for b in issue.lede)]
     for contribution in issue.contributions:
@@ -135,6 +140,9 @@ class _Source:
         self.blocks: dict = {}    # model block → its source text
         self.headings: dict = {}  # generated "## headline" line → the source's line
         self.metas: dict = {}     # generated meta lines → the source's meta lines
+        self.wrap: int | None = None  # the source's line width, when it hard-wraps paragraphs
+        self.straight = False
+        self.lang = "en"
         if folder is None:
             return
         from .issue_folder import load_issue, split_front_matter
@@ -156,7 +164,9 @@ class _Source:
                 pass
         self.front = _front(old, folder.name, cover)
         self.front_text = front_text + "\n" if front_text else ""
+        self.lang = old.lang
         lines = body.split("\n")
+        widths = []
 
         def source_of(top):
             start, end = top.tokens[0].map or (top.line, top.line + 1)
@@ -177,13 +187,56 @@ class _Source:
                 after_heading = None
                 continue
             if top.block is not None:
-                self.blocks.setdefault(top.block, source_of(top))
+                text = source_of(top)
+                self.blocks.setdefault(top.block, text)
+                if isinstance(top.block, Paragraph) and "\n" in text:
+                    widths.append(max(len(line) for line in text.split("\n")))
+        self.wrap = max(widths) if widths else None
+        # the source types straight apostrophes (the loader curls them): so do edits
+        self.straight = body.count("'") > body.count("’")
 
     def block(self, block: Block) -> str:
+        """The block's source text if it is unchanged; else its Markdown, hard-wrapped
+        as the source wraps its paragraphs (so that a diff shows the edited lines)."""
         try:
-            return self.blocks.get(block) or _block_markdown(block)
+            known = self.blocks.get(block)
         except TypeError:  # an unhashable block
-            return _block_markdown(block)
+            known = None
+        if known:
+            return known
+        text = _block_markdown(block)
+        if not isinstance(block, Paragraph):
+            return text
+        if self.straight and "’" in text and self._same(text.replace("’", "'"), block):
+            text = text.replace("’", "'")
+        return self._wrapped(text, block) if self.wrap else text
+
+    def _same(self, text: str, block: Block) -> bool:
+        """`text` reads back as `block`."""
+        from .markdown import parse_top_blocks
+
+        try:
+            tops = parse_top_blocks(text, self.lang)
+        except BriefgenError:
+            return False
+        return len(tops) == 1 and tops[0].block == block
+
+    def _wrapped(self, text: str, block: Paragraph) -> str:
+        """`text` broken at spaces into lines of at most self.wrap characters, if
+        it reads back as the same paragraph (no line may start Markdown syntax)."""
+        if "\n" in text or "  " in text or len(text) <= self.wrap:
+            return text
+        lines: list[str] = []
+        for word in text.split(" "):
+            if lines and len(lines[-1]) + 1 + len(word) <= self.wrap:
+                lines[-1] += " " + word
+            elif lines and (not word or _LINE_START.match(word) or word.startswith("==")
+                            and not lines[-1]):
+                lines[-1] += " " + word  # a line starting with it would be syntax
+            else:
+                lines.append(word)
+        wrapped = "\n".join(lines)
+        return wrapped if self._same(wrapped, block) else text
 
 
 def _front(issue: Issue, folder_name: str, cover_name: str | None) -> dict:
@@ -211,6 +264,11 @@ def _front(issue: Issue, folder_name: str, cover_name: str | None) -> dict:
 
 
 def contributors_yaml(issue: Issue, photo_names: dict[str, str]) -> str:
+    return _yaml(contributors_data(issue, photo_names))
+
+
+def contributors_data(issue: Issue, photo_names: dict[str, str]) -> dict:
+    """contributors.yaml as data: id → name, role, organisation, bio, photo …"""
     data = {}
     for person in issue.contributors:
         entry = {"name": person.name}
@@ -225,12 +283,136 @@ def contributors_yaml(issue: Issue, photo_names: dict[str, str]) -> str:
             if person.photo.alt != person.name:
                 entry["photo_alt"] = person.photo.alt
         data[person.id] = entry
-    return _yaml(data)
+    return data
 
 
 def _yaml(data) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000,
                           default_flow_style=False) if data else ""
+
+
+# ---------------------------------------------------------------- round-trip YAML
+
+#: the source's spelling of a key the model writes otherwise
+_ALIASES = {"organisation": "organization"}
+_FOLD_WIDTH = 76
+
+
+def round_trip_yaml(text: str, old: dict, new: dict) -> str | None:
+    """`text` (YAML the model `old` was read from) changed to say `new`, touching
+    only the values that differ between `old` and `new`: comments, key order,
+    quoting, folding and untouched values stay as they were (ruamel.yaml's
+    round trip). A changed value keeps the style of the one it replaces
+    (quoted, folded, a flow list, a number, a date). None when `text` cannot
+    be read that way (the caller writes the YAML afresh)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = 4096  # never re-wrap what was not changed
+    rt.indent(mapping=2, sequence=2, offset=0)
+    try:
+        data = rt.load(text) if text.strip() else None
+    except (YAMLError, ValueError, TypeError):
+        return None
+    if data is None:
+        from ruamel.yaml.comments import CommentedMap
+
+        data = CommentedMap()
+    if not isinstance(data, dict):
+        return None
+    _update(data, old, new, depth=0)
+    out = io.StringIO()
+    try:
+        rt.dump(data, out)
+    except (YAMLError, ValueError, TypeError):
+        return None
+    return out.getvalue() if data else ""
+
+
+def _update(node, old: dict, new: dict, depth: int) -> None:
+    for key in old:
+        if key not in new:
+            for name in (key, _ALIASES.get(key)):
+                if name in node:
+                    del node[name]
+    for key, value in new.items():
+        name = _ALIASES.get(key) if key not in node and _ALIASES.get(key) in node else key
+        before = old.get(key)
+        if key in old and before == value and name in node:
+            continue
+        current = node.get(name)
+        if isinstance(value, dict) and isinstance(current, dict) and depth < 3:
+            _update(current, before if isinstance(before, dict) else {}, value, depth + 1)
+        else:
+            node[name] = _styled(value, current, depth)
+
+
+def _styled(value, current, depth: int):
+    """`value` in the YAML style of `current`, the value it replaces."""
+    import datetime as dt
+
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import (DoubleQuotedScalarString, FoldedScalarString,
+                                          LiteralScalarString, SingleQuotedScalarString)
+
+    if isinstance(value, dict):
+        return CommentedMap((k, _styled(v, None, depth + 1)) for k, v in value.items())
+    if isinstance(value, list):
+        seq = CommentedSeq(value)
+        if isinstance(current, CommentedSeq) and current.fa.flow_style():
+            seq.fa.set_flow_style()
+        return seq
+    if not isinstance(value, str):
+        return value
+    if isinstance(current, bool):
+        return value
+    if isinstance(current, int) and value.isdigit():
+        return int(value)
+    if isinstance(current, dt.date) and not isinstance(current, dt.datetime):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(current, LiteralScalarString) or "\n" in value:
+        return LiteralScalarString(value)
+    if isinstance(current, FoldedScalarString):
+        return _folded(value, _fold_width(current, _FOLD_WIDTH - 2 * (depth + 1)))
+    if isinstance(current, DoubleQuotedScalarString):
+        return DoubleQuotedScalarString(value)
+    if isinstance(current, SingleQuotedScalarString):
+        return SingleQuotedScalarString(value)
+    return value
+
+
+def _fold_width(current, fallback: int) -> int:
+    """The longest line of the folded scalar `current`, as its source wraps it."""
+    positions = getattr(current, "fold_pos", None) or []
+    if not positions:
+        return fallback
+    edges = [-1] + sorted(positions) + [len(current)]
+    return max(40, max(b - a - 1 for a, b in zip(edges, edges[1:])))
+
+
+def _folded(text: str, width: int):
+    """A folded (>-) scalar broken at spaces into lines of at most `width` characters."""
+    from ruamel.yaml.scalarstring import FoldedScalarString
+
+    folded = FoldedScalarString(text)
+    positions, start = [], 0
+    while len(text) - start > width:
+        cut = text.rfind(" ", start, start + width + 1)
+        if cut <= start:
+            cut = text.find(" ", start + width)
+            if cut < 0:
+                break
+        if cut + 1 < len(text) and text[cut + 1] == " ":
+            break  # a double space would not survive folding
+        positions.append(cut)
+        start = cut + 1
+    folded.fold_pos = positions
+    return folded
 
 
 # Pillow's format → the suffix an imported image is saved with (nothing else is written).
@@ -332,12 +514,24 @@ def _files(issue: Issue, destination: Path) -> dict[str, bytes]:
         while cover_name in files:  # a contributor whose id is `cover`
             cover_name, n = f"{base}-{n}{suffix}", n + 1
         files[cover_name] = data
-    people_text = contributors_yaml(issue, photo_names)
+    people = contributors_data(issue, photo_names)
+    people_text = _yaml(people)
     old_people = destination / "contributors.yaml"
-    if old is not None and old_people.is_file() and \
-            old.contributors == issue.contributors and \
-            contributors_yaml(old, photo_names) == people_text:
-        people_text = old_people.read_text(encoding="utf-8")  # unchanged: kept as it was
+    if old is not None and old_people.is_file() and not old_people.is_symlink():
+        old_text = old_people.read_text(encoding="utf-8")
+        old_names = {}
+        for person in old.contributors:
+            if person.photo:
+                try:
+                    old_names[person.id] = Path(person.photo.path).resolve() \
+                        .relative_to(destination.resolve()).as_posix()
+                except ValueError:
+                    pass
+        before = contributors_data(old, old_names)
+        if before == people:
+            people_text = old_text  # unchanged: kept as it was
+        else:  # only the changed values, in the file's own YAML
+            people_text = round_trip_yaml(old_text, before, people) or people_text
     files["contributors.yaml"] = people_text.encode("utf-8")
     source = _Source(destination) if old is not None else None
     files["issue.md"] = issue_markdown(issue, destination.name, cover_name,
