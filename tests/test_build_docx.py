@@ -19,7 +19,14 @@ def document(sample_build):
 
 
 def paragraphs_in(document, style):
-    return [p for p in document.paragraphs if p.style.name == style]
+    """Paragraphs in `style`, in reading order, with those of tables (the bios)."""
+    from docx.text.paragraph import Paragraph
+
+    body = document.element.body
+    found = [Paragraph(p, document._body) for child in body.iterchildren()
+             for p in ([child] if child.tag == qn("w:p") else child.iter(qn("w:p"))
+                       if child.tag == qn("w:tbl") else [])]
+    return [p for p in found if p.style.name == style]
 
 
 def test_named_styles_carry_the_structure(document):
@@ -64,8 +71,11 @@ def test_no_direct_run_formatting(document):
 
 
 def test_cover_section_has_no_header_and_body_has_page_fields(document):
-    cover, body = document.sections
+    cover, body, back = document.sections
     assert cover.header.is_linked_to_previous and cover.footer.is_linked_to_previous
+    # The back page is a cover too: its own empty header and footer.
+    assert not back.header.is_linked_to_previous and not back.footer.is_linked_to_previous
+    assert not back.header.paragraphs[0].text and not back.footer.paragraphs[0].text
     assert not body.header.is_linked_to_previous
     assert "Mediterranean Brief" in body.header.paragraphs[0].text
     instructions = " ".join(node.text for node in body.footer._element.iter(qn("w:instrText")))
@@ -92,7 +102,11 @@ def test_core_properties_and_photos_with_alt_text(document):
     assert "drought" in props.subject
     pictures = list(document.element.body.iter(
         "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"))
-    assert [p.get("descr") for p in pictures] == ["Portrait of Amira Haddad", "Omar el-Tayeb"]
+    photos = [p for p in pictures if p.get("name") != "Initials (decorative)"]
+    assert [p.get("descr") for p in photos] == ["Portrait of Amira Haddad", "Omar el-Tayeb"]
+    # The three contributors without a photo get an initials circle, decorative.
+    circles = [p for p in pictures if p.get("name") == "Initials (decorative)"]
+    assert len(circles) == 3 and all(p.get("descr") == "" for p in circles)
 
 
 def test_libreoffice_opens_the_docx(sample_build, tmp_path):

@@ -172,7 +172,8 @@ class _Reader:
         props = self.document.core_properties
         lang = lang or props.language or "en"
         custom = self._custom_properties()
-        paragraphs = [(n, p) for n, p in enumerate(self.document.paragraphs, 1)]
+        # In reading order, with the paragraphs of tables (the bios are laid out in one).
+        paragraphs = list(enumerate(_reading_order(self.document), 1))
         cover = {}
         sections: list[tuple[str, int, list]] = []  # (heading text, number, paragraphs)
         for number, paragraph in paragraphs:
@@ -357,6 +358,8 @@ class _Reader:
         for number, paragraph, style in content:
             if style == STYLE_BIO_PHOTO:
                 photo = self._photo(paragraph, number)
+            elif style == "Bio Initials":  # a circle drawn where there is no photo
+                continue
             elif style == STYLE_BIO_NAME:
                 self.where[paragraph._p] = (("bio", number), None)
                 current = {"name": paragraph.text.strip(), "number": number,
@@ -591,6 +594,10 @@ class _Reader:
             self.warn("a photo's picture data is missing", number)
             return None
         doc_pr = next(paragraph._p.iter(_WP + "docPr"), None)
+        if doc_pr is not None and (doc_pr.get("name") == "Initials (decorative)" or any(
+                node.get("val") == "1" for node in doc_pr.iter()
+                if node.tag.endswith("}decorative"))):
+            return None  # an initials circle drawn in place of a photo: not a photo
         alt = doc_pr.get("descr", "") if doc_pr is not None else ""
         if Path(part.partname).suffix.lower() not in ALLOWED_IMAGE_SUFFIXES:
             raise ContentError(f"paragraph {number}: the photo part {str(part.partname)!r} is "
@@ -605,6 +612,19 @@ class _Reader:
         target = fsguard.write_bytes(self.workdir, f"photo-{number}{suffix}", blob,
                                      what="photo")
         return target, alt
+
+
+def _reading_order(document):
+    """The body's paragraphs, and those of its tables, in reading order."""
+    from docx.text.paragraph import Paragraph as DocxParagraph
+
+    body = document._body
+    for child in document.element.body.iterchildren():
+        if child.tag == _W + "p":
+            yield DocxParagraph(child, body)
+        elif child.tag == _W + "tbl":
+            for paragraph in child.iter(_W + "p"):
+                yield DocxParagraph(paragraph, body)
 
 
 def _plain(block) -> str:

@@ -36,7 +36,7 @@ from .oxml import border, clear_borders, ppr_flag, set_cs_size, set_fonts, set_l
 #: a length: a token name, a sum of token names ("a+b"), or a number of points
 Length = str | float | None
 _ALIGN = {"start": WD_ALIGN_PARAGRAPH.LEFT, "end": WD_ALIGN_PARAGRAPH.RIGHT,
-          "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}
+          "justify": WD_ALIGN_PARAGRAPH.JUSTIFY, "center": WD_ALIGN_PARAGRAPH.CENTER}
 _SIDES = ("top", "left", "bottom", "right")
 
 
@@ -77,9 +77,10 @@ class Spec:
 def style_specs(layout: Layout) -> tuple[Spec, ...]:
     """The table of the layout's Word styles, in the order they are defined."""
     cover_page = layout.docx_options["cover"] == "page"
-    # LibreOffice stops filling a column section at the first keep-with-next
-    # chain, so bios in columns keep their lines together but not with each other.
-    keep_bio = layout.docx_options["bio_columns"] == 1
+    # Each bio is a table row that does not split (writer._bios): no keeps, which
+    # in a cell would tie a row to the next one.
+    cards = layout.docx_options.get("bios") == "cards"  # speakers centred under the photo
+    bio_align = "center" if cards else "start"
     # The cover band: shaded paragraphs whose borders, in the band's colour, pad
     # the box; Word joins identical borders of consecutive paragraphs into one band.
     band = tuple(Edge(side, "accent", 0.5, 14 if side in ("top", "bottom") else 8)
@@ -132,13 +133,16 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              edges=(Edge("left", "accent", "rule_pull_quote", "indent_pull_quote"),)),
         Spec(STYLE_ATTRIBUTION, font="heading", size="size_attribution", colour="muted",
              align="end", before=2, after=14, keep_together=True),
-        Spec(STYLE_BIO_PHOTO, before=10, after=2, keep_next=keep_bio),
+        Spec(STYLE_BIO_PHOTO, align="center" if cards else None, before=0,
+             after=6 if cards else 0, keep_next=False),
+        Spec("Bio Initials", STYLE_BIO_PHOTO),
         Spec(STYLE_COVER_IMAGE, align="start", before=12, after=0),
         Spec(STYLE_BIO_NAME, font="display", size="size_bio_name", bold=True, colour="accent",
-             align="start", before=8, after=1, keep_next=keep_bio),
+             align=bio_align, before=0 if cards else 3, after=1.5, keep_next=False),
         Spec(STYLE_BIO_AFFILIATION, font="heading", size="size_bio_affiliation",
-             colour="muted", align="start", after=3, keep_next=keep_bio),
-        Spec(STYLE_BIO, size="size_bio", align="justify", after="space_paragraph"),
+             colour="muted", align=bio_align, after=3 if cards else 4, keep_next=False),
+        Spec(STYLE_BIO, size="size_bio", align="center" if cards else "justify",
+             after="space_paragraph"),
         Spec(STYLE_PREPARED_FOR, font="heading", size="size_prepared_for", colour="text",
              align="start", before=18, after=6, shade="accent_light",
              edges=(Edge("left", "accent", "rule_pull_quote", 8),)),
@@ -210,6 +214,10 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
              "display": fonts.get("display", fonts["heading"])}
     cs_font = layout.fonts.get("arabic", fonts["body"])
     sizes: dict[str, float] = {}  # style name → its font size in points, for em and leading
+    # Start and end are physical sides in LibreOffice's reading of a bidi paragraph's
+    # borders and indents: a right-to-left document puts them on the right.
+    rtl = issue.dir == "rtl"
+    physical = {"left": "right", "right": "left"} if rtl else {}
 
     for spec in style_specs(layout):
         s = _style(doc, spec)
@@ -243,7 +251,8 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
         for edge in spec.edges:
             eighths = max(2, round(points(layout, edge.width, size) * 8))
             space = min(31, round(points(layout, edge.space, size)))
-            border(s, edge.side, colours[edge.colour], eighths, space=space)
+            border(s, physical.get(edge.side, edge.side), colours[edge.colour], eighths,
+                   space=space)
         if spec.shade:
             shade(s, colours[spec.shade])
         pf = s.paragraph_format
@@ -254,7 +263,11 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
             if length is not None:
                 setattr(pf, f"space_{attribute}", Pt(round(length, 1)))
         if spec.indent is not None:
-            pf.left_indent = Pt(round(points(layout, spec.indent, size), 1))
+            indent = Pt(round(points(layout, spec.indent, size), 1))
+            if rtl:
+                pf.right_indent = indent
+            else:
+                pf.left_indent = indent
         if spec.size:
             # "At least" the PDF's line height: the same lines per page as the PDF,
             # while a taller script or a picture still gets the room it needs.

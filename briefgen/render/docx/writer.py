@@ -16,7 +16,7 @@ from docx.enum.section import WD_SECTION
 from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm
+from docx.shared import Emu, Mm
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from ...layouts import PAGE_SIZES, Layout
@@ -43,9 +43,15 @@ from .tidy import (add_derived_styles, app_properties, estimate_pages, snapshot,
                    tidy_styles)
 
 
+#: the name of a decorative picture (an initials circle), for the importer
+DECORATIVE_NAME = "Initials (decorative)"
+#: the paragraph style of an initials circle: what the importer knows it by (LibreOffice
+#: keeps neither the picture's name nor its decorative mark)
+STYLE_BIO_INITIALS = "Bio Initials"
+
 #: a pack is drawn by the pack template, whatever the layout's [docx] table says
 #: for issues: a cover page, a contents list, bios in one column
-PACK_OPTIONS = {"cover": "page", "contents": True, "bio_columns": 1}
+PACK_OPTIONS = {"cover": "page", "contents": True, "bio_columns": 1, "bios": "beside"}
 
 
 def write(document: Issue | Pack, layout: Layout, target: Path,
@@ -58,6 +64,7 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     walk = _Walk(outline, labels(outline.lang),
                  PACK_OPTIONS if outline.is_pack else layout.docx_options,
                  render_options.page_numbers or {})
+    walk.layout = layout
     before = snapshot(doc)
     define_styles(doc, layout, document)
     add_derived_styles(doc)
@@ -118,6 +125,8 @@ class _Doc:
         self.marks: list = []
         #: bookmarks in the body so far (see _next_bookmark_id)
         self.bookmark_count: int | None = None
+        #: the table cell paragraphs go into (see into), else None: the body
+        self.target = None
 
     def __getattr__(self, name):
         return getattr(self.document, name)
@@ -125,7 +134,21 @@ class _Doc:
     def index_styles(self) -> None:
         self.style_ids = {style.name: style.style_id for style in self.document.styles}
 
+    def into(self, cell) -> None:
+        """Write the next paragraphs into a table cell (a w:tc), or the body (None)."""
+        self.target = cell
+
     def para(self, style: str, text: str = ""):
+        if self.target is not None:
+            element = OxmlElement("w:p")
+            self.target.append(element)
+            paragraph = DocxParagraph(element, self.document._body)
+            if text:
+                paragraph.add_run(text)
+            paragraph._p.get_or_add_pPr().style = self.style_ids[style]
+            if self.lang is not None:
+                self.marks.append((paragraph, self.lang))
+            return paragraph
         # python-docx's add_paragraph looks for the body's closing sectPr from the
         # first child on, for every paragraph: quadratic in long texts. The sectPr
         # is the body's last child: insert before it directly.
@@ -228,6 +251,7 @@ def _body_section(doc, document: Issue | Pack, walk: _Walk) -> None:
     else:
         head = dict(left=document.series or document.publisher, right=document.running_title,
                     footer_left=issue_line(document))
+    walk.head = head
     if walk.options["cover"] == "page":
         body = doc.add_section(WD_SECTION.NEW_PAGE)
         _running_head(doc, body, t, **head)
@@ -274,7 +298,8 @@ def _chapter(doc, walk: _Walk, entry) -> None:
     chapter = walk.chapter = walk.chapters[entry.id]
     issue = chapter.issue
     doc.lang = chapter.lang
-    _heading_for(doc, entry, new_page=True)
+    _head_section(doc, walk, entry.label)
+    _heading_for(doc, entry)
     doc.para(STYLE_ISSUE_LINE, " · ".join(x for x in (issue.series, issue_line(issue)) if x))
     if issue.standfirst:
         doc.para(STYLE_STANDFIRST, issue.standfirst)
@@ -302,11 +327,10 @@ def _contributors(doc, walk: _Walk, entry) -> None:
         # keep-with-next cannot hold it to the first bio.
         _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), walk.options["bio_columns"])
         walk.columns = True
-    _heading_for(doc, entry, new_page=outline.is_pack)
-    for person in outline.contributors:
-        _bio(doc, person)
-        if outline.is_pack:
-            _bio_pages(doc, outline.appearances.get(person.id, ()), walk.numbers)
+    if outline.is_pack:
+        _head_section(doc, walk, entry.label)
+    _heading_for(doc, entry)
+    _bios(doc, walk)
     if walk.columns:
         _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), 1)
         walk.columns = False
@@ -331,7 +355,8 @@ def _agenda_section(doc, walk: _Walk, entry) -> None:
 def _annex(doc, walk: _Walk, entry) -> None:
     """A divider per annex: the annex's pages are in the PDF."""
     doc.lang = None
-    _heading_for(doc, entry, new_page=True)
+    _head_section(doc, walk, entry.label)
+    _heading_for(doc, entry)
     doc.para(STYLE_BODY, walk.t["annex_in_pdf"].format(pages=walk.annexes[entry.id].annex.pages))
 
 
@@ -340,7 +365,10 @@ def _back(doc, walk: _Walk, entry) -> None:
     doc.lang = None
     issue = walk.chapter.issue
     cta = issue.call_to_action
-    _heading_for(doc, entry, new_page=walk.options["cover"] == "page")
+    if walk.options["cover"] == "page":
+        # A cover too, as in the PDF: its own section, without running head or footer.
+        _no_running_head(doc, doc.add_section(WD_SECTION.NEW_PAGE))
+    _heading_for(doc, entry)
     if cta.text:
         doc.para(STYLE_CTA, cta.text)
     if cta.url:
@@ -396,8 +424,26 @@ def _setup_section(section, layout: Layout, options: RenderOptions) -> None:
     section.header_distance = section.footer_distance = Mm(10)
 
 
+def _head_section(doc, walk: _Walk, current: str) -> None:
+    """A new page and section whose running head names `current` (a pack's
+    chapter, its contributors, an annex): the STYLEREF to Heading 1 that Word
+    recomputes, its result cached for readers that show it as it is (LibreOffice)."""
+    _running_head(doc, doc.add_section(WD_SECTION.NEW_PAGE), walk.t, cached=current,
+                  **walk.head)
+
+
+def _no_running_head(doc, section) -> None:
+    """Empty header and footer of its own (not the previous section's)."""
+    for part in (section.header, section.footer):
+        part.is_linked_to_previous = False
+        for paragraph in part.paragraphs:
+            ppr = paragraph._p.pPr
+            if ppr is not None and ppr.pStyle is not None:
+                ppr.remove(ppr.pStyle)  # no Header style: no rule under an empty head
+
+
 def _running_head(doc, section, t: dict, left: str, right: str = "", right_field: str = "",
-                  footer_left: str = "") -> None:
+                  footer_left: str = "", cached: str = "") -> None:
     """Header "left <tab> right" (text, or a field such as STYLEREF) and footer
     "footer_left <tab> Page N of M" of a section; the cover section keeps none."""
     text_width = section.page_width - section.left_margin - section.right_margin
@@ -408,7 +454,7 @@ def _running_head(doc, section, t: dict, left: str, right: str = "", right_field
     right_tab(header, text_width)
     header.add_run(left + "\t" + right)
     if right_field:
-        add_field(header, right_field, "")
+        add_field(header, right_field, cached)
     _page_footer(doc, section.footer, t, section, footer_left)
 
 
@@ -456,20 +502,199 @@ def _contribution_body(doc, piece) -> None:
         doc.para(STYLE_PULL_QUOTE, piece.pull_quote.text)
     last = _blocks(doc, piece.after, STYLE_BODY)
     if contribution.contributors:
-        if last is not None and last._p.pPr.style == doc.style_ids[STYLE_BODY]:
+        body = doc.style_ids[STYLE_BODY]
+        previous = last._p.getprevious() if last is not None else None
+        if (last is not None and last._p.pPr.style == body and previous is not None
+                and previous.pPr is not None and previous.pPr.style == body):
             # Word has no "keep with previous": the text's last paragraph is kept
-            # with the attribution by its style (tidy.add_derived_styles).
+            # with the attribution by its style (tidy.add_derived_styles). Not
+            # when it follows the headline's or pull quote's keep chain: LibreOffice
+            # then moves the whole chain, paragraph and all, to the next page.
             last._p.get_or_add_pPr().style = doc.style_ids[STYLE_BODY_LAST]
         _attribution(doc, contribution)
 
 
-def _bio(doc, person):
-    """A contributor's photo, name (bookmarked with their id), affiliation and bio."""
+def _bios(doc, walk: _Walk) -> None:
+    """The bios as the PDF lays them out, in one borderless table (a row cannot
+    split, as a bio does not): photo beside the text, or (cards) two speakers a
+    row, each photo above the text. Right to left, the columns are mirrored."""
+    outline, layout = walk.outline, walk.layout
+    style = layout.style
+    section = doc.sections[-1]
+    width = section.page_width - section.left_margin - section.right_margin
+    if walk.columns:
+        width = Emu((width - Mm(7)) // walk.options["bio_columns"])
+    cards = walk.options.get("bios") == "cards"
+    people = list(outline.contributors)
+    if cards:
+        rows = [people[i:i + 2] for i in range(0, len(people), 2)]
+        widths = (Emu(width // 2), Emu(width - width // 2))
+        gap, below = Mm(3), Mm(5)
+    else:
+        rows = [[person] for person in people]
+        photo = Mm(style["photo"] + style["photo_gap"])
+        widths = (photo, Emu(width - photo))
+        gap, below = 0, Mm(3 if walk.columns else 4.5)
+    table = _layout_table(doc, widths, rtl=outline.dir == "rtl", gap=gap, below=below)
+    for row_people in rows:
+        cells = _layout_row(table, widths)
+        for index, person in enumerate(row_people):
+            if cards:
+                doc.into(cells[index])
+                _photo(doc, person, walk)
+            else:
+                doc.into(cells[0])
+                _photo(doc, person, walk)
+                doc.into(cells[1])
+            _bio(doc, person)
+            if outline.is_pack:
+                _bio_pages(doc, outline.appearances.get(person.id, ()), walk.numbers)
+        doc.into(None)
+    for cell in (c for row in table.findall(qn("w:tr")) for c in row.findall(qn("w:tc"))):
+        if cell.find(qn("w:p")) is None:  # a cell holds at least one paragraph
+            cell.append(OxmlElement("w:p"))
+
+
+def _layout_table(doc, widths, rtl: bool, gap, below):
+    """A borderless table of fixed column widths, with no cell margins but `gap` at
+    the sides and `below` under each row."""
+    table = OxmlElement("w:tbl")
+    tbl_pr = OxmlElement("w:tblPr")
+    for tag, attrs in (("w:tblW", {"w:w": str(sum(w.twips for w in widths)), "w:type": "dxa"}),
+                       ("w:tblLayout", {"w:type": "fixed"})):
+        node = OxmlElement(tag)
+        for key, value in attrs.items():
+            node.set(qn(key), value)
+        tbl_pr.append(node)
+    if rtl:
+        tbl_pr.insert(0, OxmlElement("w:bidiVisual"))
+    margins = OxmlElement("w:tblCellMar")
+    for side, value in (("top", 0), ("left", gap), ("bottom", below), ("right", gap)):
+        node = OxmlElement(f"w:{side}")
+        node.set(qn("w:w"), str(value.twips if value else 0))
+        node.set(qn("w:type"), "dxa")
+        margins.append(node)
+    tbl_pr.append(margins)
+    look = OxmlElement("w:tblLook")
+    look.set(qn("w:val"), "0000")
+    tbl_pr.append(look)
+    table.append(tbl_pr)
+    grid = OxmlElement("w:tblGrid")
+    for width in widths:
+        column = OxmlElement("w:gridCol")
+        column.set(qn("w:w"), str(width.twips))
+        grid.append(column)
+    table.append(grid)
+    body = doc.element.body
+    last = body[-1]
+    if last.tag == qn("w:sectPr"):
+        last.addprevious(table)
+    else:
+        body.append(table)
+    return table
+
+
+def _layout_row(table, widths) -> list:
+    row = OxmlElement("w:tr")
+    tr_pr = OxmlElement("w:trPr")
+    tr_pr.append(OxmlElement("w:cantSplit"))
+    row.append(tr_pr)
+    cells = []
+    for width in widths:
+        cell = OxmlElement("w:tc")
+        tc_pr = OxmlElement("w:tcPr")
+        tc_w = OxmlElement("w:tcW")
+        tc_w.set(qn("w:w"), str(width.twips))
+        tc_w.set(qn("w:type"), "dxa")
+        tc_pr.append(tc_w)
+        cell.append(tc_pr)
+        row.append(cell)
+        cells.append(cell)
+    table.append(row)
+    return cells
+
+
+def _photo(doc, person, walk: _Walk) -> None:
+    """The photo, round and cropped square from its middle as the PDF's (object-fit:
+    cover), or a circle with the initials, decorative, where there is no photo."""
+    size = doc.photo_width
+    run = doc.para(STYLE_BIO_PHOTO if person.photo else STYLE_BIO_INITIALS).add_run()
     if person.photo:
-        run = doc.para(STYLE_BIO_PHOTO).add_run()
-        picture = run.add_picture(_embeddable(person.photo.path), width=doc.photo_width)
+        picture = run.add_picture(_embeddable(person.photo.path), width=size, height=size)
+        _crop_square(picture, person.photo.path)
         picture._inline.docPr.set("descr", person.photo.alt)
         picture._inline.docPr.set("title", person.name)
+    else:
+        picture = run.add_picture(_initials_png(person.initials, walk.layout), width=size,
+                                  height=size)
+        _decorative(picture._inline.docPr)
+    geometry = picture._inline.graphic.graphicData.pic.spPr.find(qn("a:prstGeom"))
+    if geometry is not None:
+        geometry.set("prst", "ellipse")
+
+
+def _crop_square(picture, path: Path) -> None:
+    """Crop the picture's longer side to a centred square (the PDF's object-fit: cover)."""
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as image:
+        width, height = image.size
+    if width == height:
+        return
+    cut = int(round((1 - min(width, height) / max(width, height)) / 2 * 100000))
+    rect = OxmlElement("a:srcRect")
+    for side in (("l", "r") if width > height else ("t", "b")):
+        rect.set(side, str(cut))
+    blip_fill = picture._inline.graphic.graphicData.pic.blipFill
+    blip_fill.insert(1, rect)  # after a:blip, before a:stretch
+
+
+def _decorative(doc_pr) -> None:
+    """No alternative text, and marked decorative (Office's extension), so a screen
+    reader skips it; the name is in the text beside it."""
+    doc_pr.set("descr", "")
+    doc_pr.set("name", DECORATIVE_NAME)  # survives LibreOffice, which drops the extension
+    ext_list = OxmlElement("a:extLst")
+    ext = OxmlElement("a:ext")
+    ext.set("uri", "{C183D7F6-B498-43B3-948B-1728B52AA6E4}")
+    from lxml import etree
+
+    decorative = etree.SubElement(
+        ext, "{http://schemas.microsoft.com/office/drawing/2017/decorative}decorative",
+        nsmap={"adec": "http://schemas.microsoft.com/office/drawing/2017/decorative"})
+    decorative.set("val", "1")
+    ext_list.append(ext)
+    doc_pr.append(ext_list)
+
+
+def _initials_png(initials: str, layout: Layout):
+    """A circle in the PDF's placeholder colours (accent_light, the initials in the
+    accent colour, bold, in the heading font's file), as a PNG in memory."""
+    from PIL import Image as PILImage, ImageDraw, ImageFont
+
+    dpi = 300
+    size = round(layout.style["photo"] / 25.4 * dpi)
+    image = PILImage.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((0, 0, size - 1, size - 1), fill=layout.colours["accent_light"])
+    family = layout.fonts["heading"]
+    if first_strong_direction(initials) == "rtl":
+        family = layout.fonts.get("arabic", family)
+    faces = [f for f in layout.faces if f.family == family and f.style == "normal"]
+    face = max(faces, key=lambda f: f.weight >= 700) if faces else None
+    font_px = round(layout.style["size_initials"] / 72 * dpi)
+    font = (ImageFont.truetype(str(face.file), font_px) if face
+            else ImageFont.load_default(font_px))
+    draw.text((size / 2, size / 2), initials, fill=layout.colours["accent"], font=font,
+              anchor="mm")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    buffer.seek(0)
+    return buffer
+
+
+def _bio(doc, person):
+    """A contributor's name (bookmarked with their id), affiliation and bio."""
     name = doc.para(STYLE_BIO_NAME, person.name)
     bookmark = CONTRIBUTOR_BOOKMARK + person.id.replace("-", "_")
     if len(bookmark) <= 40:  # Word's limit; longer ids come back from the name
@@ -644,7 +869,10 @@ def _mark_languages(doc, document_dir: str) -> None:
     the writer sets paragraph and run properties itself.
     """
     owner = {id(paragraph._p): lang for paragraph, lang in doc.marks}
-    for paragraph in doc.paragraphs:
+    mirrored = {doc.style_ids[STYLE_PULL_QUOTE], doc.style_ids["Quote"]}
+    body = doc.document._body
+    for element in doc.element.body.iter(qn("w:p")):
+        paragraph = DocxParagraph(element, body)
         own = owner.get(id(paragraph._p))
         if own is not None:
             direction = text_direction(own)
@@ -665,3 +893,34 @@ def _mark_languages(doc, document_dir: str) -> None:
                 bidi = OxmlElement("w:bidi")
                 ppr.append(bidi)
             bidi.set(qn("w:val"), "1" if direction == "rtl" else "0")
+            if ppr.pStyle is not None and ppr.pStyle.val in mirrored:
+                _mirror_sides(ppr, doc.styles.element.get_by_id(ppr.pStyle.val))
+
+
+def _mirror_sides(ppr, style) -> None:
+    """A paragraph against the document's direction gets its style's start-side rule
+    and indent on its own start side (the styles put them on the document's)."""
+    import copy
+
+    style_ppr = style.pPr
+    borders = style_ppr.find(qn("w:pBdr")) if style_ppr is not None else None
+    if borders is not None:
+        mirrored = OxmlElement("w:pBdr")
+        swap = {"left": "right", "right": "left"}
+        for side in ("top", "left", "bottom", "right"):
+            edge = borders.find(qn(f"w:{swap.get(side, side)}"))
+            node = copy.deepcopy(edge) if edge is not None else OxmlElement(f"w:{side}")
+            node.tag = qn(f"w:{side}")
+            if edge is None:
+                node.set(qn("w:val"), "nil")
+            mirrored.append(node)
+        ppr.insert_element_before(mirrored, "w:shd", "w:tabs", "w:suppressAutoHyphens",
+                                  "w:spacing", "w:ind", "w:jc", "w:textDirection",
+                                  "w:outlineLvl", "w:rPr", "w:sectPr", "w:pPrChange")
+    indent = style_ppr.find(qn("w:ind")) if style_ppr is not None else None
+    if indent is not None:
+        node = OxmlElement("w:ind")
+        node.set(qn("w:left"), indent.get(qn("w:right"), "0"))
+        node.set(qn("w:right"), indent.get(qn("w:left"), "0"))
+        ppr.insert_element_before(node, "w:jc", "w:textDirection", "w:outlineLvl", "w:rPr",
+                                  "w:sectPr", "w:pPrChange")
