@@ -107,9 +107,12 @@ def main(ctx, debug):
 @click.option("--reference-docx", type=click.Path(path_type=Path), metavar="HOUSE.DOTX",
               help="A Word template whose styles replace the DOCX's by name (the PDF keeps "
                    "the layout).")
+@click.option("--comments", is_flag=True,
+              help="A review print: the PDF shows the editor's open comments (review.yaml) "
+                   "as notes in a wider right margin. The DOCX always carries them.")
 def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, print_marks,
           impose, pdf_variant, allow_remote, recipients, jobs, encrypt, scheduler,
-          reference_docx):
+          reference_docx, comments):
     """Build ISSUE_DIR (an issue or a pack) into OUTPUT/<slug>.pdf and .docx;
     with --recipients, one edition of a pack per recipient."""
     from .pipeline.build import build as run_build, parse_formats, source_date_epoch as epoch_of
@@ -132,7 +135,7 @@ def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, 
                        output_dir=output_dir, page_size=page_size,
                        epoch=epoch_of(source_date_epoch), print_marks=print_marks,
                        impose=impose, pdf_variant=pdf_variant, allow_remote=allow_remote,
-                       reference_docx=reference_docx)
+                       reference_docx=reference_docx, comments=comments)
     _warn(result.warnings)
     for name, path in result.outputs.items():
         extra = f" ({result.pages} pages)" if name == result.pages_of else ""

@@ -377,3 +377,38 @@ def test_resolved_comments_come_back_resolved(tmp_path):
     assert back["7"].date == "2026-11-20T09:00:00Z"
     assert back["8"].section == "contribution:omar-el-tayeb" and back["8"].paragraph is None
     assert back["7"].quote.startswith("The Grand Ethiopian")
+
+
+def test_the_pdf_shows_comments_only_for_a_review_print(tmp_path):
+    """Without --comments the PDF never shows review.yaml; with it, the open comments
+    are notes in the right margin, beside their paragraphs (a resolved one is not)."""
+    import pdfplumber
+
+    folder = tmp_path / "nile-dispute"
+    shutil.copytree(ROOT / "content" / "nile-dispute", folder)
+    (folder / "review.yaml").write_text(yaml.safe_dump({"comments": [
+        {"id": "1", "author": "Ann Lee", "text": "Check the inauguration date.",
+         "anchor": {"section": "lede", "paragraph": 0, "quote": "The Grand Ethiopian"}},
+        {"id": "2", "author": "Ann Lee", "text": "Shorten to two sentences.",
+         "anchor": {"section": "bio:tesfaye-bekele", "paragraph": 0, "quote": "Tesfaye"}},
+        {"id": "3", "author": "Ann Lee", "text": "Dealt with already.", "resolved": True,
+         "anchor": {"section": "lede", "paragraph": 1, "quote": "Downstream"}},
+    ]}), encoding="utf-8")
+    pages = {}
+    for name, extra in (("plain", ()), ("review", ("--comments",))):
+        result = run_cli("build", folder, "-o", tmp_path / name, "-f", "pdf", *extra)
+        assert result.exit_code == 0, result.output
+        with pdfplumber.open(tmp_path / name / "nile-dispute.pdf") as pdf:
+            pages[name] = [(page.extract_text() or "", page.extract_words(), page.width)
+                           for page in pdf.pages]
+    plain = " ".join(text for text, _, _ in pages["plain"])
+    assert "Ann Lee" not in plain and "inauguration date." not in plain
+    review = " ".join(" ".join(text.split()) for text, _, _ in pages["review"])
+    assert "Check the inauguration date." in review and "Shorten to two sentences." in review
+    assert "Dealt with already." not in review
+    for text, words, width in pages["review"]:
+        if "Check the" in " ".join(text.split()):
+            note = next(w for w in words if w["text"] == "inauguration")
+            lede = next(w for w in words if w["text"] == "Grand")
+            assert note["x0"] > width - 60 * 72 / 25.4  # in the right margin
+            assert abs(note["top"] - lede["top"]) < 40  # beside its paragraph

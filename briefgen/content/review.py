@@ -97,6 +97,33 @@ def load_review(folder: str | Path) -> list[Comment]:
     return comments
 
 
+def review_notes(outline) -> dict[str, list[Comment]]:
+    """The open comments of each chapter's issue, by where a review print shows
+    them: a piece's id, "<chapter id>:lede" (the cover's too), "bio:<id>"."""
+    notes: dict[str, list[Comment]] = {}
+    for chapter in outline.chapters:
+        comments = [c for c in getattr(chapter.issue, "comments", ()) if not c.resolved]
+        if not comments:
+            continue
+        pieces, counts = {}, {}
+        for index, piece in enumerate(chapter.pieces):
+            people = piece.contribution.contributors
+            base = f"contribution:{people[0].id if people else index + 1}"
+            counts[base] = counts.get(base, 0) + 1
+            pieces[base + (f"-{counts[base]}" if counts[base] > 1 else "")] = piece.id
+        for comment in comments:
+            if comment.section in pieces:
+                key = pieces[comment.section]
+            elif comment.section.startswith("bio:"):
+                key = comment.section
+            elif comment.section == "lede":
+                key = f"{chapter.id}:lede"
+            else:
+                key = f"{chapter.id}:lede"  # the cover's: shown with the lede's
+            notes.setdefault(key, []).append(comment)
+    return notes
+
+
 def _squash(text: str) -> str:
     """Letters and digits only: compares a DOCX quote with hard-wrapped Markdown."""
     return re.sub(r"[\W_]+", "", text).lower()
@@ -135,4 +162,4 @@ def comment_location(folder: str | Path, comment: Comment) -> tuple[str, int | N
 
 
 __all__ = ["Comment", "REVIEW_FILE", "comment_location", "dump_review", "keep_ids",
-           "load_review"]
+           "load_review", "review_notes"]

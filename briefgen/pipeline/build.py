@@ -69,7 +69,8 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
           formats: tuple[str, ...] | None = None, output_dir: str | Path = "output",
           page_size: str | None = None, epoch: int | None = None, print_marks: bool = False,
           impose: str | None = None, pdf_variant: str | None = None,
-          allow_remote: bool = False, reference_docx: Path | None = None) -> BuildResult:
+          allow_remote: bool = False, reference_docx: Path | None = None,
+          comments: bool = False) -> BuildResult:
     formats = formats or render.defaults()
     if impose not in (None, "booklet"):
         raise UsageError(f"unknown imposition {impose!r}", hint="use --impose booklet")
@@ -96,14 +97,15 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
     if cache.enabled():
         try:
             inputs = inputs_digest(document, chosen, (page_size, epoch, print_marks, pdf_variant,
-                                                      allow_remote, _file_key(reference_docx)))
+                                                      allow_remote, _file_key(reference_docx),
+                                                      comments))
         except cache.Uncacheable as exc:
             result.warnings.append(f"{exc.where()}: {exc.message}: built without the cache")
     render_warnings: list[str] = []
     options = RenderOptions(page_size=page_size, source_date_epoch=epoch,
                             warnings=render_warnings, print_marks=print_marks,
                             pdf_variant=pdf_variant, allow_remote=allow_remote,
-                            reference_docx=reference_docx, impose=impose)
+                            reference_docx=reference_docx, impose=impose, comments=comments)
     outline = build_outline(document)
     facts: dict = {}
     # Writers that another (running) writer started in a worker process, by index.

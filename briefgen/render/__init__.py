@@ -34,6 +34,9 @@ class RenderOptions:
     reference_docx: Path | None = None
     #: imposition of a companion file ("booklet"), for the writers that support "impose"
     impose: str | None = None
+    #: a review print (--comments): the PDF shows the editor's open comments as margin
+    #: notes (the DOCX always carries them as Word comments)
+    comments: bool = False
 
 
 register_lazy("pdf", "briefgen.render.pdf:PdfWriter", default=True)

@@ -22,9 +22,16 @@ def build_html(document: Issue | Pack, layout: Layout, options: RenderOptions, *
     outline = build_outline(document)
     created = created_at(document, options).strftime("%Y-%m-%dT%H:%M:%SZ")
     name = layout.pack_template if outline.is_pack else layout.pdf_template
+    from ..content.review import review_notes
+
+    review = review_notes(outline) if options.comments else {}
     return render_template(layout, name, outline=outline, t=labels(document.lang),
                            generator=f"briefgen {__version__}", created=created,
-                           **{outline.kind: document}, **extra)
+                           review=review, **{outline.kind: document}, **extra)
+
+
+#: what a review print (--comments) adds to the right margin, for the comments
+REVIEW_MARGIN_MM = 45
 
 
 def page_css(layout: Layout, options: RenderOptions) -> str:
@@ -32,6 +39,8 @@ def page_css(layout: Layout, options: RenderOptions) -> str:
     width, height = PAGE_SIZES[size]
     top, right, bottom, left = layout.margins_mm
     marks = f" bleed: {layout.bleed_mm}mm; marks: crop;" if options.print_marks else ""
+    if options.comments:  # a review print: a wide right margin for the comments
+        right += REVIEW_MARGIN_MM
     return (f"@page {{ size: {width}mm {height}mm; margin: {top}mm {right}mm {bottom}mm "
             f"{left}mm;{marks} }}\n"
             f":root {{ --page-width: {width}mm; --page-height: {height}mm; }}\n"
