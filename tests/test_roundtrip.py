@@ -412,3 +412,52 @@ def test_the_pdf_shows_comments_only_for_a_review_print(tmp_path):
             lede = next(w for w in words if w["text"] == "Grand")
             assert note["x0"] > width - 60 * 72 / 25.4  # in the right margin
             assert abs(note["top"] - lede["top"]) < 40  # beside its paragraph
+
+
+def test_round_trip_yaml_rewrites_only_the_changed_values_in_their_style():
+    from briefgen.content.issue_writer import round_trip_yaml
+
+    text = ("# Kept: a comment.\n"
+            "issue: 42\n"
+            "date: 2026-11-20\n"
+            "title: \"The Nile: in dispute\"\n"
+            "series: 'Brief'\n"
+            "keywords: [Nile, Egypt]\n"
+            "standfirst: >-\n"
+            "  The dam is built and filling, the talks have stalled, and a drought\n"
+            "  year would test everyone's patience.\n"
+            "lang: en  # kept too\n")
+    old = {"issue": "42", "date": "2026-11-20", "title": "The Nile: in dispute",
+           "series": "Brief", "keywords": ["Nile", "Egypt"],
+           "standfirst": "The dam is built and filling, the talks have stalled, and a "
+                         "drought year would test everyone’s patience.", "lang": "en"}
+    assert round_trip_yaml(text, old, dict(old)) == text
+    new = dict(old, issue="43", date="2026-11-27", title="The Nile: a deal",
+               keywords=["Nile", "Sudan"], standfirst="The talks resumed in Khartoum on "
+               "Monday, and both sides say a drought protocol is within reach this year.")
+    del new["series"]
+    assert round_trip_yaml(text, old, new) == (
+        "# Kept: a comment.\n"
+        "issue: 43\n"
+        "date: 2026-11-27\n"
+        "title: \"The Nile: a deal\"\n"
+        "keywords: [Nile, Sudan]\n"
+        "standfirst: >-\n"  # folded as wide as the old text's longest line
+        "  The talks resumed in Khartoum on Monday, and both sides say a\n"
+        "  drought protocol is within reach this year.\n"
+        "lang: en  # kept too\n")
+
+
+def test_a_reimport_keeps_comment_ids_however_word_renumbers_them(tmp_path):
+    from briefgen.content.review import Comment, dump_review, keep_ids
+
+    def comment(id_, text, author="Ann"):
+        return Comment(id_, author, "2026-11-20T09:00:00Z", text, "lede", 0, "The")
+
+    (tmp_path / "review.yaml").write_text(dump_review([comment("7", "First."),
+                                                       comment("9", "Second.")]))
+    # Word saved them as 0 and 1, in another order, and the editor added one
+    renumbered = [comment("0", "Second."), comment("1", "New one.", "Bo"),
+                  comment("2", "First.")]
+    assert [(c.id, c.text) for c in keep_ids(renumbered, tmp_path)] == [
+        ("9", "Second."), ("10", "New one."), ("7", "First.")]
