@@ -461,3 +461,25 @@ def test_a_reimport_keeps_comment_ids_however_word_renumbers_them(tmp_path):
                   comment("2", "First.")]
     assert [(c.id, c.text) for c in keep_ids(renumbered, tmp_path)] == [
         ("9", "Second."), ("10", "New one."), ("7", "First.")]
+
+
+def test_a_comment_on_the_cover_stays_on_its_paragraph(tmp_path):
+    folder = tmp_path / "nile-dispute"
+    shutil.copytree(ROOT / "content" / "nile-dispute", folder)
+    (folder / "review.yaml").write_text(yaml.safe_dump({"comments": [
+        {"id": "4", "author": "Ann Lee", "text": "Too long for the cover.",
+         "anchor": {"section": "issue", "paragraph": None, "quote": "The dam is built"}}]}),
+        encoding="utf-8")
+    result = run_cli("build", folder, "-o", tmp_path / "out", "-f", "docx")
+    assert result.exit_code == 0, result.output
+    document = docx.Document(str(tmp_path / "out" / "nile-dispute.docx"))
+    start = next(document.element.body.iter(w("commentRangeStart")))
+    paragraph = DocxParagraph(next(start.iterancestors(w("p"))), document.part)
+    assert paragraph.style.name == "Subtitle" and paragraph.text.startswith("The dam is built")
+    copy_ = tmp_path / "copy" / "nile-dispute"
+    shutil.copytree(folder, copy_)
+    assert run_cli("import", tmp_path / "out" / "nile-dispute.docx", "-o", copy_,
+                   "--force").exit_code == 0
+    (back,) = load_review(copy_)
+    assert (back.id, back.section, back.paragraph) == ("4", "issue", None)
+    assert back.quote.startswith("The dam is built")

@@ -89,6 +89,7 @@ class _Places:
         self.anchors: dict = {}    # (section name, index or None) → paragraph elements
         self.sections: dict = {}   # section name → its paragraph elements
         self.title = None          # the cover's Title paragraph ("issue" comments)
+        self.cover: list = []      # the cover's paragraphs (title, standfirst …)
 
 
 def _places(document) -> _Places | None:
@@ -112,9 +113,13 @@ def _places(document) -> _Places | None:
         found.anchors.setdefault((name, index), []).append(paragraph)
         found.sections.setdefault(name, []).append(paragraph)
     for paragraph in document.paragraphs:
-        if paragraph.style is not None and paragraph.style.name == "Title":
-            found.title = paragraph._p
+        style = paragraph.style.name if paragraph.style is not None else ""
+        if style == "Heading 1":
             break
+        if paragraph._p not in reader.where and not style.startswith("TOC"):
+            found.cover.append(paragraph._p)
+        if style == "Title" and found.title is None:
+            found.title = paragraph._p
     for key in list(found.anchors):
         found.anchors[key].sort(key=lambda p: found.order.get(p, 0))
     for key in list(found.sections):
@@ -134,12 +139,13 @@ def _find(places: _Places, comment):
     """The paragraph at the anchor (the one whose text starts with the quote, if
     several share it); else the paragraph of its section that starts with the
     quote; else the section's headline or name."""
-    if comment.section == "issue":
-        return places.title
     quote = _squash(comment.quote)[:40]
 
     def starts(paragraph) -> bool:
         return bool(quote) and _squash(_text(paragraph)).startswith(quote)
+
+    if comment.section == "issue":  # on the cover: the title, the standfirst …
+        return next((p for p in places.cover if starts(p)), places.title)
 
     here = places.anchors.get((comment.section, comment.paragraph), [])
     match = next((p for p in here if starts(p)), None)
