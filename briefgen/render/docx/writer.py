@@ -353,11 +353,19 @@ def _agenda_section(doc, walk: _Walk, entry) -> None:
 
 
 def _annex(doc, walk: _Walk, entry) -> None:
-    """A divider per annex: the annex's pages are in the PDF."""
+    """A divider per annex, then one page per page of the annex, which the PDF
+    carries: each names the annex and its page ("Annex A · Page 2 of 3"), so that
+    the DOCX has the PDF's pages and every later page number is the PDF's."""
     doc.lang = None
+    t, annex = walk.t, walk.annexes[entry.id]
     _head_section(doc, walk, entry.label)
     _heading_for(doc, entry)
-    doc.para(STYLE_BODY, walk.t["annex_in_pdf"].format(pages=walk.annexes[entry.id].annex.pages))
+    doc.para(STYLE_BODY, t["annex_in_pdf"].format(pages=annex.annex.pages))
+    for number, page_id in enumerate(annex.page_ids, 1):
+        paragraph = doc.para(STYLE_COLOPHON, f"{t['annex']} {annex.letter} · {t['page']} "
+                                             f"{number} {t['of']} {len(annex.page_ids)}")
+        paragraph.paragraph_format.page_break_before = True
+        add_bookmark(paragraph, bookmark_name(page_id), _next_bookmark_id(doc))
 
 
 def _back(doc, walk: _Walk, entry) -> None:
