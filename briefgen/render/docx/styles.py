@@ -21,7 +21,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from ...layouts import STYLE_TOKENS, Layout
+from ...layouts import PAGE_SIZES, STYLE_TOKENS, Layout
 from ...model import Issue
 from .names import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                     CHAR_STRONG_EMPHASIS, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM,
@@ -86,6 +86,10 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
     band = tuple(Edge(side, "accent", 0.5, 14 if side in ("top", "bottom") else 8)
                  for side in _SIDES) if cover_page else ()
     on_band = "on_accent" if cover_page else "text"
+    # The cover's DOCX-only gaps, for a Letter-high type area (233 mm); a smaller
+    # page (A5) gets them in proportion, leaving its cover image more room.
+    top, _, bottom, _ = layout.margins_mm
+    fit = min(1.0, (PAGE_SIZES[layout.page_sizes[0]][1] - top - bottom) / 233)
     panel = tuple(Edge(side, "accent_light", 0.5, 8) for side in _SIDES)
     return (
         Spec("Normal", None, font="body", size="size_body", colour="text",
@@ -93,11 +97,11 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
         Spec(STYLE_BODY, align="justify", after="space_paragraph"),
         Spec(STYLE_LEDE, STYLE_BODY, size="size_lede", leading="leading_lede"),
         Spec("Title", font="display", size="size_title", leading="leading_title", bold=True,
-             colour="text", align="start", before=24 if cover_page else 4, after=18,
+             colour="text", align="start", before=24 * fit if cover_page else 4, after=18 * fit,
              clear_edges=True),
         Spec(STYLE_STANDFIRST, font="body", size="size_standfirst",
              leading="leading_standfirst", italic=True, colour="muted", align="start",
-             after=24),
+             after=24 * fit),
         Spec(STYLE_PUBLISHER, font="heading", size="size_publisher", bold=False,
              colour=on_band, align="start", before=0, after=0, caps=True, edges=band,
              shade="accent" if cover_page else None),
@@ -105,10 +109,10 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              bold=True, colour=on_band, align="start", before=0, after=0,
              caps=not cover_page, edges=band, shade="accent" if cover_page else None),
         Spec(STYLE_ISSUE_LINE, font="heading", size="size_issue_line", colour="muted",
-             align="start", before=36 if cover_page else 2, after=6,
+             align="start", before=36 * fit if cover_page else 2, after=6,
              edges=(Edge("bottom", "accent", "rule_cover"),) if cover_page else ()),
         Spec(STYLE_COVER_LABEL, font="heading", size="size_label", bold=True, colour="accent",
-             align="start", before=48 if cover_page else 6, after=4, keep_next=True,
+             align="start", before=48 * fit if cover_page else 6, after=4, keep_next=True,
              caps=True),
         Spec(STYLE_COVER_CONTRIBUTOR, font="heading", size="size_cover_contributor",
              leading="leading_cover_contributor", colour="text", align="start", after=2),

@@ -190,6 +190,7 @@ def _issue_cover(doc, issue: Issue, walk: _Walk) -> None:
         doc.para(STYLE_PUBLISHER, issue.publisher)
     if issue.series:
         doc.para(STYLE_SERIES, issue.series)
+    picture = None
     if issue.cover_image:
         section = doc.sections[0]
         width = section.page_width - section.left_margin - section.right_margin
@@ -199,6 +200,7 @@ def _issue_cover(doc, issue: Issue, walk: _Walk) -> None:
             picture.width = int(picture.width * doc.cover_image_height / picture.height)
             picture.height = doc.cover_image_height
         picture._inline.docPr.set("descr", issue.cover_image.alt)
+        first = picture._inline.getparent().getparent().getparent()  # the image's w:p
     doc.para(STYLE_ISSUE_LINE, issue_line(issue))
     doc.para("Title", issue.title)
     if issue.standfirst:
@@ -210,6 +212,56 @@ def _issue_cover(doc, issue: Issue, walk: _Walk) -> None:
             doc.run(paragraph, person.name, "Strong")
             if person.affiliation:
                 paragraph.add_run(" — " + person.affiliation)
+    if picture is not None and walk.options["cover"] == "page":
+        _fit_cover_image(doc, picture, first)
+
+
+def _fit_cover_image(doc, picture, image_paragraph) -> None:
+    """Shrink the cover image so that the cover stays one page (the PDF's is one
+    page by construction): the room is the type area less an estimate, on the safe
+    side, of every other cover paragraph (lines at the style's size and leading,
+    spacing, the band's border padding)."""
+    section = doc.sections[0]
+    width = (section.page_width - section.left_margin - section.right_margin) / 12700
+    room = (section.page_height - section.top_margin - section.bottom_margin) / 12700
+    used = 0.0
+    for element in image_paragraph.getparent().iter(qn("w:p")):
+        if element is image_paragraph:
+            continue
+        paragraph = DocxParagraph(element, doc.document._body)
+        size, line, before, after, bordered = _style_metrics(doc, paragraph.style)
+        chars = max(1, len(paragraph.text))
+        lines = max(1, -(-chars * size * 0.5 // (width * 0.95)))
+        used += lines * line + before + after + (8 if bordered else 0)
+    image = picture.height / 12700
+    before, after = _style_metrics(doc, doc.styles[STYLE_COVER_IMAGE])[2:4]
+    spare = room - used * 1.05 - 6 - before - after - image
+    if spare >= 0:
+        return
+    height = max(image + spare, 36.0)  # at least half an inch: a thumbnail
+    scale = height / image
+    picture.width, picture.height = Emu(int(picture.width * scale)), Emu(int(picture.height * scale))
+
+
+def _style_metrics(doc, style) -> tuple[float, float, float, float, bool]:
+    """A paragraph style's font size, line height, space before and after (points,
+    through its base styles) and whether it has borders."""
+    found = {}
+    bordered = False
+    while style is not None:
+        pf, font = style.paragraph_format, style.font
+        for key, value in (("size", font.size), ("line", pf.line_spacing),
+                           ("before", pf.space_before), ("after", pf.space_after)):
+            if key not in found and value is not None:
+                found[key] = value.pt if hasattr(value, "pt") else value
+        ppr = style.element.pPr
+        bordered = bordered or (ppr is not None and ppr.find(qn("w:pBdr")) is not None)
+        style = style.base_style
+    size = found.get("size", 11.0)
+    line = found.get("line", 1.2 * size)
+    if line < 4:  # a multiple, not points
+        line *= size * 1.2
+    return size, max(line, size * 1.2), found.get("before", 0.0), found.get("after", 0.0), bordered
 
 
 def _pack_cover(doc, pack: Pack, walk: _Walk) -> None:
