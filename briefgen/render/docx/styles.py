@@ -276,7 +276,11 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
             # "At least" the PDF's line height: the same lines per page as the PDF,
             # while a taller script or a picture still gets the room it needs.
             leading = layout.style[spec.leading or "leading_body"]
-            pf.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
+            # Arabic faces ask for taller lines than Latin ones: "at least" would
+            # grow every right-to-left text line past the PDF's. Text styles with an
+            # open leading get it exactly there (Normal, under pictures, stays open).
+            exact = rtl and spec.name != "Normal" and leading >= 1.3
+            pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY if exact else WD_LINE_SPACING.AT_LEAST
             pf.line_spacing = Pt(round(size * leading, 1))
         if spec.keep_next is not None:
             pf.keep_with_next = spec.keep_next
