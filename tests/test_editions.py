@@ -140,8 +140,10 @@ def test_docx_editions(editions):
     assert prepared == ["Prepared for Carla Rossi, Ministry of Water"]
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert not any(h.startswith("Annex") for h in headings)  # staff, not board
-    footer = " ".join(p.text for p in document.sections[-1].footer.paragraphs)
-    assert "Confidential — prepared for Carla Rossi, Ministry of Water" in footer
+    # Every page after the cover carries the line: every body section's footer.
+    for section in document.sections[1:]:
+        footer = " ".join(p.text for p in section.footer.paragraphs)
+        assert "Confidential — prepared for Carla Rossi, Ministry of Water" in footer
 
 
 def test_editions_need_a_pack(tmp_path):

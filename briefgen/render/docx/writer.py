@@ -123,6 +123,8 @@ class _Doc:
         #: document's, and (paragraph, language) for each of them, for the marks
         self.lang: str | None = None
         self.marks: list = []
+        #: an edition's personal footer line, repeated in every section's footer
+        self.edition_line = ""
         #: bookmarks in the body so far (see _next_bookmark_id)
         self.bookmark_count: int | None = None
         #: the table cell paragraphs go into (see into), else None: the body
@@ -304,6 +306,11 @@ def _body_section(doc, document: Issue | Pack, walk: _Walk) -> None:
         head = dict(left=document.series or document.publisher, right=document.running_title,
                     footer_left=issue_line(document))
     walk.head = head
+    recipient = getattr(document, "recipient", None)
+    # An edition's footer line ("Confidential — prepared for …") goes on every
+    # page, as in its PDF: into every section's footer (see _page_footer).
+    doc.edition_line = document.personalise(document.edition_footer) \
+        if recipient and document.edition_footer else ""
     if walk.options["cover"] == "page":
         body = doc.add_section(WD_SECTION.NEW_PAGE)
         _running_head(doc, body, t, **head)
@@ -313,12 +320,6 @@ def _body_section(doc, document: Issue | Pack, walk: _Walk) -> None:
         body.different_first_page_header_footer = True
         _running_head(doc, body, t, **head)
         _page_footer(doc, body.first_page_footer, t, body, head["footer_left"])
-    recipient = getattr(document, "recipient", None)
-    if recipient and document.edition_footer:
-        # An edition's footer line ("Confidential — prepared for …"), as in its PDF.
-        line = body.footer.add_paragraph()
-        line._p.get_or_add_pPr().style = doc.style_ids["Footer"]
-        line.add_run(document.personalise(document.edition_footer))
 
 
 # ---------------------------------------------------------------- the sections
@@ -527,6 +528,10 @@ def _page_footer(doc, footer_part, t: dict, section, left: str) -> None:
     add_field(footer, "PAGE", "2")
     footer.add_run(f" {t['of']} ")
     add_field(footer, "NUMPAGES", "")
+    if doc.edition_line:
+        line = footer_part.add_paragraph()
+        line._p.get_or_add_pPr().style = doc.style_ids["Footer"]
+        line.add_run(doc.edition_line)
 
 
 def _columns(doc, section, count: int) -> None:
