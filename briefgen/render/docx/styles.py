@@ -288,6 +288,12 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
             pf.keep_together = spec.keep_together
 
     # The pictures and the agenda table the writer places, in the PDF's sizes.
+    if not layout.docx_options["cover"] == "page":
+        # A title block (memo) has no cover image in the PDF: the picture stays in
+        # the DOCX (an import reads it back) in a hidden style, taking no room.
+        cover_image = doc.styles[STYLE_COVER_IMAGE]
+        cover_image.font.hidden = True
+        cover_image.paragraph_format.space_before = cover_image.paragraph_format.space_after = 0
     doc.photo_width = photo_size(layout)
     doc.cover_image_height = cover_image_height(layout)
     doc.agenda_widths = lambda text_width: agenda_widths(layout, text_width)
