@@ -77,7 +77,7 @@ def test_bookmarks_nest_pack_chapter_contribution(pack_build):
     assert depth["The Nile in Dispute: Egypt, Ethiopia and the Renaissance Dam"] == 1
     assert depth["Without shared rules, the first drought will decide the relationship"] == 2
     assert depth["Grids first, megaprojects second"] == 2
-    assert depth["Timeline of the Nile dam negotiations"] == 1
+    assert depth["Annex A: Timeline of the Nile dam negotiations"] == 1
 
 
 def test_shared_contributor_appears_once_with_both_pages(pack_build):
@@ -85,7 +85,7 @@ def test_shared_contributor_appears_once_with_both_pages(pack_build):
     pages = pdf_pages_text(pdf)
     marks = {title: page for _, title, page in outline(pdf)}
     bios_from = marks["Contributors"]
-    bios = flat(" ".join(pages[bios_from - 1:marks["Timeline of the Nile dam negotiations"] - 1]))
+    bios = flat(" ".join(pages[bios_from - 1:marks["Annex A: Timeline of the Nile dam negotiations"] - 1]))
     assert bios.count("Amira Haddad Senior Fellow") == 1  # her entry (name, then role), once
     nile = marks["Without shared rules, the first drought will decide the relationship"]
     water = marks["Water is the hidden cost"]
@@ -98,7 +98,7 @@ def test_every_annex_page_is_present_numbered_and_bookmarked(pack_build):
     with pikepdf.open(ROOT / "content" / "board-pack" / "annexes" / "nile-timeline.pdf") as a:
         annex_pages = len(a.pages)
     marks = {title: page for _, title, page in outline(pdf)}
-    divider = marks["Timeline of the Nile dam negotiations"]
+    divider = marks["Annex A: Timeline of the Nile dam negotiations"]
     assert "ANNEX A" in pages[divider - 1].upper()
     placed = pages[divider:divider + annex_pages]
     assert len(placed) == annex_pages == len(pages) - divider
@@ -236,5 +236,5 @@ def test_docx_annex_is_converted_with_libreoffice(pack, tmp_path):
     assert result.exit_code == 0, result.output
     pages = pdf_pages_text(tmp_path / "out" / "board-pack.pdf")
     marks = {title: page for _, title, page in outline(tmp_path / "out" / "board-pack.pdf")}
-    assert "Annex B" in pages[marks["The Nile issue as a memo"] - 1].title()
-    assert "The Nile in Dispute" in pages[marks["The Nile issue as a memo"]]  # its first page
+    assert "Annex B" in pages[marks["Annex B: The Nile issue as a memo"] - 1].title()
+    assert "The Nile in Dispute" in pages[marks["Annex B: The Nile issue as a memo"]]  # its first page
