@@ -39,8 +39,9 @@ def instr(text: str):
     return run
 
 
-def field_into(parent, instruction: str, cached: str) -> None:
-    parent.append(fld_char("begin", dirty=not cached))
+def field_into(parent, instruction: str, cached: str, dirty: bool = False) -> None:
+    """A field; `dirty` (or no cached result) has Word recompute it on open."""
+    parent.append(fld_char("begin", dirty=dirty or not cached))
     parent.append(instr(f" {instruction} "))
     parent.append(fld_char("separate"))
     link_run(parent, cached)

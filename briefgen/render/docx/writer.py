@@ -77,7 +77,7 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     for entry in outline.contents:
         _SECTIONS[entry.kind](doc, walk, entry)
     if walk.options["contents"]:
-        _fill_contents(doc, outline.contents, walk.numbers)
+        _fill_contents(doc, outline.contents, walk.numbers, outline.is_pack)
     _mark_languages(doc, outline.dir)
     tidy_styles(doc, before)
     counts = text_counts(doc)
@@ -809,7 +809,7 @@ def _contents(doc, t: dict) -> None:
     doc.toc_marker = doc.para("TOC 1")
 
 
-def _fill_contents(doc, entries, page_numbers: dict) -> None:
+def _fill_contents(doc, entries, page_numbers: dict, pack: bool = False) -> None:
     """A real TOC field (Word can update it), pre-filled with every heading.
 
     Each entry links to its heading and shows its page as a PAGEREF field. The
@@ -819,6 +819,10 @@ def _fill_contents(doc, entries, page_numbers: dict) -> None:
     """
     marker = doc.toc_marker
     section = doc.sections[-1]
+    # A pack's pieces flow inside their chapter, where the DOCX's pages may part
+    # from the PDF's (bench/parity.py): their numbers are the PDF's, marked for
+    # Word to recompute on open. Chapters, contributors and annexes start a page.
+    unsure = {e.id for e in entries if e.kind == "piece"} if pack else set()
     text_width = section.page_width - section.left_margin - section.right_margin
     paragraphs = []
     for entry in entries:
@@ -830,7 +834,8 @@ def _fill_contents(doc, entries, page_numbers: dict) -> None:
         link_run(link, text)
         link_run(link, "\t")
         page = page_numbers.get(anchor)
-        field_into(link, f"PAGEREF {bookmark_name(anchor)} \\h", str(page) if page else "")
+        field_into(link, f"PAGEREF {bookmark_name(anchor)} \\h", str(page) if page else "",
+                   dirty=entry.id in unsure)
         paragraphs.append(paragraph)
     first = paragraphs[0] if paragraphs else marker
     known = all(page_numbers.get(entry.id) for entry in entries)
