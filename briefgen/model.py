@@ -15,6 +15,13 @@ from pathlib import Path
 from typing import Literal, Union
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ku", "yi", "dv", "sd", "ug"})
+#: the links a document may carry (anything else, javascript: or file:, is shown as text)
+LINK_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def is_allowed_link(url: str | None) -> bool:
+    """True for an http(s) or mailto link, the only ones any writer makes clickable."""
+    return bool(url) and url.strip().lower().startswith(LINK_SCHEMES)
 
 
 def list_separator(*texts: str) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from .. import fsguard
 from ..errors import BriefgenError, ContentError, ErrorList
 from ..model import (CallToAction, Contribution, Contributor, Image, Issue, Paragraph,
-                     PullQuote, plain_text)
+                     PullQuote, is_allowed_link, plain_text)
 from ..i18n import clean_line
 from ..slugs import slugify
 from .images import check_image, resolve_inside
@@ -414,7 +414,7 @@ def _call_to_action(meta: LineDict, path: Path, lang: str, p: _Problems) -> Call
         return None
     _check_keys(value, CTA_KEYS, path, p, "call_to_action field")
     url = str(value.get("url") or "").strip() or None
-    if url and not re.match(r"^(https?://|mailto:)", url):
+    if url and not is_allowed_link(url):
         p.error(f"call_to_action url `{url}` must start with https://, http:// or mailto:",
                 path, value.line_of("url"))
     text = smart_text(str(value.get("text") or "").strip(), lang)

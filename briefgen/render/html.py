@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from ..model import Block, Heading, ListBlock, Paragraph, Quote, Span, first_strong_direction
+from ..model import (Block, Heading, ListBlock, Paragraph, Quote, Span, first_strong_direction,
+                     is_allowed_link)
 
 
 def spans_html(spans: tuple[Span, ...]) -> Markup:
@@ -16,7 +17,7 @@ def spans_html(spans: tuple[Span, ...]) -> Markup:
             text = Markup("<em>%s</em>") % text
         if span.strong:
             text = Markup("<strong>%s</strong>") % text
-        if span.link and span.link.lower().startswith(("http://", "https://", "mailto:")):
+        if is_allowed_link(span.link):
             text = Markup('<a href="%s">%s</a>') % (span.link, text)
         out.append(text)
     return Markup("").join(out)

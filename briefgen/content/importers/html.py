@@ -6,6 +6,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
+from ...model import is_allowed_link
 from ..yamlsrc import read_text
 from .newsletter import SourceBlock, normalise
 
@@ -55,7 +56,7 @@ class _BlockParser(HTMLParser):
             self.start_line = self.getpos()[0]
         if tag == "a":
             href = dict(attrs).get("href") or ""
-            if href.startswith(("http://", "https://", "mailto:")):
+            if is_allowed_link(href):
                 self.links.append(href)
         if tag not in _VOID:
             self.tag_stack.append(tag)

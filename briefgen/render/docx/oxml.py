@@ -12,6 +12,8 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
+from ...model import text_direction
+
 
 def fld_char(kind: str, bare: bool = False, dirty: bool = False):
     """A run holding a field character; `bare` returns the w:fldChar alone.
@@ -150,7 +152,7 @@ def set_language(style, lang: str) -> None:
         node = OxmlElement("w:lang")
         rpr.append(node)
     node.set(qn("w:val"), lang)
-    node.set(qn("w:bidi"), lang if lang.split("-")[0] in ("ar", "fa", "he", "ur") else "ar-SA")
+    node.set(qn("w:bidi"), lang if text_direction(lang) == "rtl" else "ar-SA")
 
 
 def ppr_flag(style, tag: str) -> None:

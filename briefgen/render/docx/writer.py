@@ -21,7 +21,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from ...layouts import PAGE_SIZES, Layout
 from ...model import (Block, Heading, Issue, ListBlock, Pack, Paragraph, Quote, Span,
-                      first_strong_direction, list_separator, text_direction)
+                      first_strong_direction, is_allowed_link, list_separator, text_direction)
 from ...outline import build_outline
 from .. import RenderOptions
 from ..common import created_at, format_date, issue_line, labels
@@ -901,7 +901,7 @@ def _restarted_numbering(doc) -> int:
 
 def _spans(doc, paragraph, spans: tuple[Span, ...]) -> None:
     for span in spans:
-        if span.link and span.link.lower().startswith(("http://", "https://", "mailto:")):
+        if is_allowed_link(span.link):
             add_hyperlink(paragraph, span.link, span.text)
             continue
         for index, piece in enumerate(span.text.split("\n")):
