@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from . import weasy  # noqa: F401 - imports WeasyPrint without spawning compilers
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
 
 class RefusedURL(ValueError):
