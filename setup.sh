@@ -13,7 +13,7 @@ packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
 python3 -c 'import ensurepip, venv' 2>/dev/null || packages="$packages python3-venv"
 extra=""
 if [ "${1:-}" = "--test" ]; then
-  packages="$packages qpdf poppler-utils libreoffice-writer-nogui fonts-noto-core"
+  packages="$packages qpdf poppler-utils libreoffice-writer-nogui fonts-noto-core fonts-dejavu-core"
   extra="[test]"
 fi
 
