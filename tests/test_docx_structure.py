@@ -155,3 +155,27 @@ def test_keeps_are_in_the_styles_not_on_body_paragraphs(built):
                                     "List Number", "Quote"), p.style.name
         if paragraphs[index[p._p] - 1].style.name in ("Body Text", "Body Text Last"):
             assert p.style.name == "Body Text Last"
+
+
+def test_a_chapter_opens_as_in_the_pdf(built):
+    """A pack's chapter, in the PDF's order: the small kicker above the title (a
+    Heading 1, which the running head finds), the chapter's own standfirst, then
+    the lede in body text; not the cover's issue line, rule and lede size."""
+    document = docx.Document(str(built["board-pack"]))
+    paragraphs = document.paragraphs
+    kickers = [i for i, p in enumerate(paragraphs) if p.style.name == "Chapter Kicker"]
+    assert len(kickers) == 2
+    for i in kickers:
+        kicker, title, standfirst, lede = paragraphs[i:i + 4]
+        assert "Issue" in kicker.text or "·" in kicker.text, kicker.text
+        assert title.style.name == "Heading 1"
+        assert title.runs[0].font.size.pt == 20  # size_chapter_title, not Heading 1's 17
+        assert title.paragraph_format.space_before.pt == 0
+        assert standfirst.style.name == "Chapter Standfirst"
+        assert lede.style.name == "Body Text"
+    styles = document.styles
+    assert styles["Chapter Kicker"].font.size.pt == 8.5
+    assert styles["Chapter Kicker"].paragraph_format.keep_with_next
+    assert styles["Chapter Standfirst"].font.size.pt == 12
+    assert styles["Chapter Standfirst"].font.italic
+    assert "Cover Issue Line" not in {p.style.name for p in paragraphs[kickers[0]:]}

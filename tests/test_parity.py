@@ -25,7 +25,9 @@ MATCHING = [("nile-dispute", "policy-brief", "A4"), ("arabic-brief", "policy-bri
             # the cover image shrinks to fit one page; right-to-left leading; the
             # memo's title block without image; a pack's annex pages
             ("energy-forum", "conference", "A5"), ("arabic-brief", "conference", "A5"),
-            ("energy-forum", "memo", "A4"), ("board-pack", "conference", "A5")]
+            ("energy-forum", "memo", "A4"), ("board-pack", "conference", "A5"),
+            # a pack's chapter opener: kicker above the title, compact standfirst
+            ("board-pack", "policy-brief", "A4"), ("board-pack", "policy-brief", "Letter")]
 
 
 @pytest.fixture(scope="module")

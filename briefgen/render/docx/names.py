@@ -42,4 +42,7 @@ STYLE_AGENDA_ITEM = "Agenda Item"
 STYLE_AGENDA_SPEAKERS = "Agenda Speakers"
 STYLE_BIO_PAGES = "Bio Pages"
 STYLE_PREPARED_FOR = "Prepared For"
+#: a chapter opener's line above its title (series · issue) and its standfirst
+STYLE_CHAPTER_KICKER = "Chapter Kicker"
+STYLE_CHAPTER_STANDFIRST = "Chapter Standfirst"
 STYLE_COVER_IMAGE = "Cover Image"

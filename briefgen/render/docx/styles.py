@@ -14,6 +14,7 @@ with boxes Word does not have.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
@@ -26,7 +27,8 @@ from ...model import Issue
 from .names import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                     CHAR_STRONG_EMPHASIS, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM,
                     STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION, STYLE_BIO,
-                    STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PAGES, STYLE_BIO_PHOTO,
+                    STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PAGES,
+                    STYLE_CHAPTER_KICKER, STYLE_CHAPTER_STANDFIRST, STYLE_BIO_PHOTO,
                     STYLE_BODY, STYLE_COLOPHON, STYLE_COVER_CONTRIBUTOR, STYLE_COVER_IMAGE,
                     STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
                     STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PREPARED_FOR, STYLE_PUBLISHER,
@@ -150,6 +152,12 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
         Spec(STYLE_PREPARED_FOR, font="heading", size="size_prepared_for", colour="text",
              align="start", before=18, after=6, shade="accent_light",
              edges=(Edge("left", "accent", "rule_pull_quote", 8),)),
+        # A pack's chapter opener, as the PDF's: a small line above the title
+        # (.chapter-kicker), the title, then a compact standfirst.
+        Spec(STYLE_CHAPTER_KICKER, font="heading", size="size_small", colour="muted",
+             align="start", before=0, after=1 * 72 / 25.4, keep_next=True),
+        Spec(STYLE_CHAPTER_STANDFIRST, font="body", size="size_chapter_standfirst",
+             italic=True, colour="muted", align="start", after="space_paragraph"),
         Spec(STYLE_BIO_PAGES, font="heading", size="size_label", colour="muted",
              align="start", after=6),
         Spec(STYLE_AGENDA_HEAD, font="heading", size="size_label", bold=True, colour="muted",
@@ -210,6 +218,23 @@ def agenda_widths(layout: Layout, text_width) -> tuple:
     """Agenda columns (time, item, page), the PDF's widths plus its 2 mm cell padding."""
     time, page = Mm(layout.style["agenda_time"] + 4), Mm(layout.style["agenda_page"] + 4)
     return time, text_width - time - page, page
+
+
+def chapter_title(paragraph, layout: Layout) -> None:
+    """A chapter's title, a Heading 1 (the running head's STYLEREF finds it) in the
+    PDF's larger size (.chapter > .chapter-title) with its 2 pt rule, straight under
+    the kicker."""
+    size = layout.style["size_chapter_title"]
+    # Borders first: python-docx then puts the spacing in its schema place after them.
+    border(SimpleNamespace(element=paragraph._p), "bottom", layout.colours["accent"], 16,
+           space=min(31, round(points(layout, "pad_heading1", size))))
+    pf = paragraph.paragraph_format
+    pf.space_before = Pt(0)
+    pf.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
+    pf.line_spacing = Pt(round(size * layout.style["leading_heading"], 1))
+    for run in paragraph.runs:
+        run.font.size = Pt(size)
+        set_cs_size(SimpleNamespace(element=run._r), size)
 
 
 def define_styles(doc, layout: Layout, issue: Issue) -> None:

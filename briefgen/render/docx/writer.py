@@ -30,6 +30,7 @@ from .names import (CHAR_CODE, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                     STYLE_AGENDA_ITEM, STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME,
                     STYLE_ATTRIBUTION, STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME,
                     STYLE_BIO_PAGES, STYLE_BIO_PHOTO, STYLE_BODY, STYLE_BODY_LAST,
+                    STYLE_CHAPTER_KICKER, STYLE_CHAPTER_STANDFIRST,
                     STYLE_COLOPHON, STYLE_COVER_CONTRIBUTOR, STYLE_COVER_IMAGE,
                     STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
                     STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PREPARED_FOR, STYLE_PUBLISHER,
@@ -38,7 +39,7 @@ from .oxml import (add_bookmark, add_field, add_hyperlink, bookmark_name, fld_ch
                    instr, internal_link, link_run, right_tab)
 from .comments import add_comments
 from .package import core_properties, custom_properties, pack_core_properties, save
-from .styles import define_styles
+from .styles import chapter_title, define_styles
 from .tidy import (add_derived_styles, app_properties, estimate_pages, snapshot, text_counts,
                    tidy_styles)
 
@@ -352,11 +353,13 @@ def _chapter(doc, walk: _Walk, entry) -> None:
     issue = chapter.issue
     doc.lang = chapter.lang
     _head_section(doc, walk, entry.label)
-    _heading_for(doc, entry)
-    doc.para(STYLE_ISSUE_LINE, " · ".join(x for x in (issue.series, issue_line(issue)) if x))
+    # In the PDF's order and sizes: the kicker above the title, a compact
+    # standfirst, the lede in body text (the PDF's chapter has no lede size).
+    doc.para(STYLE_CHAPTER_KICKER, " · ".join(x for x in (issue.series, issue_line(issue)) if x))
+    chapter_title(_heading_for(doc, entry), walk.layout)
     if issue.standfirst:
-        doc.para(STYLE_STANDFIRST, issue.standfirst)
-    _blocks(doc, issue.lede, STYLE_BODY, first_style=STYLE_LEDE)
+        doc.para(STYLE_CHAPTER_STANDFIRST, issue.standfirst)
+    _blocks(doc, issue.lede, STYLE_BODY)
     if issue.experts_intro:
         doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
 
