@@ -20,6 +20,7 @@ from ..errors import BriefgenError, UsageError
 from ..layouts import Layout, find_layout
 from ..model import Issue, Pack
 from ..outline import build_outline
+from ..preflight import Finding
 from ..render import RenderOptions
 from .publish import Publication, inputs_digest, output_key, remove_stale_parts, through_cache
 
@@ -33,6 +34,8 @@ class BuildResult:
     pages: int | None = None
     #: the output whose page count `pages` is
     pages_of: str | None = None
+    #: the preflight's findings on the laid-out pages (also in `warnings`)
+    findings: list = field(default_factory=list)
 
 
 def parse_formats(text: str | None) -> tuple[str, ...]:
@@ -108,6 +111,11 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
                             reference_docx=reference_docx, impose=impose, comments=comments)
     outline = build_outline(document)
     facts: dict = {}
+
+    def _checked(writer, found: dict) -> dict:
+        """A writer's facts, with its preflight findings (if any) under "preflight"."""
+        checked = writer.findings(outline, chosen, options)
+        return found if checked is None else {**found, "preflight": checked}
     # Writers that another (running) writer started in a worker process, by index.
     running: dict[int, ForkedWrite] = {}
     try:
@@ -126,7 +134,8 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
                             facts.update(supplier().measure(outline, chosen, options))
                     started = writer.start(outline, chosen, temp, options, dict(facts))
                     if started is None:
-                        return writer.write(outline, chosen, temp, options, dict(facts))
+                        return _checked(writer, writer.write(outline, chosen, temp, options,
+                                                             dict(facts)))
                     # The facts are known before the file is written (the PDF's page
                     # numbers, once laid out): the writers waiting for them write
                     # their files in worker processes while this one finishes.
@@ -138,10 +147,14 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
                                                                    waiting.suffix)):
                             running[later] = ForkedWrite.start(waiting(), outline, chosen,
                                                                temps[later], options, early)
-                    return started.finish()
+                    return _checked(writer, started.finish())
 
                 found = through_cache(keys[index], writer.suffix, temp, make,
                                       keep=lambda: not render_warnings)
+                # The preflight's findings (cached with the output's facts): warnings.
+                found = dict(found)
+                for item in found.pop("preflight", None) or ():
+                    result.findings.append(Finding.from_dict(item))
             facts.update(found)
             if "pages" in writer.provides and result.pages is None:
                 result.pages, result.pages_of = found.get("pages"), f"{document.slug}{writer.suffix}"
@@ -155,6 +168,7 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         publication.discard()
         raise
     result.warnings += render_warnings
+    result.warnings += [str(finding) for finding in result.findings]
     return result
 
 

@@ -62,6 +62,13 @@ class Writer:
         default): the writer only knows `write`."""
         return None
 
+    def findings(self, outline: "Outline", layout: "Layout",
+                 options: "RenderOptions") -> list[dict] | None:
+        """Optionally, after `start`/`write`: the preflight's findings on what this
+        writer laid out (plain dicts, `briefgen.preflight.Finding.as_dict`), which
+        the build prints as warnings. None (the default): nothing to check."""
+        return None
+
     def measure(self, outline: "Outline", layout: "Layout", options: "RenderOptions") -> dict:
         """The facts `write` would return, without writing a file (as cheaply as it can)."""
         raise NotImplementedError(f"the {self.name} writer cannot measure without writing")

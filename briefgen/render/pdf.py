@@ -334,7 +334,17 @@ class PdfWriter(Writer):
                 f"the annexes' pages are drawn into the PDF as they are: check the "
                 f"{options.pdf_variant} conformance of the result with a validator")
         laid = layout(document, chosen, options)
+        self._laid = laid  # for findings(), in this process only
         return Started(laid.facts, lambda: finish(laid, target))
+
+    def findings(self, outline, chosen, options) -> list[dict] | None:
+        """The preflight's findings on the pages just laid out (see briefgen.preflight)."""
+        laid = getattr(self, "_laid", None)
+        if laid is None:
+            return None
+        from ..preflight import check
+
+        return [finding.as_dict() for finding in check(laid.document, outline, chosen)]
 
     def measure(self, outline, chosen, options) -> dict:
         """Page numbers and page count: laid out, not written (no PDF, no fonts subset)."""
