@@ -27,22 +27,43 @@ def build_html(document: Issue | Pack, layout: Layout, options: RenderOptions, *
     review = review_notes(outline) if options.comments else {}
     return render_template(layout, name, outline=outline, t=labels(document.lang),
                            generator=f"briefgen {__version__}", created=created,
-                           review=review, **{outline.kind: document}, **extra)
+                           review=review, mirrored=mirrored_pages(layout, options),
+                           **{outline.kind: document}, **extra)
 
 
 #: what a review print (--comments) adds to the right margin, for the comments
 REVIEW_MARGIN_MM = 45
 
 
+#: layouts made as booklets: left and right pages mirrored even without --impose
+BOOKLET_LAYOUTS = frozenset({"conference"})
+
+
+def mirrored_pages(layout: Layout, options: RenderOptions) -> bool:
+    """Left and right pages mirrored (inner and outer margins, folios outside):
+    a booklet layout (or one extending it), or any layout built with --impose booklet.
+    A review print (--comments) keeps its comment margin on the right."""
+    names = {layout.name} | {name for name, _ in layout.ancestors}
+    return not options.comments and (options.impose == "booklet"
+                                     or bool(names & BOOKLET_LAYOUTS))
+
+
 def page_css(layout: Layout, options: RenderOptions) -> str:
     size = layout.page_size(options.page_size)
     width, height = PAGE_SIZES[size]
     top, right, bottom, left = layout.margins_mm
-    marks = f" bleed: {layout.bleed_mm}mm; marks: crop;" if options.print_marks else ""
+    # --print: the bleed only; the crop marks are drawn outside it afterwards (marks.py)
+    marks = f" bleed: {layout.bleed_mm}mm;" if options.print_marks else ""
     if options.comments:  # a review print: a wide right margin for the comments
         right += REVIEW_MARGIN_MM
+    # Mirrored pages: the layout's left margin is the inner one (by the fold), its
+    # right margin the outer one. :left/:right follow the binding (WeasyPrint makes
+    # the first page a left page in a right-to-left document).
+    sides = (f"@page :left {{ margin-left: {right}mm; margin-right: {left}mm; }}\n"
+             f"@page :right {{ margin-left: {left}mm; margin-right: {right}mm; }}\n"
+             if mirrored_pages(layout, options) else "")
     return (f"@page {{ size: {width}mm {height}mm; margin: {top}mm {right}mm {bottom}mm "
-            f"{left}mm;{marks} }}\n"
+            f"{left}mm;{marks} }}\n" + sides +
             f":root {{ --page-width: {width}mm; --page-height: {height}mm; }}\n"
             + layout.colour_css() + "\n" + layout.style_css() + "\n" + layout.font_face_css())
 
@@ -118,6 +139,16 @@ def layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, **ext
 
 def write(document: Issue | Pack, chosen: Layout, target: Path, options: RenderOptions) -> dict:
     return finish(layout(document, chosen, options), target)
+
+
+def with_marks(facts: dict, target: Path, options: RenderOptions) -> dict:
+    """--print: crop marks and a slug line outside the bleed of the PDF written at
+    `target` (see marks.py), named after the published file."""
+    if options.print_marks:
+        from .marks import job_name, mark_print_pdf
+
+        mark_print_pdf(target, job_name(Path(target)))
+    return facts
 
 
 def finish(laid: Laid, target: Path) -> dict:
@@ -335,7 +366,7 @@ class PdfWriter(Writer):
                 f"{options.pdf_variant} conformance of the result with a validator")
         laid = layout(document, chosen, options)
         self._laid = laid  # for findings(), in this process only
-        return Started(laid.facts, lambda: finish(laid, target))
+        return Started(laid.facts, lambda: with_marks(finish(laid, target), target, options))
 
     def findings(self, outline, chosen, options) -> list[dict] | None:
         """The preflight's findings on the pages just laid out (see briefgen.preflight)."""
@@ -356,7 +387,7 @@ class PdfWriter(Writer):
     def write_companion(self, ending, written, target, options) -> None:
         from .impose import impose_booklet
 
-        impose_booklet(written, target)
+        impose_booklet(written, target, print_marks=options.print_marks)
 
     def editions(self, outline, layout, options, facts, *, encrypt=False) -> Editions:
         return PdfEditions(self, outline, layout, options, facts, encrypt)
