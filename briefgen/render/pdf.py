@@ -275,7 +275,8 @@ def stamps(pack: Pack, people: list[Recipient], renderer: Renderer):
 
 
 def write_edition(laid: Laid, pack: Pack, cover, stamp_pages, position: int,
-                  recipient: Recipient, target: Path, encrypt: bool = False) -> None:
+                  recipient: Recipient, target: Path, encrypt: bool = False,
+                  print_marks: bool = False) -> None:
     """One edition: the shared pages `laid` with its own `cover` page, written by
     WeasyPrint (structure tree, bookmarks, links and metadata as in a build);
     annex pages and its stamp page drawn as artifacts and its password set by pikepdf."""
@@ -289,7 +290,7 @@ def write_edition(laid: Laid, pack: Pack, cover, stamp_pages, position: int,
     identifier = hashlib.sha256(f"{pack.slug}\0{recipient.name}\0{recipient.line}"
                                 .encode()).hexdigest()[:32].encode()
     laid.renderer.write(edition, target, identifier)
-    if not (pack.annexes or stamp_pages or encrypt):
+    if not (pack.annexes or stamp_pages or encrypt or print_marks):
         return
     # `target` is this edition's own temporary file: read it, then rewrite it.
     with pikepdf.open(io.BytesIO(target.read_bytes())) as pdf:
@@ -306,6 +307,12 @@ def write_edition(laid: Laid, pack: Pack, cover, stamp_pages, position: int,
                     box = page.mediabox
                     overlay_artifact(pdf, page, form, pikepdf.Rectangle(
                         float(box[0]), float(box[1]), float(box[2]), float(box[3])))
+        if print_marks:  # --print: marks outside the bleed, before any encryption
+            from .marks import add_marks, job_date, job_name
+
+            job, date, total = job_name(Path(target)), job_date(pdf), len(pdf.pages)
+            add_marks(pdf, [f"{job}  ·  {date}  ·  page {n} of {total}"
+                            for n in range(1, total + 1)])
         if encrypt:
             pdf.save(target, encryption=pikepdf.Encryption(
                 user=recipient.password, owner=secrets.token_urlsafe(24), R=6, aes=True))
@@ -343,7 +350,8 @@ class PdfEditions(Editions):
     def write(self, position: int, recipient: Recipient, target: Path) -> None:
         first = self.starts[f"edition-cover-{position}"]
         write_edition(self.laid, self.outline.document, self.covers.pages[first - 1],
-                      self.stamps, position, recipient, target, self.encrypt)
+                      self.stamps, position, recipient, target, self.encrypt,
+                      self.options.print_marks)
 
 
 @register
