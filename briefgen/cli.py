@@ -1,7 +1,8 @@
 """The command line: parse, call the library, print, set the exit code.
 
 Exit codes: 0 done, 2 the user's input is wrong (one line per problem, with
-file:line and a fix), 1 a bug in briefgen (re-run with --debug for details).
+file:line and a fix), 1 a bug in briefgen (re-run with --debug for details),
+3 `check` found print-quality problems (the findings are listed).
 """
 from __future__ import annotations
 
@@ -232,6 +233,39 @@ def validate(issue_dir, layout, strict):
         click.echo(f"failed (--strict): {issue_dir}: {summary}", err=True)
         sys.exit(2)
     click.echo(f"ok: {issue_dir}: {summary}")
+
+
+@main.command()
+@click.argument("issue_dir", type=click.Path(path_type=Path))
+@click.option("--layout", "-l", metavar="NAME|PATH",
+              help="Shipped layout name or a layout folder (default: policy-brief).")
+@click.option("--page-size", metavar="A4|Letter", help="Page size, among the layout's sizes.")
+@click.option("--print", "print_marks", is_flag=True,
+              help="Check the print production version (bleed and crop marks).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print the findings as JSON: {"findings": [{"check", "page", "message", '
+                   '"source": {"file", "line"}}], "pages": N}.')
+def check(issue_dir, layout, page_size, print_marks, as_json):
+    """Preflight ISSUE_DIR (an issue or a pack): lay it out and report what would
+    print badly, each finding with its page and source line. Exit code 3 when
+    there are findings, 0 when clean."""
+    import json
+
+    from .preflight import check_path
+
+    findings, pages = check_path(issue_dir, layout=layout, page_size=page_size,
+                                 print_marks=print_marks)
+    if as_json:
+        click.echo(json.dumps({"findings": [f.as_dict() for f in findings], "pages": pages},
+                              ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            click.echo(f"{finding.check}: {finding}")
+        click.echo(f"{'clean' if not findings else 'checked'}: {issue_dir}: "
+                   f"{_plural(pages, 'page')}, {_plural(len(findings), 'finding')}",
+                   err=bool(findings))
+    if findings:
+        sys.exit(3)
 
 
 def _review_notes(issue_dir: Path) -> None:

@@ -246,10 +246,27 @@ def _text_of(box) -> str:
 
 def _walk(box, chain=()):
     """(box, ancestors from the root) in tree (painting) order."""
+    if type(box).__name__ == "AbsolutePlaceholder":  # a positioned box, out of the flow
+        box = box._box
     chain = chain + (box,)
     yield box, chain
     for child in getattr(box, "children", ()):
         yield from _walk(child, chain)
+
+
+def _block(chain):
+    """The nearest block (not inline) box in `chain`: a paragraph, a heading."""
+    from weasyprint.formatting_structure import boxes
+
+    for box in reversed(chain):
+        if isinstance(box, boxes.BlockContainerBox) and getattr(box, "element", None) is not None:
+            return box
+    return None
+
+
+def _block_element(chain):
+    block = _block(chain)
+    return block.element if block is not None else None
 
 
 def _rect(box) -> tuple[float, float, float, float]:
@@ -396,9 +413,7 @@ class _Run:
                 page = self.pages[number - 1]
                 if page.excepted:
                     continue
-                bottom = box.position_y + box.height
-                if page.bottom - bottom > limit:
-                    continue
+                bottom = box.border_box_y() + box.border_height()
                 # lines of the heading's section after it on this page
                 parent = chain[-2]
                 after, seen = 0, False
@@ -410,10 +425,15 @@ class _Run:
                         if isinstance(sibling, self.B.ReplacedBox) or any(
                                 isinstance(b, self.B.ReplacedBox) for b, _ in _walk(sibling)):
                             after += 2
-                if after < 2:
+                # its section goes on after the page: the heading ends this page's part
+                goes_on = any(len(self._pages_of(e)) and self._pages_of(e)[0] > number
+                              for e in parent.element) or any(
+                    p > number for p in self._pages_of(parent.element))
+                near_bottom = page.bottom - bottom <= limit
+                if (near_bottom and after < 2) or (after == 0 and goes_on):
                     self.add("stranded-heading", number,
                              f"heading {_snippet(_text_of(box))} is in the last lines of the "
-                             f"page with {after} line(s) of its text after it — keep it with "
+                             f"page, with {after} line(s) of its text after it — keep it with "
                              "its text (break-after: avoid) or move it to the next page", chain)
 
     def splits(self) -> None:
@@ -548,11 +568,12 @@ class _Run:
                     x, y, w, h = _rect(box)
                     if x < safe - 0.5 or y < safe - 0.5 or x + w > W - safe + 0.5 \
                             or y + h > H - safe + 0.5:
-                        key = (page.number, id(chain[-2]))
+                        key = (page.number, _block_element(chain))
                         if key not in reported:
                             reported.add(key)
+                            block = _block(chain)
                             self.add("safe-area", page.number,
-                                     f"text {_snippet(box.text)} lies outside the safe area "
+                                     f"text {_snippet(_text_of(block) if block else box.text)} lies outside the safe area "
                                      f"({SAFE_MM:g} mm inside the trim) — move it inwards",
                                      chain)
                     continue
@@ -694,11 +715,11 @@ class _Run:
                     large = size >= 24 or (size >= 18.66 and box.style["font_weight"] >= 700)
                     need = CONTRAST_LARGE_MIN if large else CONTRAST_MIN
                     if ratio < need:
-                        key = (page.number, id(chain[-2].element if getattr(
-                            chain[-2], "element", None) is not None else chain[-2]))
+                        key = (page.number, _block_element(chain))
                         if key not in worst or worst[key][0] > ratio:
-                            worst[key] = (ratio, need, page.number, chain, box.text, colour,
-                                          under)
+                            block = _block(chain)
+                            text = _text_of(block) if block is not None else box.text
+                            worst[key] = (ratio, need, page.number, chain, text, colour, under)
                     continue
                 self._collect_paints(box, opacity, paints, page)
         for ratio, need, number, chain, text, colour, under in worst.values():
@@ -836,7 +857,9 @@ def _sample(image, drawn, area, cache) -> list:
            max(int((y1 - iy) / ih * ph), int((y0 - iy) / ih * ph) + 1))
     region = picture.crop(box)
     region.thumbnail((24, 24))
-    return [tuple(c / 255 for c in pixel) for pixel in region.getdata()]
+    data = region.tobytes()  # RGB, three bytes a pixel
+    return [(data[i] / 255, data[i + 1] / 255, data[i + 2] / 255)
+            for i in range(0, len(data) - 2, 3)]
 
 
 def check(document, outline, layout) -> list[Finding]:
