@@ -102,9 +102,6 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
     "cover_image": ("mm", 10, 300, "cover image height"),
     "agenda_time": ("mm", 5, 100, "agenda time column width"),
     "agenda_page": ("mm", 5, 100, "agenda page column width"),
-    # the grid
-    "side_column": ("mm", 0, 150, "a column beside the text, on its start side, for pull "
-                    "quotes: it sets the measure (0: the text takes the whole width)"),
 }
 #: the font sizes an older `[docx]` table held, and the tokens they are now
 DOCX_SIZES = {"body": "size_body", "small": "size_small", "title": "size_title",

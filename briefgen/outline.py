@@ -143,43 +143,12 @@ def annex_letter(index: int) -> str:
     return annex_letter(index // 26 - 1) + chr(65 + index % 26) if index >= 26 else chr(65 + index)
 
 
-#: a piece of fewer words than this shows no pull quote: on a short piece the quote
-#: would repeat a third of the text a few lines away (the DOCX keeps it, hidden,
-#: for the importer)
-PULL_QUOTE_MIN_WORDS = 75
-
-
-def words(blocks: tuple[Block, ...]) -> int:
-    """The words of a piece's paragraphs (lists and quotes count too)."""
-    count = 0
-    for block in blocks:
-        spans = getattr(block, "spans", None)
-        if spans is not None:
-            count += len("".join(span.text for span in spans).split())
-        for child in getattr(block, "blocks", ()) or ():
-            count += words((child,))
-        for item in getattr(block, "items", ()) or ():
-            count += words(tuple(item))
-    return count
-
-
-def shows_pull_quote(contribution: Contribution) -> bool:
-    """Whether the piece's pull quote is shown: it has one, and PULL_QUOTE_MIN_WORDS."""
-    return (contribution.pull_quote is not None
-            and words(contribution.body) >= PULL_QUOTE_MIN_WORDS)
-
-
 def place_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...], tuple[Block, ...]]:
     """(blocks before the pull quote, blocks after it).
 
-    Mid-text: after the second paragraph when three or more open the piece,
-    after the first when two do, so it is never the last thing in a section. A
-    one-paragraph piece has it ahead of the text: a layout with a side column
-    (token side_column) sets it there, beside the first lines, not between the
-    headline and the text."""
+    The quote goes after the first paragraph when more text follows, else
+    right under the headline, so it is never the last thing in a section."""
     body = contribution.body
-    if len(body) >= 3 and all(isinstance(b, Paragraph) for b in body[:2]):
-        return body[:2], body[2:]
     if len(body) >= 2 and isinstance(body[0], Paragraph):
         return body[:1], body[1:]
     return (), body
@@ -189,8 +158,7 @@ def _piece(section_id: str, number: int, contribution: Contribution, chapter_lan
            document_lang: str) -> Piece:
     before, after = place_pull_quote(contribution)
     lang = contribution.lang or chapter_lang
-    return Piece(section_id, number, contribution, before, after,
-                 contribution.pull_quote if shows_pull_quote(contribution) else None,
+    return Piece(section_id, number, contribution, before, after, contribution.pull_quote,
                  lang if lang and lang != document_lang else None)
 
 

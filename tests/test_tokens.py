@@ -172,12 +172,8 @@ PDF_PROBES = {
 }
 #: where a layout's issue does not show an element, the probe is read from its pack
 #: or skipped (memo: no contents or cover page; its title block has its own classes)
-#: a piece on one page (the first fragment of a split one has no bottom margin or rule)
-WHOLE_PIECE = lambda element: PIECE(element) and element.get("id") == "contribution-3"
 LAYOUT_PROBES = {
-    "memo": {"space_piece": ("nile-dispute", WHOLE_PIECE, _px("margin_bottom", "mm")),
-             "rule_piece": ("nile-dispute", WHOLE_PIECE, _px("border_bottom_width", "pt")),
-             "size_series": ("nile-dispute", _el(cls="memo-series"), _size),
+    "memo": {"size_series": ("nile-dispute", _el(cls="memo-series"), _size),
              "size_issue_line": ("nile-dispute", _el(cls="memo-issue"), _size),
              "size_cover_contributor": ("nile-dispute", _el(cls="memo-contributors"), _size),
              "size_contents": ("board-pack", _el(tag="li", inside="contents"), _size)},

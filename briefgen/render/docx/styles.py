@@ -20,7 +20,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Emu, Mm, Pt, RGBColor
+from docx.shared import Mm, Pt, RGBColor
 
 from ...layouts import PAGE_SIZES, STYLE_TOKENS, Layout
 from ...model import Issue
@@ -93,9 +93,6 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
     top, _, bottom, _ = layout.margins_mm
     fit = min(1.0, (PAGE_SIZES[layout.page_sizes[0]][1] - top - bottom) / 233)
     panel = tuple(Edge(side, "accent_light", 0.5, 8) for side in _SIDES)
-    # The grid (side_column): pull quotes in italic body type, in a frame in the side
-    # column (pull_quote_frame), as the PDF's floats.
-    grid = bool(layout.style.get("side_column"))
     return (
         Spec("Normal", None, font="body", size="size_body", colour="text",
              after="space_paragraph"),
@@ -134,9 +131,8 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
         Spec(STYLE_EXPERTS_INTRO, italic=True, colour="muted", after=12, keep_next=True),
         # The PDF's quote box: margin and padding above and below, the text indented
         # from a bar on the start side.
-        Spec(STYLE_PULL_QUOTE, font="body" if grid else "display", size="size_pull_quote",
-             leading="leading_pull_quote", bold=not grid, italic=grid, colour="accent",
-             align="start",
+        Spec(STYLE_PULL_QUOTE, font="display", size="size_pull_quote",
+             leading="leading_pull_quote", bold=True, colour="accent", align="start",
              before="space_pull_quote_before+pad_pull_quote",
              after="space_pull_quote_after+pad_pull_quote", indent="indent_pull_quote",
              keep_next=True, keep_together=True,
@@ -239,28 +235,6 @@ def chapter_title(paragraph, layout: Layout) -> None:
     for run in paragraph.runs:
         run.font.size = Pt(size)
         set_cs_size(SimpleNamespace(element=run._r), size)
-
-
-def pull_quote_frame(paragraph, layout: Layout, section, rtl: bool) -> None:
-    """A pull quote in the grid's side column, as the PDF's float: a frame as wide as
-    the side column less a 6 mm gap, beside the text it precedes, on the page
-    margin's start side (the section's start margin holds the side column)."""
-    side = layout.style.get("side_column", 0)
-    if not side:
-        return
-    width = Mm(side - 6)
-    if rtl:
-        x = Emu(section.page_width - section.right_margin + Mm(6))
-    else:
-        x = Emu(section.left_margin - Mm(side))
-    frame = OxmlElement("w:framePr")
-    for key, value in (("w", width.twips), ("hSpace", Mm(6).twips), ("wrap", "around"),
-                       ("vAnchor", "text"), ("hAnchor", "page"), ("x", x.twips), ("y", 0)):
-        frame.set(qn(f"w:{key}"), str(value))
-    ppr = paragraph._p.get_or_add_pPr()
-    ppr.insert_element_before(frame, "w:widowControl", "w:numPr", "w:suppressLineNumbers",
-                              "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens",
-                              "w:spacing", "w:ind", "w:jc", "w:rPr", "w:sectPr")
 
 
 def define_styles(doc, layout: Layout, issue: Issue) -> None:

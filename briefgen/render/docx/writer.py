@@ -39,7 +39,7 @@ from .oxml import (add_bookmark, add_field, add_hyperlink, bookmark_name, fld_ch
                    instr, internal_link, link_run, right_tab)
 from .comments import add_comments
 from .package import core_properties, custom_properties, pack_core_properties, save
-from .styles import chapter_title, define_styles, pull_quote_frame
+from .styles import chapter_title, define_styles
 from .tidy import (add_derived_styles, app_properties, estimate_pages, snapshot, text_counts,
                    tidy_styles)
 
@@ -314,12 +314,10 @@ def _body_section(doc, document: Issue | Pack, walk: _Walk) -> None:
         if recipient and document.edition_footer else ""
     if walk.options["cover"] == "page":
         body = doc.add_section(WD_SECTION.NEW_PAGE)
-        _side_column(body, walk.layout, walk.outline.dir)
         _running_head(doc, body, t, **head)
     else:
         # A title block on page 1: one section, whose first page has no running head.
         body = doc.sections[0]
-        _side_column(body, walk.layout, walk.outline.dir)
         body.different_first_page_header_footer = True
         _running_head(doc, body, t, **head)
         _page_footer(doc, body.first_page_footer, t, body, head["footer_left"])
@@ -371,7 +369,7 @@ def _piece(doc, walk: _Walk, entry) -> None:
     doc.lang = piece.lang
     # A piece without headline is headed by its authors' names, as in the PDF.
     _heading_for(doc, entry)
-    _contribution_body(doc, piece, walk)
+    _contribution_body(doc, piece)
     doc.lang = walk.chapter.lang
 
 
@@ -490,18 +488,6 @@ def _setup_section(section, layout: Layout, options: RenderOptions) -> None:
     section.header_distance = section.footer_distance = Mm(10)
 
 
-def _side_column(section, layout: Layout, direction: str) -> None:
-    """The grid (token side_column): the page margin on the text's start side wider
-    by the side column, so that the text column, and the measure, are the PDF's."""
-    extra = layout.style.get("side_column", 0)
-    if not extra:
-        return
-    if direction == "rtl":
-        section.right_margin = Mm(layout.margins_mm[1] + extra)
-    else:
-        section.left_margin = Mm(layout.margins_mm[3] + extra)
-
-
 def _head_section(doc, walk: _Walk, current: str) -> None:
     """A new page and section whose running head names `current` (a pack's
     chapter, its contributors, an annex): the STYLEREF to Heading 1 that Word
@@ -576,26 +562,12 @@ def _columns(doc, section, count: int) -> None:
     cols.set(qn("w:equalWidth"), "1")
 
 
-def _contribution_body(doc, piece, walk: _Walk) -> None:
+def _contribution_body(doc, piece) -> None:
     """A piece after its headline: text, pull quote (where the outline puts it), attribution."""
     contribution = piece.contribution
     _blocks(doc, piece.before, STYLE_BODY)
     if piece.pull_quote:
-        quote = doc.para(STYLE_PULL_QUOTE, piece.pull_quote.text)
-        section = doc.sections[-1]
-        pull_quote_frame(quote, walk.layout, section, walk.outline.dir == "rtl")
-    elif contribution.pull_quote:
-        # A piece too short to show its pull quote (outline.PULL_QUOTE_MIN_WORDS): the
-        # quote stays, hidden, so that an import reads it back.
-        quote = doc.para(STYLE_PULL_QUOTE, contribution.pull_quote.text)
-        for run in quote.runs:
-            run.font.hidden = True
-        ppr = quote._p.get_or_add_pPr()
-        mark_rpr = ppr.find(qn("w:rPr"))
-        if mark_rpr is None:
-            mark_rpr = OxmlElement("w:rPr")
-            ppr.insert_element_before(mark_rpr, "w:sectPr", "w:pPrChange")
-        mark_rpr.append(OxmlElement("w:vanish"))  # the paragraph mark too: no empty line
+        doc.para(STYLE_PULL_QUOTE, piece.pull_quote.text)
     last = _blocks(doc, piece.after, STYLE_BODY)
     if contribution.contributors:
         body = doc.style_ids[STYLE_BODY]
