@@ -90,10 +90,12 @@ def main(ctx, debug):
               help="Timestamp for reproducible output (default: $SOURCE_DATE_EPOCH, "
                    "else the issue's date).")
 @click.option("--print", "print_marks", is_flag=True,
-              help="Print production: the layout's bleed (3 mm) and crop marks.")
+              help="Print production: the layout's bleed (3 mm), crop marks 3 mm outside "
+                   "it and a slug line.")
 @click.option("--impose", type=click.Choice(["booklet"]),
-              help="Also write <slug>-booklet.pdf, imposed for saddle-stitching "
-                   "(2-up on A4 landscape).")
+              help="Also write <slug>-booklet.pdf, imposed for saddle-stitching: two pages "
+                   "a side on the smallest sheet that holds them at full size (A5 on A4, "
+                   "A4 on A3), bound on the right for right-to-left documents.")
 @click.option("--pdf-variant", type=click.Choice(PDF_VARIANTS), metavar="VARIANT",
               help="Archival or accessible PDF: " + ", ".join(PDF_VARIANTS) + ".")
 @click.option("--allow-remote", is_flag=True,
