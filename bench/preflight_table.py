@@ -51,7 +51,7 @@ def main(argv=None) -> int:
         try:
             findings, pages = check_path(Path("content") / sample, layout=layout, page_size=size)
         except BriefgenError as exc:
-            rows.append((sample, layout, size, "-", f"error: {exc}", ""))
+            rows.append((sample, layout, size, "-", "-", f"error: {exc}", ""))
             continue
         took = time.perf_counter() - started
         counts = Counter(f.check for f in findings)
@@ -61,7 +61,8 @@ def main(argv=None) -> int:
                      summary or "clean", f"{took:.1f}s"))
         details.append((f"{sample} × {layout} × {size}", findings))
     header = ("sample", "layout", "size", "pages", "findings", "by check", "time")
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header) - 1)]
+    widths = [max(len(str(r[i])) for r in rows + [header] if not str(r[5]).startswith("error"))
+              for i in range(len(header) - 1)]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)) + "  time")
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)) + "  " +
