@@ -394,7 +394,7 @@ class _Run:
             if used < FILL_MIN:
                 chain = self._first_chain(page)
                 self.add("page-fill", page.number,
-                         f"the page is {used:.0%} full (under {FILL_MIN:.0%} of the type area) "
+                         f"the page is {int(used * 100)}% full (under {FILL_MIN:.0%} of the type area) "
                          "— keep its content with the page before, or fill it", chain)
 
     def _first_chain(self, page):
