@@ -380,8 +380,15 @@ def _contributors(doc, walk: _Walk, entry) -> None:
     outline = walk.outline
     if walk.options["bio_columns"] > 1:
         # The heading goes inside the column section: across a section break
-        # keep-with-next cannot hold it to the first bio.
-        _columns(doc, doc.add_section(WD_SECTION.CONTINUOUS), walk.options["bio_columns"])
+        # keep-with-next cannot hold it to the first bio. Nor does LibreOffice hold it
+        # there at a page foot: where the PDF starts the contributors on a later page
+        # than the last piece, the column section starts a page too.
+        pieces = outline.chapters[0].pieces if not outline.is_pack else ()
+        start = walk.numbers.get(entry.id)
+        last = walk.numbers.get(pieces[-1].id) if pieces else None
+        new_page = isinstance(start, int) and isinstance(last, int) and start > last
+        _columns(doc, doc.add_section(WD_SECTION.NEW_PAGE if new_page else
+                                      WD_SECTION.CONTINUOUS), walk.options["bio_columns"])
         walk.columns = True
     if outline.is_pack:
         _head_section(doc, walk, entry.label)
