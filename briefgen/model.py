@@ -199,6 +199,17 @@ class CallToAction:
 
 
 @dataclass(frozen=True)
+class Colophon:
+    """The small print on the back page (front matter `colophon:`): the publisher's
+    address, the ISSN, the copyright line and a disclaimer. Each may be empty."""
+
+    address: str = ""
+    issn: str = ""
+    copyright: str = ""
+    disclaimer: str = ""
+
+
+@dataclass(frozen=True)
 class Comment:
     """An editor's comment on the issue (review.yaml), anchored to a paragraph by a
     reference that survives re-imports: the section ("lede", "issue" for the cover,
@@ -233,6 +244,8 @@ class Issue:
     #: every contributor of the issue, in the order of first appearance
     contributors: tuple[Contributor, ...] = ()
     call_to_action: CallToAction | None = None
+    #: the back page's small print (address, ISSN, copyright, disclaimer)
+    colophon: Colophon | None = None
     keywords: tuple[str, ...] = ()
     #: a picture for the cover (layouts that show one print it full-bleed)
     cover_image: Image | None = None

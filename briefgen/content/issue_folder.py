@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import fsguard
 from ..errors import BriefgenError, ContentError, ErrorList
-from ..model import (CallToAction, Contribution, Contributor, Image, Issue, Paragraph,
+from ..model import (CallToAction, Colophon, Contribution, Contributor, Image, Issue, Paragraph,
                      PullQuote, is_allowed_link, plain_text)
 from ..i18n import clean_line
 from ..slugs import slugify
@@ -39,9 +39,11 @@ MAX_CONTRIBUTORS = 1_000
 FRONT_MATTER_KEYS = {
     "title", "date", "publisher", "series", "issue", "short_title", "standfirst", "lang",
     "slug", "experts_intro", "call_to_action", "keywords", "contributors", "cover_image",
+    "colophon",
 }
 CONTRIBUTOR_KEYS = {"name", "role", "organisation", "organization", "bio", "photo", "photo_alt"}
 CTA_KEYS = {"heading", "text", "url"}
+COLOPHON_KEYS = {"address", "issn", "copyright", "disclaimer"}
 META_KEYS = {"by", "lang", "pull-quote"}
 _META_LINE = re.compile(r"^([A-Za-z][\w-]*)\s*:\s*(.*)$")
 _LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -154,6 +156,11 @@ def load_issue(folder: str | Path) -> LoadResult:
                    f"add `by: {cid}` under a headline, or remove the entry")
 
     cta = _call_to_action(meta, issue_path, lang, p)
+    colophon = _colophon(meta, issue_path, lang, p)
+    if colophon and not cta:
+        p.warn("`colophon` is printed on the back page, which only an issue with a "
+               "`call_to_action` has", issue_path, meta.line_of("colophon"),
+               "add a `call_to_action:`, or remove the colophon")
     cover_image = _cover_image(folder, meta, issue_path, p)
     keywords = meta.get("keywords") or ()
     if isinstance(keywords, str):
@@ -172,7 +179,7 @@ def load_issue(folder: str | Path) -> LoadResult:
         standfirst=text_field("standfirst"), lede=lede,
         experts_intro=text_field("experts_intro"),
         contributions=tuple(contributions), contributors=tuple(ordered),
-        call_to_action=cta, cover_image=cover_image, keywords=tuple(str(k) for k in keywords if str(k).strip()),
+        call_to_action=cta, colophon=colophon, cover_image=cover_image, keywords=tuple(str(k) for k in keywords if str(k).strip()),
         comments=tuple(load_review(folder)),
         source_dir=folder.resolve(),
     )
@@ -422,6 +429,31 @@ def _call_to_action(meta: LineDict, path: Path, lang: str, p: _Problems) -> Call
         p.error("call_to_action needs `text` (and usually `url`)", path, line)
     return CallToAction(heading=smart_text(str(value.get("heading") or "").strip(), lang),
                         text=text, url=url)
+
+
+def _colophon(meta: LineDict, path: Path, lang: str, p: _Problems) -> Colophon | None:
+    """`colophon:` — address, issn, copyright, disclaimer: each text, each optional."""
+    value = meta.get("colophon")
+    if value is None:
+        return None
+    line = meta.line_of("colophon")
+    if not isinstance(value, LineDict):
+        p.error("`colophon` must be address/issn/copyright/disclaimer fields", path, line,
+                "indent them under `colophon:`, e.g. `  issn: 0000-0000`")
+        return None
+    _check_keys(value, COLOPHON_KEYS, path, p, "colophon field")
+    fields = {}
+    for key in sorted(COLOPHON_KEYS):
+        item = value.get(key)
+        if isinstance(item, (dict, list)):
+            p.error(f"colophon `{key}` must be text", path, value.line_of(key),
+                    "write it on one line, or as a `|` block")
+            item = None
+        text = "" if item is None else " ".join(str(item).split())  # one line each
+        fields[key] = smart_text(text, lang) if text else ""
+    if not any(fields.values()):
+        return None
+    return Colophon(**fields)
 
 
 def load_issue_cached(folder: str | Path) -> LoadResult:

@@ -260,6 +260,9 @@ def _front(issue: Issue, folder_name: str, cover_name: str | None) -> dict:
     if cta:
         front["call_to_action"] = {k: v for k, v in (("heading", cta.heading), ("text", cta.text),
                                                      ("url", cta.url)) if v}
+    if issue.colophon:
+        front["colophon"] = {k: v for k in ("address", "issn", "copyright", "disclaimer")
+                             for v in (getattr(issue.colophon, k),) if v}
     return front
 
 

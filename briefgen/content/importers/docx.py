@@ -28,16 +28,17 @@ from pathlib import Path
 from ...docx_styles import (CHAR_CODE, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                             CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_ATTRIBUTION,
                             STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PHOTO,
-                            STYLE_BODY, STYLE_COLOPHON, STYLE_COVER_CONTRIBUTOR,
-                            STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
+                            STYLE_BODY, STYLE_COLOPHON, STYLE_COLOPHON_FIELDS,
+                            STYLE_COVER_CONTRIBUTOR, STYLE_COVER_LABEL, STYLE_CTA,
+                            STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
                             STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PUBLISHER, STYLE_PULL_QUOTE,
                             STYLE_SERIES, STYLE_STANDFIRST,
                             CUSTOM_PROPERTY, STYLE_COVER_IMAGE)
 from ... import fsguard
 from ...errors import BriefgenError, ContentError
 from ...i18n import parse_issue_line
-from ...model import (Block, CallToAction, Contribution, Contributor, Heading, Image, Issue,
-                      ListBlock, Paragraph, PullQuote, Quote, Span)
+from ...model import (Block, CallToAction, Colophon, Contribution, Contributor, Heading, Image,
+                      Issue, ListBlock, Paragraph, PullQuote, Quote, Span)
 from ...slugs import slugify
 from ..issue_writer import ALLOWED_IMAGE_SUFFIXES, image_suffix, is_slug
 from ..pullquotes import pick_pull_quote
@@ -258,7 +259,8 @@ class _Reader:
             standfirst=cover.get(STYLE_STANDFIRST, ""), lede=tuple(lede), experts_intro=intro,
             contributions=tuple(built), contributors=tuple(
                 p for p in people.values() if p.id in used),
-            call_to_action=cta, cover_image=self._cover_image(cover.get(STYLE_COVER_IMAGE)),
+            call_to_action=cta, colophon=cta_parts.get("colophon"),
+            cover_image=self._cover_image(cover.get(STYLE_COVER_IMAGE)),
             keywords=tuple(custom["keywords"]) if isinstance(custom.get("keywords"), list) else
             tuple(k.strip() for k in (props.keywords or "").split(",") if k.strip()),
         ), self.warnings)
@@ -290,7 +292,8 @@ class _Reader:
             return "experts"
         if styles & {STYLE_BIO_NAME, STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_PHOTO}:
             return "contributors"
-        if styles & {STYLE_CTA, STYLE_CTA_LINK, STYLE_COLOPHON}:
+        if styles & {STYLE_CTA, STYLE_CTA_LINK, STYLE_COLOPHON,
+                     *STYLE_COLOPHON_FIELDS.values()}:
             return "back"
         return "overview"
 
@@ -412,7 +415,12 @@ class _Reader:
     def _back(self, heading: str, content) -> dict:
         text = " ".join(p.text.strip() for _, p, s in content if s == STYLE_CTA and p.text.strip())
         url = None
+        field_of = {style: key for key, style in STYLE_COLOPHON_FIELDS.items()}
+        colophon = {key: " ".join(p.text.split()) for _, p, s in content
+                    for key in (field_of.get(s),) if key and p.text.strip()}
         for number, paragraph, style in content:
+            if style in field_of:
+                continue
             if style == STYLE_CTA_LINK:
                 links = [h.address for h in paragraph.hyperlinks if h.address]
                 url = links[0] if links else (paragraph.text.strip() or None)
@@ -420,7 +428,8 @@ class _Reader:
                 self.warn(f"unknown style “{style}” in the back matter: kept with its text",
                           number)
                 text = (text + " " + paragraph.text.strip()).strip()
-        return {"heading": heading, "text": text, "url": url}
+        return {"heading": heading, "text": text, "url": url,
+                "colophon": Colophon(**colophon) if colophon else None}
 
     def _short_title(self) -> str:
         """The running head's right part ("Series<tab>Short title")."""

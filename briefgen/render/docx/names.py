@@ -21,6 +21,11 @@ STYLE_BIO = "Bio"
 STYLE_CTA = "Call to Action"
 STYLE_CTA_LINK = "Call to Action Link"
 STYLE_COLOPHON = "Colophon"
+#: the colophon's fields (front matter `colophon:`), one style each so an import
+#: reads each back: model field -> style
+STYLE_COLOPHON_FIELDS = {"address": "Colophon Address", "issn": "Colophon ISSN",
+                         "copyright": "Colophon Copyright",
+                         "disclaimer": "Colophon Disclaimer"}
 CHAR_MARKED = "Pull Quote Source"
 # Not "Strong Emphasis": LibreOffice uses that name for Word's "Strong" and merges them.
 CHAR_STRONG_EMPHASIS = "Strong Italic"

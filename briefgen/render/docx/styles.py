@@ -29,7 +29,8 @@ from .names import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION, CHAR_R
                     STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION, STYLE_BIO,
                     STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PAGES,
                     STYLE_CHAPTER_KICKER, STYLE_CHAPTER_STANDFIRST, STYLE_BIO_PHOTO,
-                    STYLE_BODY, STYLE_COLOPHON, STYLE_COVER_CONTRIBUTOR, STYLE_COVER_IMAGE,
+                    STYLE_BODY, STYLE_COLOPHON, STYLE_COLOPHON_FIELDS,
+                    STYLE_COVER_CONTRIBUTOR, STYLE_COVER_IMAGE,
                     STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
                     STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PREPARED_FOR, STYLE_PUBLISHER,
                     STYLE_PULL_QUOTE, STYLE_SERIES, STYLE_STANDFIRST)
@@ -175,6 +176,11 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              before=0, after=0, shade="accent_light", edges=panel),
         Spec(STYLE_COLOPHON, font="heading", size="size_label", colour="muted",
              align="start", before=18),
+        # The colophon's fields, under a thin rule (one border group: Word and
+        # LibreOffice draw the top edge once, above the first of them).
+        *(Spec(name, STYLE_COLOPHON, before=2, after=2,
+               edges=(Edge("top", "rule", "rule_piece", 4),))
+          for name in STYLE_COLOPHON_FIELDS.values()),
         Spec("Quote", italic=True, colour="text", indent=5,
              edges=(Edge("left", "rule", "rule_quote", 8),)),
         Spec("Header", font="heading", size="size_running_head", colour="muted", before=0,

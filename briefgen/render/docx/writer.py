@@ -31,7 +31,8 @@ from .names import (CHAR_CODE, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                     STYLE_ATTRIBUTION, STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME,
                     STYLE_BIO_PAGES, STYLE_BIO_PHOTO, STYLE_BODY, STYLE_BODY_LAST,
                     STYLE_CHAPTER_KICKER, STYLE_CHAPTER_STANDFIRST,
-                    STYLE_COLOPHON, STYLE_COVER_CONTRIBUTOR, STYLE_COVER_IMAGE,
+                    STYLE_COLOPHON, STYLE_COLOPHON_FIELDS, STYLE_COVER_CONTRIBUTOR,
+                    STYLE_COVER_IMAGE,
                     STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
                     STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PREPARED_FOR, STYLE_PUBLISHER,
                     STYLE_PULL_QUOTE, STYLE_SERIES, STYLE_STANDFIRST)
@@ -448,6 +449,10 @@ def _back(doc, walk: _Walk, entry) -> None:
     if issue.publisher:
         doc.para(STYLE_COLOPHON, " · ".join(x for x in (issue.publisher, issue.series,
                                                         issue_line(issue)) if x))
+    if issue.colophon:
+        for key, style in STYLE_COLOPHON_FIELDS.items():
+            if getattr(issue.colophon, key):
+                doc.para(style, getattr(issue.colophon, key))
 
 
 #: what each kind of section the outline lists looks like in the DOCX
