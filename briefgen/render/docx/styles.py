@@ -161,14 +161,16 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              italic=True, colour="muted", align="start", after="space_paragraph"),
         Spec(STYLE_BIO_PAGES, font="heading", size="size_label", colour="muted",
              align="start", after=6),
+        # The agenda's rows kept together, and with the heading above them, as the
+        # PDF keeps its table on one page where it fits (break-inside: avoid).
         Spec(STYLE_AGENDA_HEAD, font="heading", size="size_label", bold=True, colour="muted",
-             align="start", before=2, after=2, caps=True),
+             align="start", before=2, after=2, caps=True, keep_next=True),
         Spec(STYLE_AGENDA_TIME, font="heading", size="size_agenda", bold=True,
-             colour="accent", align="start", before=2, after=2),
+             colour="accent", align="start", before=2, after=2, keep_next=True),
         Spec(STYLE_AGENDA_ITEM, font="heading", size="size_agenda", bold=True, colour="text",
-             align="start", before=2, after=0),
+             align="start", before=2, after=0, keep_next=True),
         Spec(STYLE_AGENDA_SPEAKERS, font="heading", size="size_small", colour="muted",
-             align="start", after=2),
+             align="start", after=2, keep_next=True),
         # The back page's tinted panel.
         Spec(STYLE_CTA, size="size_cta", align="start", before=0, after=0,
              shade="accent_light", edges=panel),

@@ -630,6 +630,12 @@ def _bios(doc, walk: _Walk) -> None:
             if outline.is_pack:
                 _bio_pages(doc, outline.appearances.get(person.id, ()), walk.numbers)
         doc.into(None)
+    if cards and len(rows) >= 2:
+        # Never a lone last row of cards on a page: the last two go together, as in
+        # the PDF (break-after: avoid), every paragraph of the one before kept with
+        # the next.
+        for paragraph in table.findall(qn("w:tr"))[-2].iter(qn("w:p")):
+            paragraph.get_or_add_pPr().keepNext_val = True
     for cell in (c for row in table.findall(qn("w:tr")) for c in row.findall(qn("w:tc"))):
         if cell.find(qn("w:p")) is None:  # a cell holds at least one paragraph
             cell.append(OxmlElement("w:p"))
