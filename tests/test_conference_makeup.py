@@ -30,3 +30,13 @@ def test_conference_samples_have_no_findings(sample):
 def test_conference_arabic_only_measure():
     checks = {f["check"] for f in _findings("arabic-brief")}
     assert checks <= {"measure"}, checks
+
+
+@pytest.mark.parametrize("sample", ["nile-dispute", "board-pack"])
+def test_conference_print_covers_run_into_the_bleed(sample):
+    """--print: the cover's colour, its panel and the pack's band reach past the trim."""
+    result = run_cli("check", ROOT / "content" / sample, "--layout", "conference", "--print",
+                     "--json")
+    assert result.exit_code in (0, 3), result.output
+    findings = json.loads(result.output)["findings"]
+    assert [f for f in findings if f["check"] in ("bleed", "safe-area")] == [], findings
