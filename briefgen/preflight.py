@@ -118,8 +118,7 @@ class Sources:
             pack_yaml = Path(pack_dir) / "pack.yaml"
             keys = _top_keys(pack_yaml)
             self.cover = (_shown(pack_yaml), keys.get("title"))
-            for key, anchor in (("agenda", "agenda"),):
-                self.ids[anchor] = (_shown(pack_yaml), keys.get(key))
+            self.ids["agenda"] = (_shown(pack_yaml), keys.get("agenda"))
             for annex in outline.annexes:
                 self.ids[annex.id] = (_shown(pack_yaml), keys.get("annexes"))
                 for page_id in annex.page_ids:
@@ -289,10 +288,6 @@ def _lines(box):
     for child, _ in _walk(box):
         if isinstance(child, boxes.LineBox):
             yield child
-
-
-def _line_text(line) -> str:
-    return _text_of(line)
 
 
 @dataclass
@@ -502,7 +497,7 @@ class _Run:
             if kind is None or (tag == "p" and "pull-quote" in _classes(chain[-2])):
                 continue
             lines = [line for _, b, _ in placed for line in _lines(b)]
-            texts = [_line_text(line).strip() for line in lines]
+            texts = [_text_of(line).strip() for line in lines]
             texts = [t for t in texts if t]
             if len(texts) >= 2 and len(re.findall(r"\w+", texts[-1])) == 1 \
                     and len(texts[-1].split()) == 1:
@@ -521,7 +516,7 @@ class _Run:
             run, start = 0, None
             for page_number, b, _ in placed:
                 for line in _lines(b):
-                    text = _line_text(line).rstrip()
+                    text = _text_of(line).rstrip()
                     if text.endswith(HYPHENS):
                         run += 1
                         start = start or page_number
@@ -544,7 +539,7 @@ class _Run:
             lines = [line for _, b, _ in placed for line in _lines(b)]
             full = lines[:-1]
             group = groups.setdefault((chapter, kind), [number, chain, []])
-            group[2] += [len(_line_text(line).strip()) for line in full]
+            group[2] += [len(_text_of(line).strip()) for line in full]
         for (chapter, kind), (number, chain, counts) in groups.items():
             if len(counts) < 5:
                 continue
@@ -636,13 +631,10 @@ class _Run:
                 x0, y0 = box.padding_box_x(), box.padding_box_y()
                 x1, y1 = x0 + box.padding_width(), y0 + box.padding_height()
                 for child, inner in _walk(box):
-                    if child is box or not isinstance(child, (self.B.TextBox,
-                                                              self.B.ReplacedBox)):
+                    # Text only: pictures are cropped on purpose (cover images).
+                    if child is box or not isinstance(child, self.B.TextBox) \
+                            or not child.text.strip():
                         continue
-                    if isinstance(child, self.B.TextBox) and not child.text.strip():
-                        continue
-                    if isinstance(child, self.B.ReplacedBox):
-                        continue  # pictures are cropped on purpose (cover images)
                     x, y, w, h = _rect(child)
                     if x < x0 - 1 or y < y0 - 1 or x + w > x1 + 1 or y + h > y1 + 1:
                         self.add("overset", page.number,
@@ -697,7 +689,6 @@ class _Run:
 
     def contrast(self) -> None:
         worst: dict = {}
-        paints: list = []  # (rect, kind, payload, clip)
         images: dict = {}
         for page in self.pages:
             paints = []
@@ -721,14 +712,14 @@ class _Run:
                             text = _text_of(block) if block is not None else box.text
                             worst[key] = (ratio, need, page.number, chain, text, colour, under)
                     continue
-                self._collect_paints(box, opacity, paints, page)
+                self._collect_paints(box, opacity, paints)
         for ratio, need, number, chain, text, colour, under in worst.values():
             self.add("contrast", number,
                      f"text {_snippet(text)} has a contrast of {ratio:.2f}:1 (needs {need:g}:1): "
                      f"{colour} on {under} — darken or lighten the text or its background",
                      chain)
 
-    def _collect_paints(self, box, opacity, paints, page) -> None:
+    def _collect_paints(self, box, opacity, paints) -> None:
         background = getattr(box, "background", None)
         if background is not None:
             colour = background.color
@@ -884,6 +875,7 @@ def check_path(path, *, layout: str | None = None, page_size: str | None = None,
         document = load_issue(path).issue
         chosen = find_layout(layout)
     chosen.page_size(page_size)
+    outline = build_outline(document)
     laid = lay_out(document, chosen, RenderOptions(page_size=page_size, warnings=[],
-                                                  print_marks=print_marks))
-    return check(laid.document, build_outline(document), chosen), len(laid.document.pages)
+                                                  print_marks=print_marks), outline=outline)
+    return check(laid.document, outline, chosen), len(laid.document.pages)

@@ -14,12 +14,15 @@ from .base import Editions, Started, Writer, register
 from .common import created_at, labels, source_folders
 from .fetch import ConfinedFetcher, report_stylesheet_urls
 from .templating import render_template
-from ..outline import build_outline
+from ..outline import Outline, build_outline
 
 
-def build_html(document: Issue | Pack, layout: Layout, options: RenderOptions, **extra) -> str:
-    """The HTML WeasyPrint lays out: the layout's template for the outline's kind."""
-    outline = build_outline(document)
+def build_html(document: Issue | Pack, layout: Layout, options: RenderOptions, *,
+               outline: Outline | None = None, **extra) -> str:
+    """The HTML WeasyPrint lays out: the layout's template for the outline's kind
+    (the document's outline, when the caller has not built it already)."""
+    if outline is None:
+        outline = build_outline(document)
     created = created_at(document, options).strftime("%Y-%m-%dT%H:%M:%SZ")
     name = layout.pack_template if outline.is_pack else layout.pdf_template
     from ..content.review import review_notes
@@ -132,9 +135,11 @@ class Laid:
         return {"pages": len(self.document.pages), "page_numbers": self.anchors}
 
 
-def layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, **extra) -> Laid:
+def layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
+           outline: Outline | None = None, **extra) -> Laid:
     """Lay out a document (the HTML of its template, `extra` passed to it) into pages."""
-    return Laid(Renderer(document, chosen, options), build_html(document, chosen, options, **extra))
+    return Laid(Renderer(document, chosen, options),
+                build_html(document, chosen, options, outline=outline, **extra))
 
 
 def write(document: Issue | Pack, chosen: Layout, target: Path, options: RenderOptions) -> dict:
@@ -308,11 +313,9 @@ def write_edition(laid: Laid, pack: Pack, cover, stamp_pages, position: int,
                     overlay_artifact(pdf, page, form, pikepdf.Rectangle(
                         float(box[0]), float(box[1]), float(box[2]), float(box[3])))
         if print_marks:  # --print: marks outside the bleed, before any encryption
-            from .marks import add_marks, job_date, job_name
+            from .marks import add_page_marks, job_name
 
-            job, date, total = job_name(Path(target)), job_date(pdf), len(pdf.pages)
-            add_marks(pdf, [f"{job}  ·  {date}  ·  page {n} of {total}"
-                            for n in range(1, total + 1)])
+            add_page_marks(pdf, job_name(Path(target)))
         if encrypt:
             pdf.save(target, encryption=pikepdf.Encryption(
                 user=recipient.password, owner=secrets.token_urlsafe(24), R=6, aes=True))
@@ -327,7 +330,7 @@ class PdfEditions(Editions):
     def __init__(self, writer, outline, chosen, options, facts, encrypt: bool):
         super().__init__(writer, outline, chosen, options, facts)
         self.encrypt = encrypt
-        self.laid = layout(outline.document, chosen, options)
+        self.laid = layout(outline.document, chosen, options, outline=outline)
         self.facts = self.laid.facts
 
     def batch(self, people: list[Recipient]) -> list[str | None]:
@@ -372,7 +375,7 @@ class PdfWriter(Writer):
             options.warnings.append(
                 f"the annexes' pages are drawn into the PDF as they are: check the "
                 f"{options.pdf_variant} conformance of the result with a validator")
-        laid = layout(document, chosen, options)
+        laid = layout(document, chosen, options, outline=outline)
         self._laid = laid  # for findings(), in this process only
         return Started(laid.facts, lambda: with_marks(finish(laid, target), target, options))
 
@@ -387,7 +390,7 @@ class PdfWriter(Writer):
 
     def measure(self, outline, chosen, options) -> dict:
         """Page numbers and page count: laid out, not written (no PDF, no fonts subset)."""
-        return layout(outline.document, chosen, options).facts
+        return layout(outline.document, chosen, options, outline=outline).facts
 
     def companions(self, options) -> tuple[str, ...]:
         return ("-booklet.pdf",) if options.impose == "booklet" else ()

@@ -25,7 +25,7 @@ class DocxWriter(Writer):
 
         numbers = facts.get("page_numbers")
         return write(outline.document, layout, target,
-                     replace(options, page_numbers=numbers)) or {}
+                     replace(options, page_numbers=numbers), outline=outline) or {}
 
 
 __all__ = ["DocxWriter", "write"]

@@ -57,11 +57,13 @@ PACK_OPTIONS = {"cover": "page", "contents": True, "bio_columns": 1, "bios": "be
 
 
 def write(document: Issue | Pack, layout: Layout, target: Path,
-          render_options: RenderOptions) -> dict:
+          render_options: RenderOptions, outline=None) -> dict:
     """An issue or a pack, in one walk over its outline: cover (by the outline's
     kind), contents, then each section the contents lists (agenda, chapters and
-    their pieces, contributors, annexes, back page)."""
-    outline = build_outline(document)
+    their pieces, contributors, annexes, back page). `outline`: the document's,
+    when the caller has built it already."""
+    if outline is None:
+        outline = build_outline(document)
     doc = _Doc(Document())
     walk = _Walk(outline, labels(outline.lang),
                  PACK_OPTIONS if outline.is_pack else layout.docx_options,
