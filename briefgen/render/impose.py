@@ -86,12 +86,13 @@ def impose_booklet(source: Path, target: Path, print_marks: bool = False,
         else:  # the spread centred on the sheet, which is printed as it is
             width, height = sheet_w, sheet_h
         x_spine, y_foot = width / 2, (height - page_h) / 2
+        if print_marks:
+            grow = max(bleed.x1 - trim.x1, trim.x0 - bleed.x0,
+                       bleed.y1 - trim.y1, trim.y0 - bleed.y0)
         order = booklet_order(len(pages), rtl)
         for left, right in order:
             side = out.add_blank_page(page_size=(width, height))
             if print_marks:
-                grow = max(bleed.x1 - trim.x1, trim.x0 - bleed.x0,
-                           bleed.y1 - trim.y1, trim.y0 - bleed.y0)
                 side.obj["/TrimBox"] = pikepdf.Array([0, 0, width, height])
                 side.obj["/BleedBox"] = pikepdf.Array([-grow, -grow, width + grow, height + grow])
             for index, on_left in ((left, True), (right, False)):

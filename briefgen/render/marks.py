@@ -184,7 +184,11 @@ def mark_print_pdf(path, job: str) -> None:
     import pikepdf
 
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
-        total, date = len(pdf.pages), job_date(pdf)
-        add_marks(pdf, [f"{job}  ·  {date}  ·  page {n} of {total}"
-                        for n in range(1, total + 1)])
+        add_page_marks(pdf, job)
         pdf.save(path, deterministic_id=True)
+
+
+def add_page_marks(pdf, job: str) -> None:
+    """Crop marks and a slug line (job, date, page N of M) on every page of an open PDF."""
+    total, date = len(pdf.pages), job_date(pdf)
+    add_marks(pdf, [f"{job}  ·  {date}  ·  page {n} of {total}" for n in range(1, total + 1)])
