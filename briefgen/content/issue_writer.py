@@ -134,7 +134,8 @@ def issue_markdown(issue: Issue, folder_name: str, cover_name: str | None = None
 class _Source:
     """The existing issue.md, read so that unchanged parts can be written as they were."""
 
-    def __init__(self, folder: Path | None = None):
+    def __init__(self, folder: Path | None = None, old: Issue | None = None):
+        """`old`: the issue `folder` holds, when the caller has loaded it already."""
         self.front: dict | None = None
         self.front_text = ""
         self.blocks: dict = {}    # model block → its source text
@@ -150,7 +151,8 @@ class _Source:
 
         path = folder / "issue.md"
         try:
-            old = load_issue(folder).issue
+            if old is None:
+                old = load_issue(folder).issue
             text = path.read_text(encoding="utf-8")
             front_text, body, _ = split_front_matter(text, path)
             tops = parse_top_blocks(body, old.lang)
@@ -264,10 +266,6 @@ def _front(issue: Issue, folder_name: str, cover_name: str | None) -> dict:
         front["colophon"] = {k: v for k in ("address", "issn", "copyright", "disclaimer")
                              for v in (getattr(issue.colophon, k),) if v}
     return front
-
-
-def contributors_yaml(issue: Issue, photo_names: dict[str, str]) -> str:
-    return _yaml(contributors_data(issue, photo_names))
 
 
 def contributors_data(issue: Issue, photo_names: dict[str, str]) -> dict:
@@ -495,14 +493,17 @@ def _files(issue: Issue, destination: Path) -> dict[str, bytes]:
     photo_names: dict[str, str] = {}
     old = _old_issue(destination)
     old_photos = {}  # sha256 → the existing file's name, kept when the bytes are the same
-    if old is not None:
-        for person in old.contributors:
-            if person.photo and person.photo.digest:
-                try:
-                    old_photos[person.photo.digest] = Path(person.photo.path).resolve() \
-                        .relative_to(destination.resolve()).as_posix()
-                except ValueError:
-                    pass
+    old_names = {}   # contributor id → the existing photo's name
+    for person in old.contributors if old is not None else ():
+        if person.photo:
+            try:
+                name = Path(person.photo.path).resolve() \
+                    .relative_to(destination.resolve()).as_posix()
+            except ValueError:
+                continue
+            old_names[person.id] = name
+            if person.photo.digest:
+                old_photos[person.photo.digest] = name
     for person in issue.contributors:
         if person.photo:
             data, suffix = _image_bytes(person.photo, f"photo of {person.name}", destination)
@@ -522,21 +523,13 @@ def _files(issue: Issue, destination: Path) -> dict[str, bytes]:
     old_people = destination / "contributors.yaml"
     if old is not None and old_people.is_file() and not old_people.is_symlink():
         old_text = old_people.read_text(encoding="utf-8")
-        old_names = {}
-        for person in old.contributors:
-            if person.photo:
-                try:
-                    old_names[person.id] = Path(person.photo.path).resolve() \
-                        .relative_to(destination.resolve()).as_posix()
-                except ValueError:
-                    pass
         before = contributors_data(old, old_names)
         if before == people:
             people_text = old_text  # unchanged: kept as it was
         else:  # only the changed values, in the file's own YAML
             people_text = round_trip_yaml(old_text, before, people) or people_text
     files["contributors.yaml"] = people_text.encode("utf-8")
-    source = _Source(destination) if old is not None else None
+    source = _Source(destination, old) if old is not None else None
     files["issue.md"] = issue_markdown(issue, destination.name, cover_name,
                                        source).encode("utf-8")
     return files
