@@ -198,8 +198,8 @@ def _field_name(instruction: str) -> str:
 def _clean_part(root, dropped_ids: set[str]) -> list[str]:
     removed: list[str] = []
 
-    # References to removed relationships.
-    for element in list(root.iter()):
+    # References to removed relationships (most annexes drop none).
+    for element in root.iter() if dropped_ids else ():
         if not isinstance(element.tag, str):
             continue
         for attr, value in list(element.attrib.items()):

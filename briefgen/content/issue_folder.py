@@ -455,9 +455,3 @@ def _colophon(meta: LineDict, path: Path, lang: str, p: _Problems) -> Colophon |
         return None
     return Colophon(**fields)
 
-
-def load_issue_cached(folder: str | Path) -> LoadResult:
-    """load_issue. (Loaded issues are no longer cached: loading the sample issue
-    takes about 6 ms and a pack's issues about 20 ms, against 1 s and more for a
-    build, and the cache had to pickle the model. Finished outputs are cached.)"""
-    return load_issue(folder)

@@ -20,7 +20,7 @@ from .. import fsguard
 from ..errors import BriefgenError, ContentError, ErrorList
 from ..model import AgendaItem, Annex, Pack
 from ..slugs import slugify
-from .issue_folder import _LANG_TAG, _check_keys, _Problems, load_issue_cached
+from .issue_folder import _LANG_TAG, _Problems, _check_keys, load_issue
 from .markdown import smart_text
 from .yamlsrc import LineDict, LineList, load_yaml, read_text
 
@@ -111,7 +111,7 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
             failed.add(slugify(where.name, fallback="issue"))
             continue
         try:
-            loaded = load_issue_cached(where)
+            loaded = load_issue(where)
         except BriefgenError as exc:
             p.errors.append(exc)
             failed.add(slugify(where.name, fallback="issue"))
@@ -312,7 +312,7 @@ def _convert_docx(file: Path, path: Path, line: int | None, workdir: Path | None
     base.mkdir(parents=True, exist_ok=True)
     copy = Path(tempfile.mkdtemp(prefix="docx-", dir=base)) / file.name
     copy.write_bytes(cleaned)
-    return _convert_with_libreoffice(copy, path, line, workdir)
+    return _convert_with_libreoffice(copy, path, line)
 
 
 # A fresh LibreOffice profile: linked pictures from documents outside trusted
@@ -346,8 +346,7 @@ def _normalise_pdf(file: Path) -> None:
         pass  # not readable: _annex reports it
 
 
-def _convert_with_libreoffice(file: Path, path: Path, line: int | None,
-                              workdir: Path | None) -> Path:
+def _convert_with_libreoffice(file: Path, path: Path, line: int | None) -> Path:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         raise ContentError(f"annex {file.name} is a document, and LibreOffice (soffice) is not "

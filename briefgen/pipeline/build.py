@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import cache, render
-from ..content.issue_folder import load_issue_cached
+from ..content.issue_folder import load_issue
 from ..errors import BriefgenError, UsageError
 from ..layouts import Layout, find_layout
 from ..model import Issue, Pack
@@ -89,7 +89,7 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         document = loaded.pack
         chosen = find_layout(resolve_layout_spec(layout, document))
     else:
-        loaded = load_issue_cached(issue_dir)
+        loaded = load_issue(issue_dir)
         document = loaded.issue
         chosen = find_layout(layout)
     chosen.page_size(page_size)  # fail on a bad size before anything is written
