@@ -102,7 +102,13 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
     "cover_image": ("mm", 10, 300, "cover image height"),
     "agenda_time": ("mm", 5, 100, "agenda time column width"),
     "agenda_page": ("mm", 5, 100, "agenda page column width"),
+    # the grid
+    "side_column": ("mm", 0, 150, "an empty column on the text's start side of the body "
+                    "pages, into which headings hang: it sets the measure (0: the text "
+                    "takes the whole width)"),
 }
+#: tokens a layout of its own (without `extends`) may leave out, and their values
+TOKEN_DEFAULTS = {"side_column": 0.0}
 #: the font sizes an older `[docx]` table held, and the tokens they are now
 DOCX_SIZES = {"body": "size_body", "small": "size_small", "title": "size_title",
               "subtitle": "size_standfirst", "heading1": "size_heading1",
@@ -401,6 +407,8 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
                 fail(f"[style] {token} ({what}) must be a number from {low:g} to {high:g}"
                      + (f" ({unit})" if unit else " (a multiple of the font size)"), where)
             style[token] = float(value)
+        elif token not in style and token in TOKEN_DEFAULTS:
+            style[token] = TOKEN_DEFAULTS[token]
         elif token not in style:
             fail(f"[style] needs `{token}` ({what})", "style" if "style" in data else None,
                  'set it, or inherit the others with extends = "policy-brief"')

@@ -18,9 +18,10 @@ bookmarks (`_Toc_…`), PAGEREF fields and the importer that reads a DOCX back.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from .content.pullquotes import _SENTENCE_END
 from .i18n import labels
 from .model import (Annex, Block, Contribution, Contributor, Issue, Pack, Paragraph, PullQuote,
                     text_direction)
@@ -52,6 +53,9 @@ class Piece:
     pull_quote: PullQuote | None
     #: the piece's language when it differs from the document's, else None
     lang: str | None = None
+    #: the quote stands inside a paragraph: `after` begins with the rest of the
+    #: paragraph that `before` ends with (writers run it on, without a new indent)
+    continued: bool = False
 
     @property
     def label(self) -> str:
@@ -143,23 +147,102 @@ def annex_letter(index: int) -> str:
     return annex_letter(index // 26 - 1) + chr(65 + index % 26) if index >= 26 else chr(65 + index)
 
 
-def place_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...], tuple[Block, ...]]:
-    """(blocks before the pull quote, blocks after it).
+#: A piece shows its pull quote only when it has at least this many words and the
+#: quote is at most this share of them: on a shorter piece the quote would repeat
+#: a third or a half of the text a few lines away (README, "Pull quotes"). The
+#: DOCX keeps a skipped quote, hidden, so that an import reads it back.
+PULL_QUOTE_MIN_WORDS = 90
+PULL_QUOTE_MAX_SHARE = 0.25
+#: and each side of it holds at least this many words of text
+_SIDE_MIN_WORDS = 25
 
-    The quote goes after the first paragraph when more text follows, else
-    right under the headline, so it is never the last thing in a section."""
+
+def _words(blocks) -> int:
+    return sum(len(b.text.split()) for b in blocks if isinstance(b, Paragraph))
+
+
+def shows_pull_quote(contribution: Contribution) -> bool:
+    """Whether the piece is long enough for its pull quote (PULL_QUOTE_MIN_WORDS)."""
+    quote = contribution.pull_quote
+    if quote is None:
+        return False
+    words = _words(contribution.body)
+    return words >= PULL_QUOTE_MIN_WORDS and len(quote.text.split()) <= PULL_QUOTE_MAX_SHARE * words
+
+
+def _split_paragraph(paragraph: Paragraph, at: int) -> tuple[Paragraph, Paragraph]:
+    """The paragraph cut at character `at` of its text: two paragraphs, spans kept."""
+    left, right, offset = [], [], 0
+    for span in paragraph.spans:
+        end = offset + len(span.text)
+        if end <= at:
+            left.append(span)
+        elif offset >= at:
+            right.append(span)
+        else:
+            left.append(replace(span, text=span.text[:at - offset]))
+            right.append(replace(span, text=span.text[at - offset:]))
+        offset = end
+    if left:
+        left[-1] = replace(left[-1], text=left[-1].text.rstrip())
+    if right:
+        right[0] = replace(right[0], text=right[0].text.lstrip())
+    return (Paragraph(tuple(s for s in left if s.text)),
+            Paragraph(tuple(s for s in right if s.text)))
+
+
+def place_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...], tuple[Block, ...], bool]:
+    """(blocks before the pull quote, blocks after it, whether the text after it goes
+    on with the paragraph before it).
+
+    The quote goes mid-text, where the words before it come closest to half the
+    piece: between two paragraphs, or, in a piece of one paragraph (the model
+    newsletter's shape), between two of its sentences, the paragraph then going
+    on after the quote as a magazine's column does. Each side keeps at least
+    _SIDE_MIN_WORDS words; where no place does, the quote goes under the headline."""
     body = contribution.body
-    if len(body) >= 2 and isinstance(body[0], Paragraph):
-        return body[:1], body[1:]
-    return (), body
+    total = _words(body)
+    quote = " ".join(contribution.pull_quote.text.split()) if contribution.pull_quote else ""
+    best: tuple[float, tuple, tuple, bool] | None = None
+    seen = 0
+    for index, block in enumerate(body):
+        if not isinstance(block, Paragraph):
+            continue
+        # between this paragraph and the next block
+        words = len(block.text.split())
+        if index + 1 < len(body) and min(seen + words, total - seen - words) >= _SIDE_MIN_WORDS:
+            score = abs(seen + words - total / 2) + 0.5  # a paragraph's end, on a near tie
+            if best is None or score < best[0]:
+                best = (score, body[:index + 1], body[index + 1:], False)
+        # inside it, at a sentence's end
+        text = block.text
+        ends = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+        for k in range(1, len(ends) - 1):
+            at = ends[k]
+            before_words = seen + len(text[:at].split())
+            if min(before_words, total - before_words) < _SIDE_MIN_WORDS:
+                continue
+            # The quote beside its own sentence reads as a stutter: a place away from it.
+            neighbours = " ".join((text[ends[k - 1]:at] + " " + text[at:ends[k + 1]]).split())
+            score = abs(before_words - total / 2) + (1000 if quote and quote in neighbours else 0)
+            if best is None or score < best[0]:
+                first, second = _split_paragraph(block, at)
+                best = (score, body[:index] + (first,), (second,) + body[index + 1:], True)
+        seen += words
+    if best is None:
+        return (), body, False
+    return best[1], best[2], best[3]
 
 
 def _piece(section_id: str, number: int, contribution: Contribution, chapter_lang: str | None,
            document_lang: str) -> Piece:
-    before, after = place_pull_quote(contribution)
     lang = contribution.lang or chapter_lang
+    lang = lang if lang and lang != document_lang else None
+    if not shows_pull_quote(contribution):
+        return Piece(section_id, number, contribution, (), contribution.body, None, lang)
+    before, after, continued = place_pull_quote(contribution)
     return Piece(section_id, number, contribution, before, after, contribution.pull_quote,
-                 lang if lang and lang != document_lang else None)
+                 lang, continued)
 
 
 def _issue_outline(issue: Issue) -> Outline:

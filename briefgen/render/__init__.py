@@ -30,6 +30,8 @@ class RenderOptions:
     warnings: list | None = None
     #: section id (see briefgen.outline) → page number, when a PDF was laid out
     page_numbers: dict | None = None
+    #: section ids whose section begins a page in the PDF laid out with it
+    page_starts: tuple[str, ...] = ()
     #: a Word template (.dotx/.docx) whose styles replace the DOCX's by name (--reference-docx)
     reference_docx: Path | None = None
     #: imposition of a companion file ("booklet"), for the writers that support "impose"

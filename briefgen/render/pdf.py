@@ -121,6 +121,61 @@ def page_anchors(rendered) -> dict[str, int]:
     return anchors
 
 
+#: the room a page must leave empty at its foot, in mm, for the section that
+#: begins the next page to count as pushed there (see page_starts)
+PUSHED_MM = 12
+
+
+def page_starts(rendered, first_pages: dict[str, int]) -> list[str]:
+    """The anchors (element ids) whose section the PDF pushed to a new page: the
+    first line or picture of the page's flow lies inside it (on the page where its
+    anchor first appears), and the page before ends PUSHED_MM or more above its
+    foot. The DOCX starts a page at each of them too: LibreOffice and Word may fit
+    the heading into that room, every later page number then off by one. Where the
+    page before is full, the section follows on naturally in both, and a forced
+    break would only add a page when the DOCX runs a line longer."""
+    from weasyprint.formatting_structure import boxes
+
+    starts: list[str] = []
+    room = None  # the empty room at the previous page's foot, in px
+    for number, page in enumerate(rendered.pages, 1):
+        flow = [child for child in page._page_box.children
+                if not isinstance(child, boxes.MarginBox)]
+        chain: list[str] = []
+        stack = [(child, ()) for child in reversed(flow)]
+        while stack:
+            box, ids = stack.pop()
+            element = getattr(box, "element", None)
+            anchor = element.get("id") if element is not None else None
+            if anchor and (not ids or ids[-1] != anchor):
+                ids = ids + (anchor,)
+            if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)):
+                chain = list(ids)
+                break
+            if box.is_absolutely_positioned() or box.is_floated():
+                continue
+            stack.extend((child, ids) for child in reversed(getattr(box, "children", ())))
+        if room is not None and room >= PUSHED_MM * 96 / 25.4:
+            starts += [anchor for anchor in chain if first_pages.get(anchor) == number]
+        room = _room_at_foot(page._page_box, flow, boxes)
+    return starts
+
+
+def _room_at_foot(page_box, flow, boxes) -> float:
+    """The empty height below the last line or picture of a page's flow, in px."""
+    bottom = page_box.content_box_y()
+    stack = list(flow)
+    while stack:
+        box = stack.pop()
+        if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)):
+            bottom = max(bottom, box.position_y + box.margin_height())
+            continue
+        if box.is_absolutely_positioned() or box.is_floated():
+            continue
+        stack.extend(getattr(box, "children", ()))
+    return page_box.content_box_y() + page_box.height - bottom
+
+
 class Laid:
     """A document laid out into pages (not yet written): the renderer that did
     it, the pages, and where each anchor landed."""
@@ -132,7 +187,8 @@ class Laid:
 
     @property
     def facts(self) -> dict:
-        return {"pages": len(self.document.pages), "page_numbers": self.anchors}
+        return {"pages": len(self.document.pages), "page_numbers": self.anchors,
+                "page_starts": page_starts(self.document, self.anchors)}
 
 
 def layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
@@ -360,7 +416,7 @@ class PdfEditions(Editions):
 @register
 class PdfWriter(Writer):
     name, suffix = "pdf", ".pdf"
-    provides = frozenset({"page_numbers", "pages"})
+    provides = frozenset({"page_numbers", "page_starts", "pages"})
     supports = frozenset({"impose", "encrypt", "pdf_variant"})
 
     def write(self, outline, layout, target, options, facts) -> dict:

@@ -28,7 +28,7 @@ from pathlib import Path
 from ...docx_styles import (CHAR_CODE, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                             CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_ATTRIBUTION,
                             STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PHOTO,
-                            STYLE_BODY, STYLE_COLOPHON, STYLE_COLOPHON_FIELDS,
+                            STYLE_BODY, STYLE_BODY_CONTINUED, STYLE_COLOPHON, STYLE_COLOPHON_FIELDS,
                             STYLE_COVER_CONTRIBUTOR, STYLE_COVER_LABEL, STYLE_CTA,
                             STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
                             STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PUBLISHER, STYLE_PULL_QUOTE,
@@ -57,7 +57,8 @@ _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
 _W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
 _W15 = "{http://schemas.microsoft.com/office/word/2012/wordml}"
-_BODY_STYLES = {STYLE_BODY, STYLE_LEDE, "Normal", "Body Text", "Body Text Last", "List Paragraph"}
+_BODY_STYLES = {STYLE_BODY, STYLE_LEDE, "Normal", "Body Text", "Body Text Last", "List Paragraph",
+                STYLE_BODY_CONTINUED}
 _IGNORED = {"TOC Heading", "TOC 1", "TOC 2", "TOC 3", STYLE_COLOPHON, STYLE_COVER_LABEL,
             STYLE_COVER_CONTRIBUTOR}
 
@@ -465,6 +466,11 @@ class _Reader:
                     blocks.append(Quote((Paragraph(spans),)))
             elif style in ("Heading 3", "Heading 4", "Heading 5", "Heading 6"):
                 blocks.append(Heading(3, spans))
+            elif style == STYLE_BODY_CONTINUED and blocks and isinstance(blocks[-1], Paragraph):
+                # The paragraph a pull quote stood inside, whole again.
+                blocks[-1] = Paragraph(join_spans(blocks[-1].spans + (Span(" "),) + spans))
+                self.where[paragraph._p] = (key, offset + len(blocks) - 1)
+                continue
             else:
                 if style not in allowed:
                     self.warn(f"unknown style “{style}”: kept as body text", number,
@@ -539,15 +545,7 @@ class _Reader:
             else:
                 self._add_span(spans, item, None)
         # Runs that only split text (editors' tools do) are merged back.
-        merged: list[Span] = []
-        for span in spans:
-            if merged and _same_format(merged[-1], span):
-                last = merged[-1]
-                merged[-1] = Span(last.text + span.text, last.strong, last.emphasis, last.code,
-                                  last.link, last.marked)
-            else:
-                merged.append(span)
-        return tuple(merged)
+        return join_spans(spans)
 
     def _add_span(self, spans: list, run, link) -> None:
         text = run.text
@@ -658,6 +656,19 @@ def _tidy_url(url: str | None) -> str | None:
     if url and url.count("/") == 3 and url.endswith("/") and "://" in url:
         return url[:-1]
     return url
+
+
+def join_spans(spans) -> tuple[Span, ...]:
+    """Spans with neighbours of the same format merged into one."""
+    merged: list[Span] = []
+    for span in spans:
+        if merged and _same_format(merged[-1], span):
+            last = merged[-1]
+            merged[-1] = Span(last.text + span.text, last.strong, last.emphasis, last.code,
+                              last.link, last.marked)
+        else:
+            merged.append(span)
+    return tuple(merged)
 
 
 def _same_format(a: Span, b: Span) -> bool:

@@ -15,17 +15,19 @@ from ..base import Writer, register
 
 @register
 class DocxWriter(Writer):
-    """The DOCX format: its contents and page references take the PDF's page numbers."""
+    """The DOCX format: its contents and page references take the PDF's page numbers,
+    and it starts a page where the PDF does at a section (see writer._heading_for)."""
 
     name, suffix = "docx", ".docx"
-    needs = frozenset({"page_numbers"})
+    needs = frozenset({"page_numbers", "page_starts"})
 
     def write(self, outline, layout, target, options, facts) -> dict:
         from dataclasses import replace
 
-        numbers = facts.get("page_numbers")
         return write(outline.document, layout, target,
-                     replace(options, page_numbers=numbers), outline=outline) or {}
+                     replace(options, page_numbers=facts.get("page_numbers"),
+                             page_starts=tuple(facts.get("page_starts") or ())),
+                     outline=outline) or {}
 
 
 __all__ = ["DocxWriter", "write"]

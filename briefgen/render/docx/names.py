@@ -11,6 +11,9 @@ STYLE_LEDE = "Lede"
 STYLE_BODY = "Body Text"
 #: Body Text kept with the next paragraph: a piece's last paragraph, with its attribution
 STYLE_BODY_LAST = "Body Text Last"
+#: the rest of a paragraph that a pull quote stands inside (outline.Piece.continued):
+#: an import joins it to the Body Text before the quote
+STYLE_BODY_CONTINUED = "Body Text Continued"
 STYLE_EXPERTS_INTRO = "Experts Intro"
 STYLE_PULL_QUOTE = "Pull Quote"
 STYLE_ATTRIBUTION = "Attribution"

@@ -29,14 +29,15 @@ from .names import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION, CHAR_R
                     STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION, STYLE_BIO,
                     STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PAGES,
                     STYLE_CHAPTER_KICKER, STYLE_CHAPTER_STANDFIRST, STYLE_BIO_PHOTO,
-                    STYLE_BODY, STYLE_COLOPHON, STYLE_COLOPHON_FIELDS,
+                    STYLE_BODY, STYLE_BODY_CONTINUED, STYLE_COLOPHON, STYLE_COLOPHON_FIELDS,
                     STYLE_COVER_CONTRIBUTOR, STYLE_COVER_IMAGE,
                     STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
                     STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PREPARED_FOR, STYLE_PUBLISHER,
                     STYLE_PULL_QUOTE, STYLE_SERIES, STYLE_STANDFIRST)
 from .oxml import border, clear_borders, ppr_flag, set_cs_size, set_fonts, set_language, shade
 
-#: a length: a token name, a sum of token names ("a+b"), or a number of points
+#: a length: a token name, a sum of token names ("a+b", "-a" for minus a), or a number
+#: of points
 Length = str | float | None
 _ALIGN = {"start": WD_ALIGN_PARAGRAPH.LEFT, "end": WD_ALIGN_PARAGRAPH.RIGHT,
           "justify": WD_ALIGN_PARAGRAPH.JUSTIFY, "center": WD_ALIGN_PARAGRAPH.CENTER}
@@ -94,46 +95,54 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
     top, _, bottom, _ = layout.margins_mm
     fit = min(1.0, (PAGE_SIZES[layout.page_sizes[0]][1] - top - bottom) / 233)
     panel = tuple(Edge(side, "accent_light", 0.5, 8) for side in _SIDES)
+    # The grid: the body section's start margin is wider by the side column
+    # (writer._side_column); what hangs into it in the PDF (headings, chapter
+    # kickers, the back page, the running heads, a title block on page 1) is
+    # indented back by as much.
+    hang = "-side_column" if layout.style.get("side_column") else None
+    block_hang = None if cover_page else hang
     return (
         Spec("Normal", None, font="body", size="size_body", colour="text",
              after="space_paragraph"),
         Spec(STYLE_BODY, align="justify", after="space_paragraph"),
         Spec(STYLE_LEDE, STYLE_BODY, size="size_lede", leading="leading_lede"),
+        Spec(STYLE_BODY_CONTINUED, STYLE_BODY),
         Spec("Title", font="display", size="size_title", leading="leading_title", bold=True,
              colour="text", align="start", before=24 * fit if cover_page else 4, after=18 * fit,
-             clear_edges=True),
+             clear_edges=True, indent=block_hang),
         Spec(STYLE_STANDFIRST, font="body", size="size_standfirst",
              leading="leading_standfirst", italic=True, colour="muted", align="start",
-             after=24 * fit),
+             after=24 * fit, indent=block_hang),
         Spec(STYLE_PUBLISHER, font="heading", size="size_publisher", bold=False,
              colour=on_band, align="start", before=0, after=0, caps=True, edges=band,
-             shade="accent" if cover_page else None),
+             shade="accent" if cover_page else None, indent=block_hang),
         Spec(STYLE_SERIES, font="heading", size="size_series", leading="leading_series",
              bold=True, colour=on_band, align="start", before=0, after=0,
-             caps=not cover_page, edges=band, shade="accent" if cover_page else None),
+             caps=not cover_page, edges=band, shade="accent" if cover_page else None, indent=block_hang),
         Spec(STYLE_ISSUE_LINE, font="heading", size="size_issue_line", colour="muted",
              align="start", before=36 * fit if cover_page else 2, after=6,
-             edges=(Edge("bottom", "accent", "rule_cover"),) if cover_page else ()),
+             edges=(Edge("bottom", "accent", "rule_cover"),) if cover_page else (), indent=block_hang),
         Spec(STYLE_COVER_LABEL, font="heading", size="size_label", bold=True, colour="accent",
              align="start", before=48 * fit if cover_page else 6, after=4, keep_next=True,
-             caps=True),
+             caps=True, indent=block_hang),
         Spec(STYLE_COVER_CONTRIBUTOR, font="heading", size="size_cover_contributor",
-             leading="leading_cover_contributor", colour="text", align="start", after=2),
+             leading="leading_cover_contributor", colour="text", align="start", after=2, indent=block_hang),
         Spec("Heading 1", font="display", size="size_heading1", leading="leading_heading",
              bold=True, italic=False, colour="accent", align="start", before="space_section",
              after="space_heading1", keep_next=True, keep_together=True,
-             edges=(Edge("bottom", "accent", "rule_heading1", "pad_heading1"),)),
+             edges=(Edge("bottom", "accent", "rule_heading1", "pad_heading1"),), indent=hang),
         Spec("Heading 2", font="display", size="size_heading2", leading="leading_heading",
              bold=True, italic=False, colour="accent", align="start", before="space_piece",
-             after="space_heading2", keep_next=True, keep_together=True),
+             after="space_heading2", keep_next=True, keep_together=True, indent=hang),
         Spec("Heading 3", font="display", size="size_heading3", leading="leading_heading",
              bold=True, italic=False, colour="accent", align="start", before=10, after=6,
              keep_next=True, keep_together=True),
         Spec(STYLE_EXPERTS_INTRO, italic=True, colour="muted", after=12, keep_next=True),
         # The PDF's quote box: margin and padding above and below, the text indented
         # from a bar on the start side.
-        Spec(STYLE_PULL_QUOTE, font="display", size="size_pull_quote",
-             leading="leading_pull_quote", bold=True, colour="accent", align="start",
+        Spec(STYLE_PULL_QUOTE, font="body", size="size_pull_quote",
+             leading="leading_pull_quote", bold=False, italic=True, colour="accent",
+             align="start",
              before="space_pull_quote_before+pad_pull_quote",
              after="space_pull_quote_after+pad_pull_quote", indent="indent_pull_quote",
              keep_next=True, keep_together=True,
@@ -152,11 +161,11 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              after="space_paragraph"),
         Spec(STYLE_PREPARED_FOR, font="heading", size="size_prepared_for", colour="text",
              align="start", before=18, after=6, shade="accent_light",
-             edges=(Edge("left", "accent", "rule_pull_quote", 8),)),
+             edges=(Edge("left", "accent", "rule_pull_quote", 8),), indent=block_hang),
         # A pack's chapter opener, as the PDF's: a small line above the title
         # (.chapter-kicker), the title, then a compact standfirst.
         Spec(STYLE_CHAPTER_KICKER, font="heading", size="size_small", colour="muted",
-             align="start", before=0, after=1 * 72 / 25.4, keep_next=True),
+             align="start", before=0, after=1 * 72 / 25.4, keep_next=True, indent=hang),
         Spec(STYLE_CHAPTER_STANDFIRST, font="body", size="size_chapter_standfirst",
              italic=True, colour="muted", align="start", after="space_paragraph"),
         Spec(STYLE_BIO_PAGES, font="heading", size="size_label", colour="muted",
@@ -173,11 +182,11 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              align="start", after=2, keep_next=True),
         # The back page's tinted panel.
         Spec(STYLE_CTA, size="size_cta", align="start", before=0, after=0,
-             shade="accent_light", edges=panel),
+             shade="accent_light", edges=panel, indent=hang),
         Spec(STYLE_CTA_LINK, font="heading", bold=True, colour="accent", align="start",
-             before=0, after=0, shade="accent_light", edges=panel),
+             before=0, after=0, shade="accent_light", edges=panel, indent=hang),
         Spec(STYLE_COLOPHON, font="heading", size="size_label", colour="muted",
-             align="start", before=18),
+             align="start", before=18, indent=hang),
         # The colophon's fields, under a thin rule (one border group: Word and
         # LibreOffice draw the top edge once, above the first of them).
         *(Spec(name, STYLE_COLOPHON, before=2, after=2,
@@ -186,9 +195,9 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
         Spec("Quote", italic=True, colour="text", indent=5,
              edges=(Edge("left", "rule", "rule_quote", 8),)),
         Spec("Header", font="heading", size="size_running_head", colour="muted", before=0,
-             after=0, edges=(Edge("bottom", "rule", "rule_running_head", 4),)),
+             after=0, edges=(Edge("bottom", "rule", "rule_running_head", 4),), indent=hang),
         Spec("Footer", font="heading", size="size_running_head", colour="muted", before=0,
-             after=0),
+             after=0, indent=hang),
         Spec("TOC Heading", "Heading 1", after=10),
         Spec("TOC 1", font="heading", size="size_contents", bold=True, colour="text", after=4),
         Spec("TOC 2", font="body", size="size_contents", colour="text", after=3, indent=6),
@@ -207,8 +216,10 @@ def points(layout: Layout, length: Length, font_size: float) -> float:
         return length
     total = 0.0
     for token in length.split("+"):
+        sign = -1 if token.startswith("-") else 1
+        token = token.lstrip("-")
         value, unit = layout.style[token], STYLE_TOKENS[token][0]
-        total += {"mm": value * 72 / 25.4, "pt": value, "em": value * font_size}[unit]
+        total += sign * {"mm": value * 72 / 25.4, "pt": value, "em": value * font_size}[unit]
     return total
 
 

@@ -29,7 +29,7 @@ from .names import (CHAR_CODE, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                     CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_AGENDA_HEAD,
                     STYLE_AGENDA_ITEM, STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME,
                     STYLE_ATTRIBUTION, STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME,
-                    STYLE_BIO_PAGES, STYLE_BIO_PHOTO, STYLE_BODY, STYLE_BODY_LAST,
+                    STYLE_BIO_PAGES, STYLE_BIO_PHOTO, STYLE_BODY, STYLE_BODY_CONTINUED, STYLE_BODY_LAST,
                     STYLE_CHAPTER_KICKER, STYLE_CHAPTER_STANDFIRST,
                     STYLE_COLOPHON, STYLE_COLOPHON_FIELDS, STYLE_COVER_CONTRIBUTOR,
                     STYLE_COVER_IMAGE,
@@ -73,6 +73,7 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     define_styles(doc, layout, document)
     add_derived_styles(doc)
     doc.index_styles()
+    doc.page_starts = frozenset(render_options.page_starts)
     _setup_section(doc.sections[0], layout, render_options)
     _COVERS[outline.kind](doc, document, walk)
     _body_section(doc, document, walk)
@@ -133,6 +134,15 @@ class _Doc:
         self.bookmark_count: int | None = None
         #: the table cell paragraphs go into (see into), else None: the body
         self.target = None
+        #: sections that begin a page in the PDF (RenderOptions.page_starts)
+        self.page_starts: frozenset[str] = frozenset()
+        #: nothing is written yet on the page a new-page section began
+        self.fresh_page = False
+
+    def add_section(self, start):
+        section = self.document.add_section(start)
+        self.fresh_page = start == WD_SECTION.NEW_PAGE
+        return section
 
     def __getattr__(self, name):
         return getattr(self.document, name)
@@ -174,6 +184,7 @@ class _Doc:
         paragraph._p.get_or_add_pPr().style = self.style_ids[style]
         if self.lang is not None:
             self.marks.append((paragraph, self.lang))
+        self.fresh_page = False
         return paragraph
 
     def para_before(self, anchor, style: str):
@@ -211,7 +222,20 @@ def _issue_cover(doc, issue: Issue, walk: _Walk) -> None:
     doc.para("Title", issue.title)
     if issue.standfirst:
         doc.para(STYLE_STANDFIRST, issue.standfirst)
-    if issue.contributors:
+    if issue.contributors and walk.options["cover"] != "page":
+        # A title block lists them in one run-in paragraph, as its PDF does:
+        # "In this issue: Name (Organisation); Name …".
+        paragraph = doc.para(STYLE_COVER_CONTRIBUTOR)
+        doc.run(paragraph, t["in_this_issue"] + ": ", "Strong")
+        separator = "؛ " if issue.dir == "rtl" else "; "
+        for index, person in enumerate(issue.contributors):
+            doc.run(paragraph, person.name, "Strong")
+            tail = f" ({person.organisation})" if person.organisation else ""
+            if index < len(issue.contributors) - 1:
+                tail += separator
+            if tail:
+                doc.run(paragraph, tail)
+    elif issue.contributors:
         doc.para(STYLE_COVER_LABEL, t["in_this_issue"])
         for person in issue.contributors:
             paragraph = doc.para(STYLE_COVER_CONTRIBUTOR)
@@ -317,10 +341,12 @@ def _body_section(doc, document: Issue | Pack, walk: _Walk) -> None:
         if recipient and document.edition_footer else ""
     if walk.options["cover"] == "page":
         body = doc.add_section(WD_SECTION.NEW_PAGE)
+        _side_column(body, walk.layout, walk.outline.dir)
         _running_head(doc, body, t, **head)
     else:
         # A title block on page 1: one section, whose first page has no running head.
         body = doc.sections[0]
+        _side_column(body, walk.layout, walk.outline.dir)
         body.different_first_page_header_footer = True
         _running_head(doc, body, t, **head)
         _page_footer(doc, body.first_page_footer, t, body, head["footer_left"])
@@ -329,8 +355,13 @@ def _body_section(doc, document: Issue | Pack, walk: _Walk) -> None:
 # ---------------------------------------------------------------- the sections
 
 def _heading_for(doc, entry, new_page: bool = False):
+    """A section's heading. It begins a page where the PDF's does (unless a section
+    break began one already): LibreOffice and Word may fit a few more lines on a
+    page than WeasyPrint, and a heading the PDF pushed to the next page would then
+    stay behind, every later page number off by one."""
+    fresh = doc.fresh_page
     paragraph = _heading(doc, entry.label, entry.level, entry.id)
-    if new_page:
+    if new_page or (entry.id in doc.page_starts and not fresh):
         paragraph.paragraph_format.page_break_before = True
     return paragraph
 
@@ -359,6 +390,7 @@ def _chapter(doc, walk: _Walk, entry) -> None:
     # In the PDF's order and sizes: the kicker above the title, a compact
     # standfirst, the lede in body text (the PDF's chapter has no lede size).
     doc.para(STYLE_CHAPTER_KICKER, " · ".join(x for x in (issue.series, issue_line(issue)) if x))
+    doc.fresh_page = True  # the kicker is on the title's new page
     chapter_title(_heading_for(doc, entry), walk.layout)
     if issue.standfirst:
         doc.para(STYLE_CHAPTER_STANDFIRST, issue.standfirst)
@@ -502,6 +534,20 @@ def _setup_section(section, layout: Layout, options: RenderOptions) -> None:
     section.header_distance = section.footer_distance = Mm(10)
 
 
+def _side_column(section, layout: Layout, direction: str) -> None:
+    """The grid (token side_column): the body pages' margin on the text's start side
+    wider by the side column, so that the text column, and the measure, are the
+    PDF's; the styles of what hangs into it are indented back (styles.style_specs).
+    The sections after this one copy its margins."""
+    extra = layout.style.get("side_column", 0)
+    if not extra:
+        return
+    if direction == "rtl":
+        section.right_margin = Mm(layout.margins_mm[1] + extra)
+    else:
+        section.left_margin = Mm(layout.margins_mm[3] + extra)
+
+
 def _head_section(doc, walk: _Walk, current: str) -> None:
     """A new page and section whose running head names `current` (a pack's
     chapter, its contributors, an annex): the STYLEREF to Heading 1 that Word
@@ -582,7 +628,23 @@ def _contribution_body(doc, piece) -> None:
     _blocks(doc, piece.before, STYLE_BODY)
     if piece.pull_quote:
         doc.para(STYLE_PULL_QUOTE, piece.pull_quote.text)
-    last = _blocks(doc, piece.after, STYLE_BODY)
+    elif contribution.pull_quote:
+        # A piece too short to show its quote (outline.PULL_QUOTE_MIN_WORDS): the
+        # quote stays, hidden (the paragraph mark too: no empty line), so that an
+        # import reads it back.
+        quote = doc.para(STYLE_PULL_QUOTE, contribution.pull_quote.text)
+        for run in quote.runs:
+            run.font.hidden = True
+        ppr = quote._p.get_or_add_pPr()
+        mark = ppr.find(qn("w:rPr"))
+        if mark is None:
+            mark = OxmlElement("w:rPr")
+            ppr.insert_element_before(mark, "w:sectPr", "w:pPrChange")
+        mark.append(OxmlElement("w:vanish"))
+    # The rest of a paragraph that the quote stands inside: its own style, which an
+    # import joins back to the paragraph before the quote.
+    last = _blocks(doc, piece.after, STYLE_BODY,
+                   STYLE_BODY_CONTINUED if piece.continued else None)
     if contribution.contributors:
         body = doc.style_ids[STYLE_BODY]
         previous = last._p.getprevious() if last is not None else None
