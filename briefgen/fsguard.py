@@ -62,22 +62,8 @@ def read_bytes(folder: str | Path, relative: str | Path, *, limit: int | None = 
     return data
 
 
-def check_tree(folder: str | Path, *, what: str = "file",
-               error: type[BriefgenError] = OutsideFolder) -> None:
-    """Refuse any symbolic link under `folder` that points outside it."""
-    folder = Path(folder)
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in dirnames + filenames:
-            path = Path(dirpath) / name
-            if path.is_symlink() and not is_inside(folder, path.relative_to(folder)):
-                raise error(f"the {what} {path.relative_to(folder)} is a link that points "
-                            f"outside {folder}", path=path,
-                            hint="replace the link with a copy of the file")
-
-
 def write_bytes(folder: str | Path, relative: str | Path, data: bytes, *,
-                what: str = "file", mode: int | None = None,
-                error: type[BriefgenError] = OutsideFolder) -> Path:
+                what: str = "file", error: type[BriefgenError] = OutsideFolder) -> Path:
     """Write `data` to `folder / relative` atomically (temporary file, then rename).
 
     Refused when the target, or any folder on the way, leads outside `folder`,
@@ -95,67 +81,11 @@ def write_bytes(folder: str | Path, relative: str | Path, data: bytes, *,
     try:
         with os.fdopen(handle, "wb") as fh:
             fh.write(data)
-        if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(temp, mode)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
     return target
-
-
-def copy_file(folder: str | Path, relative: str | Path, source: str | Path, *,
-              what: str = "file", error: type[BriefgenError] = OutsideFolder) -> Path:
-    return write_bytes(folder, relative, Path(source).read_bytes(), what=what, error=error)
-
-
-class Staged:
-    """A temporary file next to its target; `commit()` renames it into place."""
-
-    def __init__(self, target: Path, temp: Path, mode: int | None):
-        self.target, self.temp, self.mode, self.committed = target, temp, mode, False
-
-    def commit(self) -> Path:
-        mode = self.mode
-        if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(self.temp, mode)
-        os.replace(self.temp, self.target)
-        self.committed = True
-        return self.target
-
-
-class staged:
-    """For writers that need a file name (WeasyPrint, python-docx, pikepdf):
-
-        with staged(folder, "ada.pdf") as part:
-            write(part.temp)
-            part.commit()
-
-    The temporary file is made in the target's folder (so the rename is atomic)
-    under the same checks as write_bytes; it is removed on any exit without commit."""
-
-    def __init__(self, folder: str | Path, relative: str | Path, *, what: str = "file",
-                 mode: int | None = None, error: type[BriefgenError] = OutsideFolder):
-        self.folder, self.relative, self.what, self.mode, self.error = \
-            folder, relative, what, mode, error
-
-    def __enter__(self) -> Staged:
-        target = inside(self.folder, self.relative, what=self.what, error=self.error)
-        if target.is_symlink():
-            raise self.error(f"the {self.what} {str(self.relative)!r} is a symbolic link",
-                             path=target, hint="remove the link first")
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
-                                        dir=target.parent)
-        os.close(handle)
-        self.part = Staged(target, Path(temp), self.mode)
-        return self.part
-
-    def __exit__(self, *exc) -> None:
-        if not self.part.committed:
-            self.part.temp.unlink(missing_ok=True)

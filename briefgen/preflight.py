@@ -41,6 +41,7 @@ The checks and their thresholds (all here, as constants):
 """
 from __future__ import annotations
 
+import bisect
 import io
 import re
 import statistics
@@ -281,15 +282,6 @@ def _snippet(text: str, size: int = 40) -> str:
     return f"“{text[:size]}…”" if len(text) > size else f"“{text}”"
 
 
-def _lines(box):
-    """The line boxes of a block, in order (nested blocks included)."""
-    from weasyprint.formatting_structure import boxes
-
-    for child, _ in _walk(box):
-        if isinstance(child, boxes.LineBox):
-            yield child
-
-
 @dataclass
 class _Page:
     number: int
@@ -303,6 +295,19 @@ class _Page:
     height: float
     bleed: dict
     excepted: bool
+    # What the checks read, gathered in one walk of the page's boxes (_Run._collect):
+    #: every box, in tree (painting) order: (box, its ancestors from the root)
+    boxes: list
+    #: where each box's descendants end in `boxes` (they follow it)
+    ends: list
+    #: each box's opacity times its ancestors'
+    opacity: list
+    #: the indices in `boxes` of the text boxes that hold more than white space
+    texts: list
+    #: the bottom of the lowest text line or picture outside the margin boxes (None: none)
+    lowest: float | None
+    #: the chain of the first text box (not blank) outside the margin boxes; () if none
+    first_text: tuple
 
 
 class _Run:
@@ -317,30 +322,84 @@ class _Run:
         self.pages: list[_Page] = []
         #: element → [(page number, box, chain)] in order, for elements split over pages
         self.elements: dict = {}
+        #: id(box) → (its page, its index in the page's boxes)
+        self.where: dict[int, tuple[_Page, int]] = {}
+        #: id(line box) → its text
+        self.line_text: dict[int, str] = {}
         for number, page in enumerate(document.pages, 1):
-            box = page._page_box
-            content = [b for b in box.children if not isinstance(b, boxes.MarginBox)]
-            classes: set[str] = set()
-            ids: set[str] = set()
-            for child, _ in _walk_all(content):
-                element = getattr(child, "element", None)
-                if element is not None:
-                    classes |= _classes(child)
+            self.pages.append(self._collect(number, page))
+        self.body_line = self._body_line_height()
+
+    def _collect(self, number: int, page) -> _Page:
+        """Walk the page's boxes once and keep what the checks read."""
+        B = self.B
+        box = page._page_box
+        x, y = box.content_box_x(), box.content_box_y()
+        result = _Page(number, box, y, y + box.height, x, x + box.width, box.margin_width(),
+                       box.margin_height(), page.bleed, False, boxes=[], ends=[], opacity=[],
+                       texts=[], lowest=None, first_text=())
+        classes: set[str] = set()
+        ids: set[str] = set()
+
+        def visit(child, chain, opacity, in_margin):
+            if type(child).__name__ == "AbsolutePlaceholder":  # positioned, out of the flow
+                child = child._box
+            chain = chain + (child,)
+            opacity *= child.style["opacity"]
+            in_margin = in_margin or isinstance(child, B.MarginBox)
+            index = len(result.boxes)
+            self.where[id(child)] = (result, index)
+            result.boxes.append((child, chain))
+            result.ends.append(None)
+            result.opacity.append(opacity)
+            element = getattr(child, "element", None)
+            if element is not None:
+                if not in_margin:
+                    classes.update(_classes(child))
                     if element.get("id"):
                         ids.add(element.get("id"))
-            excepted = bool(classes & {"cover", "annex-page", "annex-divider", "back"}
-                            or "back" in ids)
-            x, y = box.content_box_x(), box.content_box_y()
-            self.pages.append(_Page(number, box, y, y + box.height, x, x + box.width,
-                                    box.margin_width(), box.margin_height(), page.bleed,
-                                    excepted))
-            for child, chain in _walk(box):
-                element = getattr(child, "element", None)
-                if element is not None and not isinstance(child, boxes.TextBox):
+                if not isinstance(child, B.TextBox):
                     placed = self.elements.setdefault(element, [])
                     if not placed or placed[-1][0] != number:
                         placed.append((number, child, chain))
-        self.body_line = self._body_line_height()
+            if isinstance(child, B.TextBox) and child.text.strip():
+                result.texts.append(index)
+                if not result.first_text and not in_margin:
+                    result.first_text = chain
+            bottom = None
+            if isinstance(child, B.LineBox):
+                text = self.line_text[id(child)] = _text_of(child)
+                if text.strip() and not in_margin:
+                    bottom = child.position_y + (child.height or 0)
+            elif isinstance(child, B.ReplacedBox) and not in_margin:
+                bottom = child.position_y + (child.height or 0)
+            if bottom is not None:
+                result.lowest = bottom if result.lowest is None else max(result.lowest, bottom)
+            for grandchild in getattr(child, "children", ()):
+                visit(grandchild, chain, opacity, in_margin)
+            result.ends[index] = len(result.boxes)
+
+        visit(box, (), 1.0, False)
+        result.excepted = bool(classes & {"cover", "annex-page", "annex-divider", "back"}
+                               or "back" in ids)
+        return result
+
+    def _subtree(self, box) -> list:
+        """`box` and its descendants, (box, chain) in tree order, from its page's walk."""
+        if type(box).__name__ == "AbsolutePlaceholder":
+            box = box._box
+        page, index = self.where.get(id(box), (None, None))
+        if page is None:
+            return list(_walk(box))
+        return page.boxes[index:page.ends[index]]
+
+    def _lines(self, box) -> list:
+        """The line boxes of a block, in order (nested blocks included)."""
+        return [b for b, _ in self._subtree(box) if isinstance(b, self.B.LineBox)]
+
+    def _line_text(self, line) -> str:
+        text = self.line_text.get(id(line))
+        return _text_of(line) if text is None else text
 
     def add(self, check: str, page: int | None, message: str, chain=()) -> None:
         file, line = self.sources.of(chain) if chain else (None, None)
@@ -368,7 +427,7 @@ class _Run:
 
     def _body_line_height(self) -> float:
         heights = [line.height for _, placed in self._body_paragraphs()
-                   for _, box, _ in placed for line in _lines(box) if line.height]
+                   for _, box, _ in placed for line in self._lines(box) if line.height]
         return statistics.median(heights) if heights else 20.0
 
     # -------------------------------------------------------------- checks
@@ -377,27 +436,12 @@ class _Run:
         for page in self.pages:
             if page.excepted:
                 continue
-            lowest = None
-            for box, chain in _walk(page.box):
-                if any(isinstance(b, self.B.MarginBox) for b in chain):
-                    continue
-                if isinstance(box, (self.B.LineBox, self.B.ReplacedBox)) and (
-                        isinstance(box, self.B.ReplacedBox) or _text_of(box).strip()):
-                    bottom = box.position_y + (box.height or 0)
-                    lowest = bottom if lowest is None else max(lowest, bottom)
+            lowest = page.lowest
             used = 0.0 if lowest is None else (lowest - page.top) / (page.bottom - page.top)
             if used < FILL_MIN:
-                chain = self._first_chain(page)
                 self.add("page-fill", page.number,
                          f"the page is {int(used * 100)}% full (under {FILL_MIN:.0%} of the type area) "
-                         "— keep its content with the page before, or fill it", chain)
-
-    def _first_chain(self, page):
-        for box, chain in _walk(page.box):
-            if isinstance(box, self.B.TextBox) and box.text.strip() and not any(
-                    isinstance(b, self.B.MarginBox) for b in chain):
-                return chain
-        return ()
+                         "— keep its content with the page before, or fill it", page.first_text)
 
     def stranded_headings(self) -> None:
         limit = HEADING_LINES * self.body_line
@@ -416,9 +460,11 @@ class _Run:
                     if sibling is box:
                         seen = True
                     elif seen:
-                        after += sum(1 for line in _lines(sibling) if _text_of(line).strip())
+                        subtree = self._subtree(sibling)
+                        after += sum(1 for b, _ in subtree if isinstance(b, self.B.LineBox)
+                                     and self._line_text(b).strip())
                         if isinstance(sibling, self.B.ReplacedBox) or any(
-                                isinstance(b, self.B.ReplacedBox) for b, _ in _walk(sibling)):
+                                isinstance(b, self.B.ReplacedBox) for b, _ in subtree):
                             after += 2
                 # its section goes on after the page: the heading ends this page's part
                 goes_on = any(len(self._pages_of(e)) and self._pages_of(e)[0] > number
@@ -496,8 +542,8 @@ class _Run:
                     "attribution" if "attribution" in classes else None)
             if kind is None or (tag == "p" and "pull-quote" in _classes(chain[-2])):
                 continue
-            lines = [line for _, b, _ in placed for line in _lines(b)]
-            texts = [_text_of(line).strip() for line in lines]
+            lines = [line for _, b, _ in placed for line in self._lines(b)]
+            texts = [self._line_text(line).strip() for line in lines]
             texts = [t for t in texts if t]
             if len(texts) >= 2 and len(re.findall(r"\w+", texts[-1])) == 1 \
                     and len(texts[-1].split()) == 1:
@@ -515,8 +561,8 @@ class _Run:
                 continue  # paragraphs only: blocks holding lines
             run, start = 0, None
             for page_number, b, _ in placed:
-                for line in _lines(b):
-                    text = _text_of(line).rstrip()
+                for line in self._lines(b):
+                    text = self._line_text(line).rstrip()
                     if text.endswith(HYPHENS):
                         run += 1
                         start = start or page_number
@@ -536,10 +582,10 @@ class _Run:
                             if getattr(b, "element", None) is not None
                             and (b.element.get("id") or "").startswith("issue-")), "")
             kind = "lede" if any("lede" in _classes(b) for b in chain) else "pieces"
-            lines = [line for _, b, _ in placed for line in _lines(b)]
+            lines = [line for _, b, _ in placed for line in self._lines(b)]
             full = lines[:-1]
             group = groups.setdefault((chapter, kind), [number, chain, []])
-            group[2] += [len(_text_of(line).strip()) for line in full]
+            group[2] += [len(self._line_text(line).strip()) for line in full]
         for (chapter, kind), (number, chain, counts) in groups.items():
             if len(counts) < 5:
                 continue
@@ -556,7 +602,7 @@ class _Run:
         reported: set = set()
         for page in self.pages:
             W, H, bleed = page.width, page.height, page.bleed
-            for box, chain in _walk(page.box):
+            for box, chain in page.boxes:
                 if isinstance(box, self.B.TextBox):
                     if not box.text.strip() or box.style["visibility"] != "visible":
                         continue
@@ -623,24 +669,24 @@ class _Run:
 
     def overset(self) -> None:
         for page in self.pages:
-            for box, chain in _walk(page.box):
+            for index, (box, chain) in enumerate(page.boxes):
                 if box.style["overflow"] == "visible" or isinstance(
                         box, (self.B.PageBox, self.B.TextBox, self.B.LineBox)) \
                         or not hasattr(box, "padding_box_x"):
                     continue
                 x0, y0 = box.padding_box_x(), box.padding_box_y()
                 x1, y1 = x0 + box.padding_width(), y0 + box.padding_height()
-                for child, inner in _walk(box):
-                    # Text only: pictures are cropped on purpose (cover images).
-                    if child is box or not isinstance(child, self.B.TextBox) \
-                            or not child.text.strip():
-                        continue
+                # Text only: pictures are cropped on purpose (cover images).
+                first = bisect.bisect_right(page.texts, index)
+                last = bisect.bisect_left(page.texts, page.ends[index])
+                for text_index in page.texts[first:last]:
+                    child, inner = page.boxes[text_index]
                     x, y, w, h = _rect(child)
                     if x < x0 - 1 or y < y0 - 1 or x + w > x1 + 1 or y + h > y1 + 1:
                         self.add("overset", page.number,
                                  f"text {_snippet(_text_of(child))} is cut off by "
                                  f"<{_tag(box)}> (overflow: {box.style['overflow']}) — give "
-                                 "it room or shorten the text", chain + inner[1:])
+                                 "it room or shorten the text", inner)
                         break
 
     def fonts(self) -> None:
@@ -650,9 +696,8 @@ class _Run:
         fallback: dict[str, list] = {}
         missing: dict[str, list] = {}
         for page in self.pages:
-            for box, chain in _walk(page.box):
-                if not isinstance(box, self.B.TextBox) or not box.text.strip():
-                    continue
+            for index in page.texts:
+                box, chain = page.boxes[index]
                 layout = box.pango_layout
                 active = hasattr(layout, "layout")
                 if not active:
@@ -692,10 +737,7 @@ class _Run:
         images: dict = {}
         for page in self.pages:
             paints = []
-            for box, chain in _walk(page.box):
-                opacity = 1.0
-                for b in chain:
-                    opacity *= b.style["opacity"]
+            for (box, chain), opacity in zip(page.boxes, page.opacity):
                 if isinstance(box, self.B.TextBox):
                     if not box.text.strip() or box.style["visibility"] != "visible":
                         continue
@@ -794,11 +836,6 @@ class _Run:
             check()
         order = {name: i for i, name in enumerate(CHECKS)}
         return sorted(self.findings, key=lambda f: (f.page or 0, order.get(f.check, 99)))
-
-
-def _walk_all(boxes_):
-    for box in boxes_:
-        yield from _walk(box)
 
 
 def _rgb(colour) -> tuple[float, float, float]:

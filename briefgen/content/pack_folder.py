@@ -139,9 +139,7 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
         _check_keys(entry, ANNEX_KEYS, path, p, "annex field")
         annex = p.guard(_annex, folder, entry, index, path, workdir, p.warnings)
         if annex is None:  # its error is reported; agenda items that point to it are not
-            failed.add(slugify(str(entry.get("id") or "")
-                               or smart_text(str(entry.get("title") or "").strip()),
-                               fallback=f"annex-{index + 1}"))
+            failed.add(_annex_id(entry, index))
         if annex is not None and any(a.id == annex.id for a in annexes):
             p.error(f"two annexes have the id `{annex.id}`", path, entry.line,
                     "give each annex its own `id:` (agenda items use it)")
@@ -251,7 +249,7 @@ def _annex(folder: Path, entry: LineDict, index: int, path: Path, workdir: Path 
     from .images import resolve_inside
 
     line = entry.line_of("file")
-    title = smart_text(str(entry.get("title") or "").strip())
+    title = _annex_title(entry)
     if not title:
         raise ContentError("annex without `title`", path=path, line=entry.line,
                            hint="add `title:` (it is printed on the annex's divider page)")
@@ -281,8 +279,17 @@ def _annex(folder: Path, entry: LineDict, index: int, path: Path, workdir: Path 
                            hint="export it again as PDF") from None
     if pages == 0:
         raise ContentError(f"annex {name} has no pages", path=path, line=line)
-    annex_id = slugify(str(entry.get("id") or "") or title, fallback=f"annex-{index + 1}")
-    return Annex(annex_id, title, file, pages, hashlib.sha256(file.read_bytes()).hexdigest())
+    return Annex(_annex_id(entry, index), title, file, pages,
+                 hashlib.sha256(file.read_bytes()).hexdigest())
+
+
+def _annex_title(entry: LineDict) -> str:
+    return smart_text(str(entry.get("title") or "").strip())
+
+
+def _annex_id(entry: LineDict, index: int) -> str:
+    """The annex's `id:`, or else its title, as a slug; `annex-<n>` when neither gives one."""
+    return slugify(str(entry.get("id") or "") or _annex_title(entry), fallback=f"annex-{index + 1}")
 
 
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted DOCX is an OLE container

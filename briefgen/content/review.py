@@ -97,6 +97,15 @@ def load_review(folder: str | Path) -> list[Comment]:
     return comments
 
 
+def piece_section(counts: dict[str, int], authors, position: int) -> str:
+    """The anchor section of a piece: "contribution:<first author's id>" (its
+    position, from 1, when it has no author), with "-2", "-3" … for a later piece
+    by the same author. `counts` is shared by the pieces of one issue, in order."""
+    base = f"contribution:{authors[0].id if authors else position}"
+    counts[base] = counts.get(base, 0) + 1
+    return base + (f"-{counts[base]}" if counts[base] > 1 else "")
+
+
 def review_notes(outline) -> dict[str, list[Comment]]:
     """The open comments of each chapter's issue, by where a review print shows
     them: a piece's id, "<chapter id>:lede" (the cover's too), "bio:<id>"."""
@@ -107,10 +116,7 @@ def review_notes(outline) -> dict[str, list[Comment]]:
             continue
         pieces, counts = {}, {}
         for index, piece in enumerate(chapter.pieces):
-            people = piece.contribution.contributors
-            base = f"contribution:{people[0].id if people else index + 1}"
-            counts[base] = counts.get(base, 0) + 1
-            pieces[base + (f"-{counts[base]}" if counts[base] > 1 else "")] = piece.id
+            pieces[piece_section(counts, piece.contribution.contributors, index + 1)] = piece.id
         for comment in comments:
             if comment.section in pieces:
                 key = pieces[comment.section]
@@ -162,4 +168,4 @@ def comment_location(folder: str | Path, comment: Comment) -> tuple[str, int | N
 
 
 __all__ = ["Comment", "REVIEW_FILE", "comment_location", "dump_review", "keep_ids",
-           "load_review", "review_notes"]
+           "load_review", "piece_section", "review_notes"]

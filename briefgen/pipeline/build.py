@@ -22,7 +22,7 @@ from ..model import Issue, Pack
 from ..outline import build_outline
 from ..preflight import Finding
 from ..render import RenderOptions
-from .publish import Publication, inputs_digest, output_key, remove_stale_parts, through_cache
+from .publish import Publication, inputs_digest, output_key, through_cache
 
 
 @dataclass
@@ -248,5 +248,4 @@ def _file_key(path: Path | None) -> str | None:
     return cache.file_digest(path) if path is not None else None
 
 
-__all__ = ["BriefgenError", "BuildResult", "build", "parse_formats", "remove_stale_parts",
-           "source_date_epoch"]
+__all__ = ["BriefgenError", "BuildResult", "build", "parse_formats", "source_date_epoch"]

@@ -611,11 +611,8 @@ def _greet_scheduler(address: str) -> None:
 
 def _run_on_dask(scheduler: str, pack_dir, layout_spec, options, formats, encrypt, variants,
                  recipients, tasks, record: Report, result: EditionsResult) -> None:
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise UsageError("--scheduler needs Dask's distributed package",
-                         hint="pip install 'briefgen[dask]'") from None
+    from distributed import Client, as_completed  # present: _check_scheduler imported it
+
     try:
         client = Client(scheduler, timeout=f"{DASK_TIMEOUT}s")
     except (OSError, TimeoutError, ValueError) as exc:

@@ -86,11 +86,6 @@ class Publication:
             published[target.name] = target
         return published
 
-    def drop(self, temp: Path) -> None:
-        """Forget one staged file and remove it."""
-        self.staged = [(t, target) for t, target in self.staged if t != temp]
-        temp.unlink(missing_ok=True)
-
     def discard(self) -> None:
         """Remove every staged file; and the folder if this run made it and left it empty."""
         for temp, _ in self.staged:

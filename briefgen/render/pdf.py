@@ -71,6 +71,10 @@ def page_css(layout: Layout, options: RenderOptions) -> str:
             + layout.colour_css() + "\n" + layout.style_css() + "\n" + layout.font_face_css())
 
 
+#: what a build writes without --pdf-variant: tagged PDF 1.7 identified as PDF/UA-1
+DEFAULT_PDF_VARIANT = "pdf/ua-1"
+
+
 class Renderer:
     """WeasyPrint set up for one layout and document: stylesheets, fonts, fetcher.
 
@@ -94,11 +98,14 @@ class Renderer:
         self.stylesheets += [CSS(filename=str(css), font_config=self.fonts,
                                  url_fetcher=self.fetcher) for css in layout.stylesheets]
 
+    @property
+    def pdf_variant(self) -> str:
+        """The WeasyPrint variant written: --pdf-variant, else PDF/UA-1."""
+        return self.options.pdf_variant or DEFAULT_PDF_VARIANT
+
     def pdf_options(self, identifier: bytes) -> dict:
-        options = dict(stylesheets=self.stylesheets, pdf_tags=True, pdf_identifier=identifier)
-        if self.options.pdf_variant:
-            options["pdf_variant"] = self.options.pdf_variant
-        return options
+        return dict(stylesheets=self.stylesheets, pdf_tags=True, pdf_identifier=identifier,
+                    pdf_variant=self.pdf_variant)
 
     def render(self, html_text: str):
         from weasyprint import HTML
@@ -108,8 +115,14 @@ class Renderer:
             return html.render(font_config=self.fonts, **self.pdf_options(b""))
 
     def write(self, rendered, target, identifier: bytes) -> None:
+        """Write laid-out pages as an accessible PDF: artifacts, ActualText, one
+        labelled link per <a>, PDF/UA metadata (see pdf_tags.py)."""
+        from . import pdf_tags
+
+        pdf_tags.prepare(rendered)
         with _quiet_weasyprint():
-            rendered.write_pdf(str(target), **self.pdf_options(identifier))
+            rendered.write_pdf(str(target), finisher=pdf_tags.Finisher(self.pdf_variant),
+                               **self.pdf_options(identifier))
 
 
 def page_anchors(rendered) -> dict[str, int]:

@@ -42,6 +42,7 @@ from ...model import (Block, CallToAction, Colophon, Contribution, Contributor, 
 from ...slugs import slugify
 from ..issue_writer import ALLOWED_IMAGE_SUFFIXES, image_suffix, is_slug
 from ..pullquotes import pick_pull_quote
+from ..review import piece_section
 from .revisions import count_revisions, resolve
 
 MAX_DOCX_BYTES = 50_000_000
@@ -231,10 +232,8 @@ class _Reader:
         names: dict[str, int] = {}
         for headline, number, body, quote_text, marked, attribution, c_lang in contributions:
             authors = self._authors(attribution, people, number)
-            base = f"contribution:{authors[0].id if authors else len(built) + 1}"
-            names[base] = names.get(base, 0) + 1
-            self.sections[("contribution", number)] = base + (
-                f"-{names[base]}" if names[base] > 1 else "")
+            self.sections[("contribution", number)] = piece_section(names, authors,
+                                                                    len(built) + 1)
             c_lang = _same_convention(c_lang, lang)
             if authors and headline == " & ".join(p.name for p in authors):
                 headline = ""  # the writer heads a piece without headline by its authors
