@@ -197,7 +197,8 @@ def place_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...], tup
 
     The quote goes mid-text, where the words before it come closest to half the
     piece: between two paragraphs, or, in a piece of one paragraph (the model
-    newsletter's shape), between two of its sentences, the paragraph then going
+    newsletter's shape) or whose paragraph ends lie far from the middle, between
+    two sentences, away from the quote's own, the paragraph then going
     on after the quote as a magazine's column does. Each side keeps at least
     _SIDE_MIN_WORDS words; where no place does, the quote goes under the headline."""
     body = contribution.body
@@ -211,7 +212,7 @@ def place_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...], tup
         # between this paragraph and the next block
         words = len(block.text.split())
         if index + 1 < len(body) and min(seen + words, total - seen - words) >= _SIDE_MIN_WORDS:
-            score = abs(seen + words - total / 2) + 0.5  # a paragraph's end, on a near tie
+            score = abs(seen + words - total / 2)
             if best is None or score < best[0]:
                 best = (score, body[:index + 1], body[index + 1:], False)
         # inside it, at a sentence's end
@@ -224,7 +225,10 @@ def place_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...], tup
                 continue
             # The quote beside its own sentence reads as a stutter: a place away from it.
             neighbours = " ".join((text[ends[k - 1]:at] + " " + text[at:ends[k + 1]]).split())
-            score = abs(before_words - total / 2) + (1000 if quote and quote in neighbours else 0)
+            # Between paragraphs is better: a cut in one wins only when it is nearer
+            # the middle by a quarter of the piece.
+            score = abs(before_words - total / 2) + total / 4 + 0.5 \
+                + (1000 if quote and quote in neighbours else 0)
             if best is None or score < best[0]:
                 first, second = _split_paragraph(block, at)
                 best = (score, body[:index] + (first,), (second,) + body[index + 1:], True)

@@ -52,7 +52,8 @@ def test_custom_styles_are_real_styles_an_editor_can_reuse(document):
         assert name in styles
         assert styles[name].quick_style  # shown in Word's style gallery
     pull = styles[docx_writer.STYLE_PULL_QUOTE]
-    assert pull.font.size.pt == 15 and pull.font.bold
+    # a quote, not a second headline: italic text type, below the 13 pt headlines
+    assert pull.font.size.pt == 12 and pull.font.italic and not pull.font.bold
     assert styles["Normal"].font.name == "Noto Serif"
     assert styles["Heading 1"].font.name == "Noto Sans"
 

@@ -146,7 +146,7 @@ def test_keeps_are_in_the_styles_not_on_body_paragraphs(built):
     before = [paragraphs[i - 1] for i, p in enumerate(paragraphs) if p.style.name == "Attribution"]
     index = {p._p: i for i, p in enumerate(paragraphs)}
     for p in before:
-        if p.style.name == "Body Text":
+        if p.style.name in ("Body Text", "Body Text Continued"):
             # Not after the headline's or pull quote's keep chain, which LibreOffice
             # would move whole, paragraph and all, to the next page.
             assert paragraphs[index[p._p] - 1].style.name in ("Pull Quote", "Heading 2")

@@ -1,9 +1,13 @@
 """The outline: what goes on the pages, said once for every writer."""
 from __future__ import annotations
 
+import datetime as dt
+
 from briefgen.content.issue_folder import load_issue
 from briefgen.content.pack_folder import load_pack
-from briefgen.outline import annex_letter, build_outline
+from briefgen.model import Contribution, Issue, Paragraph, PullQuote, Span
+from briefgen.outline import (PULL_QUOTE_MAX_SHARE, PULL_QUOTE_MIN_WORDS, annex_letter,
+                              build_outline)
 
 from .conftest import ROOT, SAMPLE
 
@@ -24,13 +28,57 @@ def test_an_issue_is_a_one_chapter_outline_with_its_sections_in_reading_order():
     assert outline.ids[:len(ids)] == tuple(ids)
 
 
-def test_pull_quotes_go_after_the_first_paragraph_and_never_last():
+def _words(blocks) -> int:
+    return sum(len(b.text.split()) for b in blocks if isinstance(b, Paragraph))
+
+
+def test_pull_quotes_stand_mid_text_and_only_in_pieces_long_enough():
     outline = build_outline(load_issue(SAMPLE).issue)
+    shown = 0
     for piece in outline.pieces:
-        assert piece.before + piece.after == piece.contribution.body
-        if len(piece.contribution.body) >= 2:
-            assert len(piece.before) == 1 and piece.after
-        assert piece.pull_quote == piece.contribution.pull_quote
+        c = piece.contribution
+        words = _words(c.body)
+        # The text is all there, in order: a paragraph cut by the quote runs on after it.
+        joined = [b.text for b in piece.before + piece.after]
+        if piece.continued:
+            joined[len(piece.before) - 1:len(piece.before) + 1] = [
+                joined[len(piece.before) - 1] + " " + joined[len(piece.before)]]
+        assert [" ".join(t.split()) for t in joined] == [" ".join(b.text.split()) for b in c.body]
+        long_enough = words >= PULL_QUOTE_MIN_WORDS and \
+            len(c.pull_quote.text.split()) <= PULL_QUOTE_MAX_SHARE * words
+        assert (piece.pull_quote is not None) == long_enough, piece.id
+        if piece.pull_quote is None:
+            assert piece.before == () and not piece.continued
+            continue
+        shown += 1
+        # mid-text: never under the headline, never after the last words
+        before = _words(piece.before)
+        assert 25 <= before <= words - 25, (piece.id, before, words)
+    assert shown == 4  # the sample's fifth piece is 81 words: under the threshold
+
+
+def _contribution(*paragraphs: str, quote: str) -> Contribution:
+    return Contribution(headline="H", body=tuple(Paragraph((Span(p),)) for p in paragraphs),
+                        contributors=(), pull_quote=PullQuote(quote, "given"))
+
+
+def test_a_short_piece_shows_no_pull_quote_and_a_long_one_puts_it_between_paragraphs():
+    sentence = "Water policy needs shared data and patient diplomacy across the basin. "
+    short = _contribution(sentence * 3, quote="Water policy needs shared data.")
+    piece = build_outline(Issue(series="S", date=dt.date(2026, 1, 1), title="T", slug="t",
+                                contributions=(short,))).pieces[0]
+    assert piece.pull_quote is None and piece.after == short.body
+    long = _contribution(sentence * 5, sentence * 5, sentence * 5,
+                         quote="Water policy needs shared data.")
+    piece = build_outline(Issue(series="S", date=dt.date(2026, 1, 1), title="T", slug="t",
+                                contributions=(long,))).pieces[0]
+    assert piece.pull_quote is not None and not piece.continued
+    assert len(piece.before) in (1, 2) and piece.before + piece.after == long.body
+    one = _contribution(sentence * 12, quote="Dams are slow to build and quick to argue over.")
+    piece = build_outline(Issue(series="S", date=dt.date(2026, 1, 1), title="T", slug="t",
+                                contributions=(one,))).pieces[0]
+    assert piece.continued and len(piece.before) == 1 and len(piece.after) == 1
+    assert _words(piece.before) == 6 * 11  # cut at the sentence end nearest the middle
 
 
 def test_a_pack_outline_has_chapters_agenda_targets_annex_letters_and_appearances():

@@ -122,7 +122,7 @@ def edit(built, target):
     # 2. a sentence added to a body paragraph
     body0, _ = d.piece(0)
     original["sentence"] = body0[0].text
-    append_text(body0[0], " The editor added this sentence.")
+    append_text(body0[-1], " The editor added this sentence.")
     # 3. a new paragraph after the second piece's text
     body1, _ = d.piece(1)
     new = copy.deepcopy(body1[-1]._p)
@@ -146,7 +146,7 @@ def edit(built, target):
     # 7. a tracked insertion in the third piece
     body2, _ = d.piece(2)
     original["inserted"] = body2[0].text
-    tracked_append(t, body2[0], " A tracked insertion.")
+    tracked_append(t, body2[-1], " A tracked insertion.")
     # 8. a tracked deletion of a word in the lede's first paragraph
     run_text = max((r.text for r in lede[0].runs), key=len)
     word = middle_word(run_text)

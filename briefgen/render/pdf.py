@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
@@ -137,24 +138,32 @@ def page_anchors(rendered) -> dict[str, int]:
 #: the room a page must leave empty at its foot, in mm, for the section that
 #: begins the next page to count as pushed there (see page_starts)
 PUSHED_MM = 12
+#: a body page filled less than this share of its type area is near-empty (as the
+#: preflight's page-fill check), and the section that spilled onto it is laid out
+#: again, tighter (see fit)
+FILL_MIN = 0.35
 
 
-def page_starts(rendered, first_pages: dict[str, int]) -> list[str]:
-    """The anchors (element ids) whose section the PDF pushed to a new page: the
-    first line or picture of the page's flow lies inside it (on the page where its
-    anchor first appears), and the page before ends PUSHED_MM or more above its
-    foot. The DOCX starts a page at each of them too: LibreOffice and Word may fit
-    the heading into that room, every later page number then off by one. Where the
-    page before is full, the section follows on naturally in both, and a forced
-    break would only add a page when the DOCX runs a line longer."""
+@dataclass(frozen=True)
+class _PageFlow:
+    """What the fitting and the DOCX read of a laid-out page's flow."""
+    #: the ids of the elements the page's first line or picture lies in, outermost first
+    chain: tuple[str, ...]
+    #: empty height below the last line or picture, and the type area's height (px)
+    room: float
+    height: float
+    #: the @page name ("body", "cover", "back", "annex" …)
+    kind: str
+
+
+def _page_flows(rendered) -> list[_PageFlow]:
     from weasyprint.formatting_structure import boxes
 
-    starts: list[str] = []
-    room = None  # the empty room at the previous page's foot, in px
-    for number, page in enumerate(rendered.pages, 1):
-        flow = [child for child in page._page_box.children
-                if not isinstance(child, boxes.MarginBox)]
-        chain: list[str] = []
+    flows = []
+    for page in rendered.pages:
+        page_box = page._page_box
+        flow = [child for child in page_box.children if not isinstance(child, boxes.MarginBox)]
+        chain: tuple[str, ...] = ()
         stack = [(child, ()) for child in reversed(flow)]
         while stack:
             box, ids = stack.pop()
@@ -163,30 +172,54 @@ def page_starts(rendered, first_pages: dict[str, int]) -> list[str]:
             if anchor and (not ids or ids[-1] != anchor):
                 ids = ids + (anchor,)
             if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)):
-                chain = list(ids)
+                chain = ids
                 break
             if box.is_absolutely_positioned() or box.is_floated():
                 continue
             stack.extend((child, ids) for child in reversed(getattr(box, "children", ())))
-        if room is not None and room >= PUSHED_MM * 96 / 25.4:
-            starts += [anchor for anchor in chain if first_pages.get(anchor) == number]
-        room = _room_at_foot(page._page_box, flow, boxes)
+        bottom = page_box.content_box_y()
+        stack = list(flow)
+        while stack:
+            box = stack.pop()
+            if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)):
+                bottom = max(bottom, box.position_y + box.margin_height())
+            elif not (box.is_absolutely_positioned() or box.is_floated()):
+                stack.extend(getattr(box, "children", ()))
+        flows.append(_PageFlow(chain, page_box.content_box_y() + page_box.height - bottom,
+                               page_box.height, str(page_box.page_type.name or "")))
+    return flows
+
+
+def page_starts(flows: list[_PageFlow], first_pages: dict[str, int]) -> list[str]:
+    """The anchors (element ids) whose section the PDF pushed to a new page: the
+    first line or picture of the page's flow lies inside it (on the page where its
+    anchor first appears), and the page before ends PUSHED_MM or more above its
+    foot. The DOCX starts a page at each of them too: LibreOffice and Word may fit
+    the heading into that room, every later page number then off by one. Where the
+    page before is full, the section follows on naturally in both, and a forced
+    break would only add a page when the DOCX runs a line longer."""
+    starts: list[str] = []
+    for number, flow in enumerate(flows[1:], 2):
+        if flows[number - 2].room >= PUSHED_MM * 96 / 25.4:
+            starts += [anchor for anchor in flow.chain if first_pages.get(anchor) == number]
     return starts
 
 
-def _room_at_foot(page_box, flow, boxes) -> float:
-    """The empty height below the last line or picture of a page's flow, in px."""
-    bottom = page_box.content_box_y()
-    stack = list(flow)
-    while stack:
-        box = stack.pop()
-        if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)):
-            bottom = max(bottom, box.position_y + box.margin_height())
+def spilled(flows: list[_PageFlow], first_pages: dict[str, int]) -> list[str]:
+    """The sections whose last lines spill onto a near-empty body page (less than
+    FILL_MIN of it used): the outermost element that began on an earlier page."""
+    found = []
+    for number, flow in enumerate(flows, 1):
+        if flow.kind != "body" or not flow.chain or flow.room <= (1 - FILL_MIN) * flow.height:
             continue
-        if box.is_absolutely_positioned() or box.is_floated():
-            continue
-        stack.extend(getattr(box, "children", ()))
-    return page_box.content_box_y() + page_box.height - bottom
+        following = flows[number] if number < len(flows) else None
+        if following is not None and following.kind == "body" and not any(
+                first_pages.get(a) == number + 1 for a in following.chain):
+            continue  # the next page goes on with the same text: not a section's end
+        earlier = [a for a in flow.chain if first_pages.get(a, number) < number]
+        if earlier and earlier[0] not in found:
+            found.append(earlier[0])
+    return found
 
 
 class Laid:
@@ -197,18 +230,44 @@ class Laid:
         self.renderer, self.html_text = renderer, html_text
         self.document = renderer.render(html_text)
         self.anchors = page_anchors(self.document)
+        self.flows = _page_flows(self.document)
 
     @property
     def facts(self) -> dict:
         return {"pages": len(self.document.pages), "page_numbers": self.anchors,
-                "page_starts": page_starts(self.document, self.anchors)}
+                "page_starts": page_starts(self.flows, self.anchors)}
 
 
 def layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
            outline: Outline | None = None, **extra) -> Laid:
-    """Lay out a document (the HTML of its template, `extra` passed to it) into pages."""
-    return Laid(Renderer(document, chosen, options),
-                build_html(document, chosen, options, outline=outline, **extra))
+    """Lay out a document (the HTML of its template, `extra` passed to it) into pages.
+
+    Fitting: where a section's last lines spill onto a near-empty page (a lone bio,
+    a chapter's last paragraph), the section is laid out again with `data-fit` on
+    its element, which the layout's stylesheet tightens within limits (leading,
+    paragraph and piece spacing); the tighter pages are kept when they have fewer
+    near-empty pages."""
+    renderer = Renderer(document, chosen, options)
+    html_text = build_html(document, chosen, options, outline=outline, **extra)
+    laid = Laid(renderer, html_text)
+    loose = spilled(laid.flows, laid.anchors)
+    if not loose:
+        return laid
+    best, best_left = laid, loose
+    # First the spilling sections alone, then, where that is not enough, the whole
+    # body: the text before a lone bio pulls it back too.
+    for marks in ([(f' id="{anchor}"', f' id="{anchor}" data-fit') for anchor in loose],
+                  [('<main class="body"', '<main class="body" data-fit')]):
+        tight_html = html_text
+        for old, new in marks:
+            tight_html = tight_html.replace(old, new, 1)
+        tight = Laid(renderer, tight_html)
+        left = spilled(tight.flows, tight.anchors)
+        if len(left) < len(best_left) and len(tight.document.pages) <= len(best.document.pages):
+            best, best_left = tight, left
+        if not best_left:
+            break
+    return best
 
 
 def write(document: Issue | Pack, chosen: Layout, target: Path, options: RenderOptions) -> dict:

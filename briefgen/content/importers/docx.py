@@ -300,7 +300,12 @@ class _Reader:
     def _contributions(self, content) -> list[tuple]:
         found = []
         current = None
+        previous = None
         for number, paragraph, style in content:
+            # The rest of a paragraph a pull quote stood inside, only right after
+            # the quote (an editor's new paragraph after it is a paragraph of its own).
+            style, previous = (STYLE_BODY if style == STYLE_BODY_CONTINUED
+                               and previous != STYLE_PULL_QUOTE else style), style
             if style == "Heading 2":
                 self.where[paragraph._p] = (("contribution", number), None)
                 current = {"headline": paragraph.text.strip(), "number": number, "items": [],

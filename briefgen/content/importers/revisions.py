@@ -62,14 +62,28 @@ def count_revisions(roots) -> Revisions:
     for root in roots:
         found.formatting += sum(1 for _ in root.iter(*(_W + k for k in _FORMAT_KINDS)))
         last = None
+        # A paragraph mark's revision sits in its paragraph's properties, ahead of
+        # the text in the XML; it counts where the mark is, after that text.
+        mark, mark_paragraph = None, None
+
+        def count(key):
+            nonlocal last
+            if key != last:
+                found.by_author[key[1]] += 1
+            last = key
+
         for element in root.iter(_W + "t", _W + "delText", *kinds):
+            if mark is not None and mark_paragraph not in element.iterancestors(_W + "p"):
+                count(mark)
+                mark = None
             if element.tag in kinds:
                 if _is_mark(element):
-                    key = _key(element)
-                elif any(True for _ in element.iter(_W + "t", _W + "delText")):
+                    mark, mark_paragraph = _key(element), next(element.iterancestors(_W + "p"),
+                                                               None)
+                    continue
+                if any(True for _ in element.iter(_W + "t", _W + "delText")):
                     continue  # counted through its text
-                else:
-                    key = _key(element)  # a revision without text (a picture, a tab)
+                key = _key(element)  # a revision without text (a picture, a tab)
             else:
                 owner = next(element.iterancestors(*kinds), None)
                 if owner is None:
@@ -77,9 +91,9 @@ def count_revisions(roots) -> Revisions:
                         last = None
                     continue
                 key = _key(owner)
-            if key != last:
-                found.by_author[key[1]] += 1
-            last = key
+            count(key)
+        if mark is not None:
+            count(mark)
     return found
 
 

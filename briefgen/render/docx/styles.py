@@ -342,6 +342,8 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
     doc.cover_image_height = cover_image_height(layout)
     doc.agenda_widths = lambda text_width: agenda_widths(layout, text_width)
 
+    # Enter at the end of a paragraph's rest after a pull quote starts body text.
+    doc.styles[STYLE_BODY_CONTINUED].next_paragraph_style = doc.styles[STYLE_BODY]
     normal = doc.styles["Normal"]
     normal.paragraph_format.widow_control = True
     if issue.dir == "rtl":
