@@ -101,8 +101,9 @@ def _encode_name(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def _hash_stream(fh, h) -> int:
-    """Feed an open binary file to `h` in chunks; return the number of bytes read."""
+def _hash_stream(fh, h, out=None) -> int:
+    """Feed an open binary file to `h` in chunks, and write them to `out` when
+    given; return the number of bytes read."""
     size = 0
     while True:
         chunk = fh.read(CHUNK)
@@ -110,6 +111,8 @@ def _hash_stream(fh, h) -> int:
             return size
         h.update(chunk)
         size += len(chunk)
+        if out is not None:
+            out.write(chunk)
 
 
 def file_digest(path: str | Path) -> str:
@@ -222,8 +225,7 @@ def decode_info(value):
 def _read_record(kind: str, key: str):
     """(sha256, size, info) from an entry's record, or None when missing or not ours."""
     try:
-        fd = os.open(_record_path(kind, key), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as fh:
+        with _open_entry(_record_path(kind, key)) as fh:
             raw = fh.read(MAX_RECORD_BYTES + 1)
         if len(raw) > MAX_RECORD_BYTES:
             return None
@@ -239,7 +241,8 @@ def _read_record(kind: str, key: str):
 
 
 def _open_entry(path: Path):
-    """The entry's file opened for reading, never through a symbolic link."""
+    """An entry's file or record opened for reading: a regular file, never
+    through a symbolic link."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     fh = os.fdopen(fd, "rb")
     if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
@@ -346,15 +349,8 @@ def store(kind: str, key: str, source: str | Path, suffix: str = "", info=None) 
         handle, temp = tempfile.mkstemp(dir=target.parent, suffix=".part")
         temps.append(temp)
         h = hashlib.sha256()
-        size = 0
         with open(source, "rb") as src, os.fdopen(handle, "wb") as out:
-            while True:
-                chunk = src.read(CHUNK)
-                if not chunk:
-                    break
-                h.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
+            size = _hash_stream(src, h, out)
         record = json.dumps({"sha256": h.hexdigest(), "size": size, "info": encoded},
                             ensure_ascii=True).encode("ascii")
         handle, record_temp = tempfile.mkstemp(dir=target.parent, suffix=".part")

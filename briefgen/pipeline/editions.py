@@ -263,7 +263,7 @@ def _batch(variant: _Variant, batch, people, out: str, report: Report) -> None:
 
 def _write_edition(variant: _Variant, position: int, recipient: Recipient, index: int,
                    targets, out: str, report: Report) -> None:
-    publication = Publication(Path(out), created=False)
+    publication = Publication(Path(out), created=False, swept=True)  # build_editions sweeps
     for writer_name, name in targets:
         try:
             temp = publication.stage(name)
@@ -385,9 +385,9 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
     finally:
         _SHARED.clear()
         # A stopped worker's temporary file goes (and any left by an earlier
-        # run that was killed); complete files stay.
-        for name in {n for _, batch, _ in tasks for _, targets in batch for _, n in targets}:
-            remove_stale_parts(out, name, own=True)
+        # run that was killed); complete files stay. One listing of the folder.
+        remove_stale_parts(out, {n for _, batch, _ in tasks for _, targets in batch
+                                 for _, n in targets}, own=True)
     result.not_done = len([i for i in range(len(recipients)) if i not in done])
     if not result.interrupted and result.not_done:
         for index in range(len(recipients)):

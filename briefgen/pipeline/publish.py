@@ -12,7 +12,10 @@ editions publish each file as soon as it is written (`commit`). `discard()`
 removes what was staged (and the folder, when this run created it and it is
 still empty). Temporary names carry the writing process's id, so the `.part`
 files a killed run left behind (SIGKILL runs no clean-up) are recognised and
-removed by the next run writing the same name, while a live run's are kept.
+removed by the next run writing the same name, while a live run's are kept: a
+build sweeps for each name as it stages it; editions, which stage hundreds of
+files, sweep the folder once for all their names (`swept=True`, then
+`remove_stale_parts` at the end of the run).
 
 `through_cache` serves an output from the rebuild cache (briefgen.cache) when
 nothing it depends on changed, and stores what was written otherwise.
@@ -22,7 +25,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from .. import cache
 from ..errors import UsageError
@@ -31,8 +34,10 @@ from ..errors import UsageError
 class Publication:
     """Files staged for one output folder."""
 
-    def __init__(self, folder: Path, created: bool):
+    def __init__(self, folder: Path, created: bool, *, swept: bool = False):
         self.folder, self.created = folder, created
+        #: the caller sweeps the folder's stale parts itself, once for the whole run
+        self.swept = swept
         self.staged: list[tuple[Path, Path]] = []  # (temporary file, target)
 
     @classmethod
@@ -60,7 +65,8 @@ class Publication:
 
     def stage(self, name: str) -> Path:
         """A new temporary file for `name` in the folder, remembered for publishing."""
-        remove_stale_parts(self.folder, name)
+        if not self.swept:
+            remove_stale_parts(self.folder, (name,))
         handle, temp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".part",
                                         dir=self.folder)
         os.close(handle)
@@ -105,20 +111,22 @@ def _rename(temp: Path, target: Path) -> None:
     os.replace(temp, target)
 
 
-def remove_stale_parts(out: Path, name: str, *, own: bool = False) -> list[Path]:
-    """Delete `.NAME.PID.*.part` files in `out` whose process is gone (and, with
-    `own`, this process's); parts without a pid come from an older briefgen."""
+def remove_stale_parts(out: Path, names: Iterable[str], *, own: bool = False) -> list[Path]:
+    """Delete the `.NAME.PID.*.part` files in `out`, for every NAME in `names`, whose
+    process is gone (and, with `own`, this process's); parts without a pid come
+    from an older briefgen. The folder is listed once, however many the names."""
+    names = {names} if isinstance(names, str) else set(names)
     removed = []
-    prefix = f".{name}."
     try:
         candidates = [p for p in out.iterdir()
-                      if p.name.startswith(prefix) and p.name.endswith(".part")]
+                      if p.name.startswith(".") and p.name.endswith(".part")]
     except OSError:
         return removed
     for path in candidates:
-        pid_text = path.name[len(prefix):].split(".", 1)[0]
-        if pid_text.isdigit() and _alive(int(pid_text)) \
-                and not (own and int(pid_text) == os.getpid()):
+        stem = path.name[1:]
+        # NAME may hold dots itself: each dot could end it.
+        cuts = [i for i, c in enumerate(stem) if c == "." and stem[:i] in names]
+        if not any(_stale(stem[cut + 1:].split(".", 1)[0], own) for cut in cuts):
             continue
         try:
             path.unlink()
@@ -126,6 +134,12 @@ def remove_stale_parts(out: Path, name: str, *, own: bool = False) -> list[Path]
         except OSError:
             pass
     return removed
+
+
+def _stale(pid_text: str, own: bool) -> bool:
+    """Whether a part whose name carries `pid_text` where the pid goes may be removed."""
+    return not (pid_text.isdigit() and _alive(int(pid_text))
+                and not (own and int(pid_text) == os.getpid()))
 
 
 def _alive(pid: int) -> bool:
