@@ -139,8 +139,7 @@ def page_anchors(rendered) -> dict[str, int]:
 #: begins the next page to count as pushed there (see page_starts)
 PUSHED_MM = 12
 #: a body page filled less than this share of its type area is near-empty (as the
-#: preflight's page-fill check), and the section that spilled onto it is laid out
-#: again, tighter (see fit)
+#: preflight's page-fill check): the document is laid out again, tighter (layout())
 FILL_MIN = 0.35
 
 
@@ -231,11 +230,13 @@ class Laid:
         self.document = renderer.render(html_text)
         self.anchors = page_anchors(self.document)
         self.flows = _page_flows(self.document)
+        #: laid out in the layout's fitted tokens (see layout())
+        self.fitted = False
 
     @property
     def facts(self) -> dict:
         return {"pages": len(self.document.pages), "page_numbers": self.anchors,
-                "page_starts": page_starts(self.flows, self.anchors)}
+                "page_starts": page_starts(self.flows, self.anchors), "fitted": self.fitted}
 
 
 def layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
@@ -243,31 +244,23 @@ def layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
     """Lay out a document (the HTML of its template, `extra` passed to it) into pages.
 
     Fitting: where a section's last lines spill onto a near-empty page (a lone bio,
-    a chapter's last paragraph), the section is laid out again with `data-fit` on
-    its element, which the layout's stylesheet tightens within limits (leading,
-    paragraph and piece spacing); the tighter pages are kept when they have fewer
-    near-empty pages."""
-    renderer = Renderer(document, chosen, options)
-    html_text = build_html(document, chosen, options, outline=outline, **extra)
-    laid = Laid(renderer, html_text)
+    a chapter's last paragraph), the document is laid out again in the layout's
+    fitted tokens (Layout.fitted: leading and spacing a little tighter), kept when
+    it leaves fewer near-empty pages; the fact "fitted" tells the DOCX to set its
+    styles from the same tokens."""
+    laid = Laid(Renderer(document, chosen, options),
+                build_html(document, chosen, options, outline=outline, **extra))
     loose = spilled(laid.flows, laid.anchors)
     if not loose:
         return laid
-    best, best_left = laid, loose
-    # First the spilling sections alone, then, where that is not enough, the whole
-    # body: the text before a lone bio pulls it back too.
-    for marks in ([(f' id="{anchor}"', f' id="{anchor}" data-fit') for anchor in loose],
-                  [('<main class="body"', '<main class="body" data-fit')]):
-        tight_html = html_text
-        for old, new in marks:
-            tight_html = tight_html.replace(old, new, 1)
-        tight = Laid(renderer, tight_html)
-        left = spilled(tight.flows, tight.anchors)
-        if len(left) < len(best_left) and len(tight.document.pages) <= len(best.document.pages):
-            best, best_left = tight, left
-        if not best_left:
-            break
-    return best
+    tighter = chosen.fitted()
+    tight = Laid(Renderer(document, tighter, options),
+                 build_html(document, tighter, options, outline=outline, **extra))
+    left = spilled(tight.flows, tight.anchors)
+    if len(left) < len(loose) and len(tight.document.pages) <= len(laid.document.pages):
+        tight.fitted = True
+        return tight
+    return laid
 
 
 def write(document: Issue | Pack, chosen: Layout, target: Path, options: RenderOptions) -> dict:
@@ -488,7 +481,7 @@ class PdfEditions(Editions):
 @register
 class PdfWriter(Writer):
     name, suffix = "pdf", ".pdf"
-    provides = frozenset({"page_numbers", "page_starts", "pages"})
+    provides = frozenset({"page_numbers", "page_starts", "fitted", "pages"})
     supports = frozenset({"impose", "encrypt", "pdf_variant"})
 
     def write(self, outline, layout, target, options, facts) -> dict:

@@ -19,11 +19,13 @@ class DocxWriter(Writer):
     and it starts a page where the PDF does at a section (see writer._heading_for)."""
 
     name, suffix = "docx", ".docx"
-    needs = frozenset({"page_numbers", "page_starts"})
+    needs = frozenset({"page_numbers", "page_starts", "fitted"})
 
     def write(self, outline, layout, target, options, facts) -> dict:
         from dataclasses import replace
 
+        if facts.get("fitted"):  # the PDF set the document tighter: so do its styles
+            layout = layout.fitted()
         return write(outline.document, layout, target,
                      replace(options, page_numbers=facts.get("page_numbers"),
                              page_starts=tuple(facts.get("page_starts") or ())),

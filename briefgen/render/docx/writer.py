@@ -678,7 +678,7 @@ def _bios(doc, walk: _Walk) -> None:
         rows = [[person] for person in people]
         photo = Mm(style["photo"] + style["photo_gap"])
         widths = (photo, Emu(width - photo))
-        gap, below = 0, Mm(3 if walk.columns else 4.5)
+        gap, below = 0, Mm(3 if walk.columns else style["space_bio"])
     table = _layout_table(doc, widths, rtl=outline.dir == "rtl", gap=gap, below=below)
     for row_people in rows:
         cells = _layout_row(table, widths)
