@@ -69,6 +69,10 @@ def page_css(layout: Layout, options: RenderOptions) -> str:
     return (f"@page {{ size: {width}mm {height}mm; margin: {top}mm {right}mm {bottom}mm "
             f"{left}mm;{marks} }}\n" + sides +
             f":root {{ --page-width: {width}mm; --page-height: {height}mm; }}\n"
+            # a piece moved to the next page to balance a chapter's end (see layout())
+            "[data-balance] { break-before: page; }\n"
+            # a paragraph whose lines ended in a hyphen three times in a row
+            "[data-no-ladder] { hyphens: manual; }\n"
             + layout.colour_css() + "\n" + layout.style_css() + "\n" + layout.font_face_css())
 
 
@@ -141,6 +145,8 @@ PUSHED_MM = 12
 #: a body page filled less than this share of its type area is near-empty (as the
 #: preflight's page-fill check): the document is laid out again, tighter (layout())
 FILL_MIN = 0.35
+#: how many times a chapter's end may be balanced, a piece more each time
+BALANCE_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -204,10 +210,65 @@ def page_starts(flows: list[_PageFlow], first_pages: dict[str, int]) -> list[str
     return starts
 
 
-def spilled(flows: list[_PageFlow], first_pages: dict[str, int]) -> list[str]:
-    """The sections whose last lines spill onto a near-empty body page (less than
-    FILL_MIN of it used): the outermost element that began on an earlier page."""
-    found = []
+#: a paragraph with this many lines in a row ending in a hyphen is set again
+#: without automatic hyphens (the preflight's hyphens check counts the same)
+LADDER = 3
+_HYPHEN_ENDS = ("-", "\u2010", "\u00ad")
+
+
+def ladders(rendered) -> list[int]:
+    """The paragraphs (their index among the document's <p> elements) where
+    LADDER lines in a row end in a hyphen."""
+    from weasyprint.formatting_structure import boxes
+
+    runs: dict = {}
+    found: list = []
+    root = None
+    for page in rendered.pages:
+        stack = [child for child in reversed(page._page_box.children)
+                 if not isinstance(child, boxes.MarginBox)]
+        while stack:
+            box = stack.pop()
+            if root is None and getattr(box, "element", None) is not None:
+                root = box.element
+            if isinstance(box, boxes.LineBox):
+                element = box.element
+                if element is None or element.tag != "p":
+                    continue
+                text = "".join(b.text for b in box.descendants()
+                               if isinstance(b, boxes.TextBox)).rstrip()
+                run = runs[id(element)] = runs.get(id(element), 0) + 1 \
+                    if text.endswith(_HYPHEN_ENDS) else 0
+                if run == LADDER:
+                    found.append(element)
+                continue
+            stack.extend(reversed(getattr(box, "children", ())))
+    if not found or root is None:
+        return []
+    order = {id(element): index for index, element in enumerate(root.iter("p"))}
+    return [order[id(element)] for element in found if id(element) in order]
+
+
+def _mark_paragraphs(html_text: str, indexes, attribute: str) -> str | None:
+    """The HTML with `attribute` on the <p> elements at `indexes` (document order),
+    or None when its <p> tags cannot be counted."""
+    import re
+
+    tags = list(re.finditer(r"<p(?=[\s>])", html_text))
+    wanted = set(indexes)
+    if not wanted or max(wanted) >= len(tags):
+        return None
+    out, last = [], 0
+    for index, match in enumerate(tags):
+        if index in wanted:
+            out.append(html_text[last:match.end()] + " " + attribute)
+            last = match.end()
+    return "".join(out) + html_text[last:]
+
+
+def _near_empty(flows: list[_PageFlow], first_pages: dict[str, int]):
+    """(number, flow) of each near-empty body page (less than FILL_MIN of it used)
+    that ends a section: the next page begins another, or is not a body page."""
     for number, flow in enumerate(flows, 1):
         if flow.kind != "body" or not flow.chain or flow.room <= (1 - FILL_MIN) * flow.height:
             continue
@@ -215,9 +276,43 @@ def spilled(flows: list[_PageFlow], first_pages: dict[str, int]) -> list[str]:
         if following is not None and following.kind == "body" and not any(
                 first_pages.get(a) == number + 1 for a in following.chain):
             continue  # the next page goes on with the same text: not a section's end
+        yield number, flow
+
+
+def spilled(flows: list[_PageFlow], first_pages: dict[str, int]) -> list[str]:
+    """The sections whose last lines spill onto a near-empty page: for each, the
+    outermost element that began on an earlier page."""
+    found = []
+    for number, flow in _near_empty(flows, first_pages):
         earlier = [a for a in flow.chain if first_pages.get(a, number) < number]
         if earlier and earlier[0] not in found:
             found.append(earlier[0])
+    return found
+
+
+def to_balance(flows: list[_PageFlow], first_pages: dict[str, int],
+               outline: Outline) -> list[tuple[str, str]]:
+    """Pieces to move to the next page so that a chapter's last page is not
+    near-empty: where a piece begins that page, the piece before it (when it begins
+    on the page before) goes over with it; where a piece spills its last lines onto
+    it, that piece goes over whole. That page then holds less, the last one enough.
+    Returns (the piece on the near-empty page, the piece to move) pairs."""
+    before = {}
+    for chapter in outline.chapters:
+        for previous, piece in zip(chapter.pieces, chapter.pieces[1:]):
+            before[piece.id] = previous.id
+        for piece in chapter.pieces[:1]:
+            before[piece.id] = None
+    found = []
+    for number, flow in _near_empty(flows, first_pages):
+        piece = next((a for a in reversed(flow.chain) if a in before), None)
+        if piece is None:
+            continue
+        # the piece that begins the page brings the one before it; a piece that
+        # spills its last lines onto it goes over whole
+        moved = before[piece] if first_pages.get(piece) == number else piece
+        if moved and first_pages.get(moved) == number - 1:
+            found.append((piece, moved))
     return found
 
 
@@ -248,19 +343,52 @@ def layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
     fitted tokens (Layout.fitted: leading and spacing a little tighter), kept when
     it leaves fewer near-empty pages; the fact "fitted" tells the DOCX to set its
     styles from the same tokens."""
-    laid = Laid(Renderer(document, chosen, options),
-                build_html(document, chosen, options, outline=outline, **extra))
+    if outline is None:
+        outline = build_outline(document)
+    html_text = build_html(document, chosen, options, outline=outline, **extra)
+    laid = Laid(Renderer(document, chosen, options), html_text)
+    # Hyphen ladders: the paragraphs set again without automatic hyphens.
+    steps = ladders(laid.document)
+    smooth = _mark_paragraphs(html_text, steps, "data-no-ladder") if steps else None
+    if smooth is not None:
+        laid = Laid(laid.renderer, smooth)
     loose = spilled(laid.flows, laid.anchors)
     if not loose:
         return laid
     tighter = chosen.fitted()
-    tight = Laid(Renderer(document, tighter, options),
-                 build_html(document, tighter, options, outline=outline, **extra))
+    tight_html = build_html(document, tighter, options, outline=outline, **extra)
+    if smooth is not None:
+        tight_html = _mark_paragraphs(tight_html, steps, "data-no-ladder") or tight_html
+    tight = Laid(Renderer(document, tighter, options), tight_html)
     left = spilled(tight.flows, tight.anchors)
     if len(left) < len(loose) and len(tight.document.pages) <= len(laid.document.pages):
         tight.fitted = True
-        return tight
-    return laid
+        laid, loose = tight, left
+    # Balancing: a short chapter whose last piece alone would stand on a near-empty
+    # page takes the piece before it over too.
+    # A piece moved already and still alone moves back and takes one more with it:
+    # up to BALANCE_ROUNDS pieces a chapter.
+    marks: set[str] = set()
+    best, current = laid, laid
+    for _ in range(BALANCE_ROUNDS):
+        moves = to_balance(current.flows, current.anchors, outline)
+        if not moves:
+            break
+        for piece, moved in moves:
+            marks.discard(piece)
+            marks.add(moved)
+        balanced_html = laid.html_text
+        for anchor in sorted(marks):
+            balanced_html = balanced_html.replace(f' id="{anchor}"',
+                                                  f' id="{anchor}" data-balance', 1)
+        current = Laid(laid.renderer, balanced_html)
+        current.fitted = laid.fitted
+        left = spilled(current.flows, current.anchors)
+        if len(left) < len(loose) and len(current.document.pages) <= len(laid.document.pages):
+            best, loose = current, left
+        if not loose:
+            break
+    return best
 
 
 def write(document: Issue | Pack, chosen: Layout, target: Path, options: RenderOptions) -> dict:
