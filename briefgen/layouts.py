@@ -103,13 +103,16 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
     "cover_image": ("mm", 10, 300, "cover image height"),
     "agenda_time": ("mm", 5, 100, "agenda time column width"),
     "agenda_page": ("mm", 5, 100, "agenda page column width"),
+    # scripts
+    "scale_arabic": ("", 0.5, 2, "Arabic text's size, a factor on every size token: Naskh "
+                     "at a Latin point size looks 15–20% smaller"),
     # the grid
     "side_column": ("mm", 0, 150, "an empty column on the text's start side of the body "
                     "pages, into which headings hang: it sets the measure (0: the text "
                     "takes the whole width)"),
 }
 #: tokens a layout of its own (without `extends`) may leave out, and their values
-TOKEN_DEFAULTS = {"side_column": 0.0, "space_bio": 4.5}
+TOKEN_DEFAULTS = {"side_column": 0.0, "space_bio": 4.5, "scale_arabic": 1.0}
 #: Fitting (see Layout.fitted): the tokens a document is set tighter by, where its
 #: pages would leave a near-empty page, and how much (a factor on each). Small
 #: enough that a reader does not notice: 4% of the leading, half the paragraph space.

@@ -157,8 +157,9 @@ class Contributor:
             return "?"
         picked = words[0] + (words[-1] if len(words) > 1 else "")
         if any("\u0600" <= ch <= "\u06ff" for ch in picked):
-            # Arabic letters side by side would join into a word: keep them apart.
-            picked = "\u200c".join(picked)
+            # Arabic letters side by side would join into a word ("لم" reads "did
+            # not"): abbreviated as Arabic writes initials, each with a full stop.
+            picked = " ".join(letter + "." for letter in picked)
         return unicodedata.normalize("NFC", picked.upper())
 
 

@@ -40,7 +40,7 @@ def test_auto_pull_quote_rule_is_deterministic_and_documented():
 def test_initials_and_slugs_handle_any_script():
     assert Contributor("x", "Élodie Ouédraogo").initials == "ÉO"
     assert Contributor("x", "Karim al-Najjar").initials == "KN"
-    assert Contributor("x", "كريم النجار").initials == "ك\u200cن"
+    assert Contributor("x", "كريم النجار").initials == "ك. ن."  # not joined into a word
     assert slugify("Élodie Ouédraogo") == "elodie-ouedraogo"
     assert slugify("../../etc/passwd") == "etc-passwd"
     assert slugify("كريم النجار") == "كريم-النجار"

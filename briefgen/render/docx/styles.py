@@ -253,7 +253,8 @@ def chapter_title(paragraph, layout: Layout) -> None:
     pf.line_spacing = Pt(round(size * layout.style["leading_heading"], 1))
     for run in paragraph.runs:
         run.font.size = Pt(size)
-        set_cs_size(SimpleNamespace(element=run._r), size)
+        set_cs_size(SimpleNamespace(element=run._r),
+                    round(size * layout.style.get("scale_arabic", 1.0), 1))
 
 
 def define_styles(doc, layout: Layout, issue: Issue) -> None:
@@ -266,6 +267,7 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
     # borders and indents: a right-to-left document puts them on the right.
     rtl = issue.dir == "rtl"
     physical = {"left": "right", "right": "left"} if rtl else {}
+    arabic = layout.style.get("scale_arabic", 1.0)
 
     for spec in style_specs(layout):
         s = _style(doc, spec)
@@ -279,7 +281,8 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
                 set_fonts(s, fonts[spec.font], cs_font)
         if spec.size:
             f.size = Pt(size)
-            set_cs_size(s, size)
+            # Arabic and other complex scripts: their own size, scaled as the PDF's
+            set_cs_size(s, round(size * arabic, 1))
         if spec.bold is not None:
             f.bold = f.cs_bold = spec.bold
         if spec.italic is not None:
@@ -325,7 +328,8 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
             # open leading get it exactly there (Normal, under pictures, stays open).
             exact = rtl and spec.name != "Normal" and leading >= 1.3
             pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY if exact else WD_LINE_SPACING.AT_LEAST
-            pf.line_spacing = Pt(round(size * leading, 1))
+            # (a right-to-left document's lines are its Arabic text's)
+            pf.line_spacing = Pt(round(size * (arabic if rtl else 1) * leading, 1))
         if spec.keep_next is not None:
             pf.keep_with_next = spec.keep_next
         if spec.keep_together is not None:
