@@ -162,7 +162,7 @@ def test_a_page_filled_below_the_threshold(tmp_path):
 
 def test_text_and_rules_outside_the_safe_area_and_marks_in_the_bleed(tmp_path):
     # fixed: placed against the page area (20 mm margins), 1 mm from the trim
-    css = (".lede h2 { position: fixed; left: -19mm; top: 30mm; "
+    css = (".lede h2 { position: fixed; left: -19mm; top: 30mm; margin: 0 !important; "
            "border-bottom: 1pt solid black; }\n"
            "@page { bleed: 3mm; marks: crop; }")
     findings, _ = run(tmp_path, css=css)

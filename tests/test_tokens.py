@@ -72,14 +72,21 @@ def _laid_out(layout_name: str, sample: str):
 
 
 def _pdf_box(layout_name: str, sample: str, match):
+    """The first box that matches; of an element split over pages, its last part
+    (the first part of a split box has no bottom margin or border)."""
+    found = None
     for box in _laid_out(layout_name, sample):
         element = getattr(box, "element", None)
         if type(box).__name__ == "MarginBox":
             if match(box):
                 return box
-        elif element is not None and isinstance(element.tag, str) and match(element):
-            return box
-    return None
+        elif element is not None and isinstance(element.tag, str):
+            if found is not None:
+                if element is found.element and type(box) is type(found):
+                    found = box
+            elif match(element):
+                found = box
+    return found
 
 
 def _el(tag=None, cls=None, inside=None, not_cls=None):

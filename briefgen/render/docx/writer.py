@@ -447,7 +447,7 @@ def _bio_pages(doc, pages: tuple[str, ...], numbers: dict) -> None:
 def _agenda_section(doc, walk: _Walk, entry) -> None:
     doc.lang = None
     _heading_for(doc, entry)
-    _agenda(doc, walk.outline, walk.t, walk.numbers)
+    _agenda(doc, walk.outline, walk.t, walk.numbers, walk.layout.style.get("side_column", 0))
 
 
 def _annex(doc, walk: _Walk, entry) -> None:
@@ -495,8 +495,9 @@ _SECTIONS = {"overview": _overview, "experts": _experts, "chapter": _chapter, "p
              "back": _back}
 
 
-def _agenda(doc, outline, t: dict, numbers: dict) -> None:
-    """The agenda as a table: time, item and speakers, the page of its paper."""
+def _agenda(doc, outline, t: dict, numbers: dict, side: float = 0) -> None:
+    """The agenda as a table: time, item and speakers, the page of its paper. A
+    wide element, it hangs into the side column (`side`, mm) as the PDF's does."""
     table = doc.add_table(rows=1, cols=3)
     table.style = doc.styles["Table Grid"]
     for cell, text in zip(table.rows[0].cells, (t["time"], t["item"], t["paper"])):
@@ -517,7 +518,15 @@ def _agenda(doc, outline, t: dict, numbers: dict) -> None:
                    str(numbers.get(item.target, "")))
     table.autofit = False
     section = doc.sections[-1]
-    text_width = section.page_width - section.left_margin - section.right_margin
+    text_width = section.page_width - section.left_margin - section.right_margin + Mm(side)
+    if side:
+        indent = OxmlElement("w:tblInd")
+        indent.set(qn("w:w"), str(-Mm(side).twips))
+        indent.set(qn("w:type"), "dxa")
+        tbl_pr = table._tbl.tblPr
+        tbl_pr.insert_element_before(indent, "w:tblBorders", "w:shd", "w:tblLayout",
+                                     "w:tblCellMar", "w:tblLook", "w:tblCaption",
+                                     "w:tblDescription", "w:tblPrChange")
     widths = doc.agenda_widths(text_width)
     for column, width in zip(table.columns, widths):
         column.width = width

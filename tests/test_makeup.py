@@ -1,0 +1,203 @@
+"""Page makeup a publications editor signs off (issue 14): the measure, the pull
+quotes, the fit and balance passes, Arabic sizes, and a preflight that is clean on
+the shipped samples. Each test lays out in-process (no PDF written) where it can."""
+from __future__ import annotations
+
+import statistics
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+
+from briefgen.content.issue_folder import load_issue
+from briefgen.content.pack_folder import is_pack, load_pack
+from briefgen.layouts import FIT, find_layout, list_layouts
+from briefgen.outline import build_outline
+from briefgen.preflight import check
+from briefgen.render import RenderOptions
+from briefgen.render.pdf import layout, spilled
+
+from .conftest import ROOT, run_cli
+
+SAMPLES = ("nile-dispute", "arabic-brief", "energy-forum", "board-pack")
+
+
+def _load(sample: str):
+    folder = ROOT / "content" / sample
+    return load_pack(folder).pack if is_pack(folder) else load_issue(folder).issue
+
+
+def _laid(sample: str, layout_name: str, size: str | None = None):
+    document = _load(sample)
+    outline = build_outline(document)
+    return outline, layout(document, find_layout(layout_name), RenderOptions(page_size=size),
+                           outline=outline)
+
+
+def _boxes(laid):
+    from weasyprint.formatting_structure import boxes
+
+    for number, page in enumerate(laid.document.pages, 1):
+        stack = [(page._page_box, ())]
+        while stack:
+            box, chain = stack.pop()
+            chain = chain + (box,)
+            yield number, box, chain, boxes
+            stack.extend((child, chain) for child in reversed(getattr(box, "children", ())))
+
+
+def _classes(box) -> set:
+    element = getattr(box, "element", None)
+    return set((element.get("class") or "").split()) if element is not None else set()
+
+
+def _body_lines(laid) -> list[int]:
+    """Characters of every full line (not a paragraph's last) of the lede's and the
+    pieces' paragraphs."""
+    counts = []
+    for _, box, chain, boxes in _boxes(laid):
+        if not isinstance(box, boxes.BlockBox) or getattr(box, "element_tag", "") != "p":
+            continue
+        if not any(_classes(b) & {"lede", "contribution"} for b in chain):
+            continue
+        lines = [c for c in box.children if isinstance(c, boxes.LineBox)]
+        for line in lines[:-1]:
+            text = "".join(b.text for b in line.descendants() if isinstance(b, boxes.TextBox))
+            counts.append(len(text.strip()))
+    return counts
+
+
+@pytest.mark.parametrize("layout_name,size", [("policy-brief", "A4"), ("policy-brief", "Letter"),
+                                              ("memo", "A4"), ("memo", "Letter")])
+def test_the_text_column_reads_60_to_75_characters_a_line(layout_name, size):
+    _, laid = _laid("nile-dispute", layout_name, size)
+    counts = _body_lines(laid)
+    assert len(counts) > 40
+    assert 60 <= statistics.median(counts) <= 75, statistics.median(counts)
+
+
+def test_docx_margin_and_hanging_styles_follow_the_side_column(tmp_path):
+    assert run_cli("build", ROOT / "content" / "nile-dispute", "-o", tmp_path, "-f",
+                   "docx").exit_code == 0
+    document = docx.Document(str(tmp_path / "nile-dispute.docx"))
+    chosen = find_layout("policy-brief")
+    side, left = chosen.style["side_column"], chosen.margins_mm[3]
+    body = document.sections[1]
+    assert abs(body.left_margin.mm - (left + side)) < 0.1
+    assert abs(document.sections[0].left_margin.mm - left) < 0.1  # the cover: full width
+    for name in ("Heading 1", "Heading 2", "Header", "Footer"):
+        assert abs(document.styles[name].paragraph_format.left_indent.mm + side) < 0.1, name
+    assert document.styles["Body Text"].paragraph_format.left_indent in (None, 0)
+
+
+def test_pull_quotes_read_as_quotes_not_headlines():
+    outline, laid = _laid("nile-dispute", "policy-brief")
+    quotes, headlines = [], []
+    for _, box, chain, boxes in _boxes(laid):
+        if not isinstance(box, boxes.BlockBox):
+            continue
+        if getattr(box, "element_tag", "") == "p" and "pull-quote" in _classes(chain[-2]):
+            quotes.append(box.style)
+        elif getattr(box, "element_tag", "") == "h3" and "contribution" in _classes(chain[-2]):
+            headlines.append(box.style)
+    assert len(quotes) == 4 and len(headlines) == 5  # the 81-word piece shows none
+    for quote in quotes:
+        assert quote["font_style"] == "italic" and quote["font_weight"] == 400
+        assert quote["font_size"] < headlines[0]["font_size"]
+        assert quote["font_family"][0] == find_layout("policy-brief").fonts["body"]
+
+
+def test_a_section_spilling_onto_a_near_empty_page_is_fitted_in_both_writers(tmp_path):
+    """energy-forum on A4: set normally, its last bio stands on a page of its own."""
+    document = _load("energy-forum")
+    outline = build_outline(document)
+    chosen = find_layout("policy-brief")
+    from briefgen.render.pdf import Laid, Renderer, build_html
+
+    options = RenderOptions()
+    plain = Laid(Renderer(document, chosen, options),
+                 build_html(document, chosen, options, outline=outline))
+    assert spilled(plain.flows, plain.anchors)  # the page the fit mends
+    laid = layout(document, chosen, options, outline=outline)
+    assert laid.fitted and not spilled(laid.flows, laid.anchors)
+    assert len(laid.document.pages) < len(plain.document.pages)
+    assert not [f for f in check(laid.document, outline, chosen) if f.check == "page-fill"]
+    # the DOCX takes the same fitted tokens
+    assert run_cli("build", ROOT / "content" / "energy-forum", "-o", tmp_path).exit_code == 0
+    word = docx.Document(str(tmp_path / "energy-forum.docx"))
+    fitted = chosen.fitted().style
+    spacing = word.styles["Body Text"].paragraph_format
+    assert abs(spacing.space_after.pt - fitted["space_paragraph"] * fitted["size_body"]) < 0.1
+    assert fitted["leading_body"] == round(chosen.style["leading_body"] * FIT["leading_body"], 3)
+
+
+def test_a_short_chapter_is_balanced_over_its_last_two_pages():
+    """board-pack on Letter: the Nile chapter's last piece spilled three lines onto a
+    page; balancing moves whole pieces over until both pages are reasonably full."""
+    outline, laid = _laid("board-pack", "policy-brief", "Letter")
+    assert "data-balance" in laid.html_text
+    assert not spilled(laid.flows, laid.anchors)
+    for number, flow in enumerate(laid.flows, 1):
+        if flow.kind == "body" and flow.chain:
+            assert flow.room < 0.65 * flow.height, f"page {number} is near-empty"
+
+
+def test_arabic_text_is_set_larger_in_both_writers(tmp_path):
+    chosen = find_layout("policy-brief")
+    scale = chosen.style["scale_arabic"]
+    assert scale > 1
+    _, laid = _laid("arabic-brief", "policy-brief")
+    sizes = {}
+    for _, box, chain, boxes in _boxes(laid):
+        if getattr(box, "element_tag", "") == "p" and any("lede" in _classes(b) for b in chain):
+            sizes.setdefault("lede", box.style["font_size"])
+        if getattr(box, "element_tag", "") == "p" and any("contribution" in _classes(b)
+                                                          for b in chain):
+            lang = next((b.element.get("lang") for b in reversed(chain)
+                         if getattr(b, "element", None) is not None and b.element.get("lang")),
+                        None)
+            sizes.setdefault(lang, box.style["font_size"])
+    pt = chosen.style["size_body"] * 96 / 72
+    assert abs(sizes["ar"] - pt * scale) < 0.05  # Arabic pieces
+    assert abs(sizes["en"] - pt) < 0.05  # the English piece keeps the Latin size
+    assert run_cli("build", ROOT / "content" / "arabic-brief", "-o", tmp_path, "-f",
+                   "docx").exit_code == 0
+    word = docx.Document(str(tmp_path / "arabic-brief.docx"))
+    rpr = word.styles["Body Text"].element.rPr
+    if rpr is None or rpr.find(qn("w:szCs")) is None:
+        rpr = word.styles["Normal"].element.rPr
+    half_points = int(rpr.find(qn("w:szCs")).get(qn("w:val")))
+    assert abs(half_points / 2 - chosen.style["size_body"] * scale) <= 0.5
+
+
+def test_arabic_initials_do_not_join_into_a_word():
+    people = {p.id: p for p in _load("arabic-brief").contributors}
+    for person in people.values():
+        if any("\u0600" <= ch <= "\u06ff" for ch in person.name):
+            assert person.initials.count(".") == 2 and " " in person.initials
+
+
+def _combinations():
+    for chosen in list_layouts():
+        for sample in SAMPLES:
+            for size in chosen.page_sizes:
+                yield sample, chosen.name, size
+
+
+#: where the preflight still finds something (bench/preflight_table.py prints them)
+KNOWN = {("board-pack", "policy-brief", "A4"):
+         "the pack's contributors end on a page 34% full: bios are not fitted or balanced "
+         "one by one yet"}
+
+
+def _params():
+    for combo in _combinations():
+        marks = [pytest.mark.xfail(strict=True, reason=KNOWN[combo])] if combo in KNOWN else []
+        yield pytest.param(*combo, marks=marks, id="-".join(combo))
+
+
+@pytest.mark.parametrize("sample,layout_name,size", list(_params()))
+def test_every_sample_in_every_layout_passes_the_preflight(sample, layout_name, size):
+    outline, laid = _laid(sample, layout_name, size)
+    findings = check(laid.document, outline, find_layout(layout_name))
+    assert not findings, [f"{f.check} p{f.page}: {f.message}" for f in findings]
