@@ -104,7 +104,7 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
     return (
         Spec("Normal", None, font="body", size="size_body", colour="text",
              after="space_paragraph"),
-        Spec(STYLE_BODY, align="justify", after="space_paragraph"),
+        Spec(STYLE_BODY, align="justify", after="space_paragraph", leading="leading_body"),
         Spec(STYLE_LEDE, STYLE_BODY, size="size_lede", leading="leading_lede"),
         Spec(STYLE_BODY_CONTINUED, STYLE_BODY),
         Spec("Title", font="display", size="size_title", leading="leading_title", bold=True,
@@ -314,12 +314,10 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
             if length is not None:
                 setattr(pf, f"space_{attribute}", Pt(round(length, 1)))
         if spec.indent is not None:
-            indent = Pt(round(points(layout, spec.indent, size), 1))
-            if rtl:
-                pf.right_indent = indent
-            else:
-                pf.left_indent = indent
-        if spec.size:
+            # w:left is the start side: the right in a bidi paragraph, for Word and
+            # LibreOffice alike (borders, above, are physical sides)
+            pf.left_indent = Pt(round(points(layout, spec.indent, size), 1))
+        if spec.size or spec.leading:
             # "At least" the PDF's line height: the same lines per page as the PDF,
             # while a taller script or a picture still gets the room it needs.
             leading = layout.style[spec.leading or "leading_body"]

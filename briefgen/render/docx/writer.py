@@ -1057,13 +1057,30 @@ def _mark_languages(doc, document_dir: str) -> None:
                 bidi = OxmlElement("w:bidi")
                 ppr.append(bidi)
             bidi.set(qn("w:val"), "1" if direction == "rtl" else "0")
-            if ppr.pStyle is not None and ppr.pStyle.val in mirrored:
-                _mirror_sides(ppr, doc.styles.element.get_by_id(ppr.pStyle.val))
+            if ppr.pStyle is not None:
+                style = doc.styles.element.get_by_id(ppr.pStyle.val)
+                if ppr.pStyle.val in mirrored or _hang(doc, style):
+                    _mirror_sides(ppr, style, _hang(doc, style))
 
 
-def _mirror_sides(ppr, style) -> None:
+def _hang(doc, style) -> str | None:
+    """The style's hang into the side column (a negative start indent, in twips, as
+    text), through its base styles; None when it has none."""
+    while style is not None:
+        ppr = style.pPr
+        indent = ppr.find(qn("w:ind")) if ppr is not None else None
+        if indent is not None and indent.get(qn("w:left")) is not None:
+            return indent.get(qn("w:left")) if int(indent.get(qn("w:left"))) < 0 else None
+        based = style.find(qn("w:basedOn"))
+        style = doc.styles.element.get_by_id(based.get(qn("w:val"))) if based is not None \
+            else None
+    return None
+
+
+def _mirror_sides(ppr, style, hang: str | None = None) -> None:
     """A paragraph against the document's direction gets its style's start-side rule
-    and indent on its own start side (the styles put them on the document's)."""
+    on its own start side (the styles put it on the document's), and its style's
+    hang (`hang`) on the document's start side still, where the side column is."""
     import copy
 
     style_ppr = style.pPr
@@ -1081,10 +1098,11 @@ def _mirror_sides(ppr, style) -> None:
         ppr.insert_element_before(mirrored, "w:shd", "w:tabs", "w:suppressAutoHyphens",
                                   "w:spacing", "w:ind", "w:jc", "w:textDirection",
                                   "w:outlineLvl", "w:rPr", "w:sectPr", "w:pPrChange")
-    indent = style_ppr.find(qn("w:ind")) if style_ppr is not None else None
-    if indent is not None:
+    # An indent (w:left, the paragraph's own start side) stays; a hang into the side
+    # column goes to the paragraph's end side, which is the document's start.
+    if hang is not None:
         node = OxmlElement("w:ind")
-        node.set(qn("w:left"), indent.get(qn("w:right"), "0"))
-        node.set(qn("w:right"), indent.get(qn("w:left"), "0"))
+        node.set(qn("w:left"), "0")
+        node.set(qn("w:right"), hang)
         ppr.insert_element_before(node, "w:jc", "w:textDirection", "w:outlineLvl", "w:rPr",
                                   "w:sectPr", "w:pPrChange")
