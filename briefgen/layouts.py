@@ -124,7 +124,7 @@ DOCX_SIZES = {"body": "size_body", "small": "size_small", "title": "size_title",
               "subtitle": "size_standfirst", "heading1": "size_heading1",
               "heading2": "size_heading2", "pull_quote": "size_pull_quote"}
 DOCX_OPTIONS = {"cover": ("page", "block"), "contents": (True, False), "bio_columns": (1, 2),
-                "bios": ("beside", "cards")}
+                "bios": ("beside", "cards"), "running_title": ("full", "short")}
 
 _TOP_KEYS = {"name", "description", "extends", "page_sizes", "margins_mm", "bleed_mm",
              "templates", "fonts", "colours", "style", "docx"}
@@ -431,7 +431,8 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
             fail(f"[style] needs `{token}` ({what})", "style" if "style" in data else None,
                  'set it, or inherit the others with extends = "policy-brief"')
     options = dict(parent.docx_options) if parent else {"cover": "page", "contents": True,
-                                                         "bio_columns": 1, "bios": "beside"}
+                                                         "bio_columns": 1, "bios": "beside",
+                                                         "running_title": "full"}
     for key, allowed in DOCX_OPTIONS.items():
         if key in docx:
             if docx[key] not in allowed or type(docx[key]) is not type(allowed[0]):

@@ -32,7 +32,7 @@ from ...docx_styles import (CHAR_CODE, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE
                             STYLE_COVER_CONTRIBUTOR, STYLE_COVER_LABEL, STYLE_CTA,
                             STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
                             STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PUBLISHER, STYLE_PULL_QUOTE,
-                            STYLE_SERIES, STYLE_STANDFIRST,
+                            STYLE_RUNNING_TITLE, STYLE_SERIES, STYLE_STANDFIRST,
                             CUSTOM_PROPERTY, STYLE_COVER_IMAGE)
 from ... import fsguard
 from ...errors import BriefgenError, ContentError
@@ -61,7 +61,7 @@ _W15 = "{http://schemas.microsoft.com/office/word/2012/wordml}"
 _BODY_STYLES = {STYLE_BODY, STYLE_LEDE, "Normal", "Body Text", "Body Text Last", "List Paragraph",
                 STYLE_BODY_CONTINUED}
 _IGNORED = {"TOC Heading", "TOC 1", "TOC 2", "TOC 3", STYLE_COLOPHON, STYLE_COVER_LABEL,
-            STYLE_COVER_CONTRIBUTOR}
+            STYLE_COVER_CONTRIBUTOR, STYLE_RUNNING_TITLE}
 
 
 @dataclass

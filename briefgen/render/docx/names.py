@@ -54,3 +54,6 @@ STYLE_PREPARED_FOR = "Prepared For"
 STYLE_CHAPTER_KICKER = "Chapter Kicker"
 STYLE_CHAPTER_STANDFIRST = "Chapter Standfirst"
 STYLE_COVER_IMAGE = "Cover Image"
+#: a hidden paragraph at each head of a pack's section with the text its running
+#: head shows (a chapter's short title), for a STYLEREF (layout running_title = "short")
+STYLE_RUNNING_TITLE = "Running Title"

@@ -33,7 +33,7 @@ from .names import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION, CHAR_R
                     STYLE_COVER_CONTRIBUTOR, STYLE_COVER_IMAGE,
                     STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
                     STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PREPARED_FOR, STYLE_PUBLISHER,
-                    STYLE_PULL_QUOTE, STYLE_SERIES, STYLE_STANDFIRST)
+                    STYLE_PULL_QUOTE, STYLE_RUNNING_TITLE, STYLE_SERIES, STYLE_STANDFIRST)
 from .oxml import border, clear_borders, ppr_flag, set_cs_size, set_fonts, set_language, shade
 
 #: a length: a token name, a sum of token names ("a+b", "-a" for minus a), or a number
@@ -196,6 +196,7 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              edges=(Edge("left", "rule", "rule_quote", 8),)),
         Spec("Header", font="heading", size="size_running_head", colour="muted", before=0,
              after=0, edges=(Edge("bottom", "rule", "rule_running_head", 4),), indent=hang),
+        Spec(STYLE_RUNNING_TITLE, font="heading", size="size_running_head", before=0, after=0),
         Spec("Footer", font="heading", size="size_running_head", colour="muted", before=0,
              after=0, indent=hang),
         Spec("TOC Heading", "Heading 1", after=10),
@@ -333,6 +334,7 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
         if spec.keep_together is not None:
             pf.keep_together = spec.keep_together
 
+    doc.styles[STYLE_RUNNING_TITLE].font.hidden = True  # read by STYLEREF only
     # The pictures and the agenda table the writer places, in the PDF's sizes.
     if not layout.docx_options["cover"] == "page":
         # A title block (memo) has no cover image in the PDF: the picture stays in

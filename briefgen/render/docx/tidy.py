@@ -31,7 +31,7 @@ from ... import __version__
 from .names import STYLE_BODY, STYLE_BODY_LAST
 
 #: style ids that are machinery, not an editor's choice: never in the gallery
-_NOT_IN_GALLERY = re.compile(r"^(TOC\d|Header|Footer|Hyperlink|FollowedHyperlink|"
+_NOT_IN_GALLERY = re.compile(r"^(TOC\d|Header|Footer|Hyperlink|FollowedHyperlink|RunningTitle|"
                              r"DefaultParagraphFont|NoList|.*Char)$")
 _STYLE_REFS = (qn("w:pStyle"), qn("w:rStyle"), qn("w:tblStyle"))
 def snapshot(doc) -> dict[str, bytes]:

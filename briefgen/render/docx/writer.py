@@ -35,7 +35,7 @@ from .names import (CHAR_CODE, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                     STYLE_COVER_IMAGE,
                     STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
                     STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PREPARED_FOR, STYLE_PUBLISHER,
-                    STYLE_PULL_QUOTE, STYLE_SERIES, STYLE_STANDFIRST)
+                    STYLE_PULL_QUOTE, STYLE_RUNNING_TITLE, STYLE_SERIES, STYLE_STANDFIRST)
 from .oxml import (add_bookmark, add_field, add_hyperlink, bookmark_name, fld_char, field_into,
                    instr, internal_link, link_run, right_tab)
 from .comments import add_comments
@@ -328,7 +328,11 @@ def _body_section(doc, document: Issue | Pack, walk: _Walk) -> None:
     and, through a STYLEREF to Heading 1, the current chapter."""
     t = walk.t
     if walk.outline.is_pack:
-        head = dict(left=document.title, right_field='STYLEREF "Heading 1"',
+        # The running head names the current chapter: a STYLEREF to its Heading 1,
+        # or, where the layout wants short titles, to a hidden Running Title.
+        walk.short_heads = walk.layout.docx_options.get("running_title") == "short"
+        source = STYLE_RUNNING_TITLE if walk.short_heads else "Heading 1"
+        head = dict(left=document.title, right_field=f'STYLEREF "{source}"',
                     footer_left=document.event_name or document.organiser)
     else:
         head = dict(left=document.series or document.publisher, right=document.running_title,
@@ -386,7 +390,8 @@ def _chapter(doc, walk: _Walk, entry) -> None:
     chapter = walk.chapter = walk.chapters[entry.id]
     issue = chapter.issue
     doc.lang = chapter.lang
-    _head_section(doc, walk, entry.label)
+    _head_section(doc, walk, issue.running_title if getattr(walk, "short_heads", False)
+                  else entry.label)
     # In the PDF's order and sizes: the kicker above the title, a compact
     # standfirst, the lede in body text (the PDF's chapter has no lede size).
     doc.para(STYLE_CHAPTER_KICKER, " · ".join(x for x in (issue.series, issue_line(issue)) if x))
@@ -446,6 +451,7 @@ def _bio_pages(doc, pages: tuple[str, ...], numbers: dict) -> None:
 
 def _agenda_section(doc, walk: _Walk, entry) -> None:
     doc.lang = None
+    _running_title(doc, walk, entry.label)
     _heading_for(doc, entry)
     _agenda(doc, walk.outline, walk.t, walk.numbers, walk.layout.style.get("side_column", 0))
 
@@ -559,10 +565,33 @@ def _side_column(section, layout: Layout, direction: str) -> None:
 
 def _head_section(doc, walk: _Walk, current: str) -> None:
     """A new page and section whose running head names `current` (a pack's
-    chapter, its contributors, an annex): the STYLEREF to Heading 1 that Word
-    recomputes, its result cached for readers that show it as it is (LibreOffice)."""
+    chapter, its contributors, an annex): the STYLEREF that Word recomputes, its
+    result cached for readers that show it as it is (LibreOffice)."""
     _running_head(doc, doc.add_section(WD_SECTION.NEW_PAGE), walk.t, cached=current,
                   **walk.head)
+    _running_title(doc, walk, current)
+
+
+def _running_title(doc, walk: _Walk, text: str) -> None:
+    """Where the running head names short titles: a hidden paragraph that its
+    STYLEREF finds (it takes no room, and is no page's first paragraph)."""
+    if not getattr(walk, "short_heads", False):
+        return
+    fresh = doc.fresh_page
+    _hide(doc.para(STYLE_RUNNING_TITLE, text))
+    doc.fresh_page = fresh
+
+
+def _hide(paragraph) -> None:
+    """Hidden text, the paragraph mark too (no empty line)."""
+    for run in paragraph.runs:
+        run.font.hidden = True
+    ppr = paragraph._p.get_or_add_pPr()
+    mark = ppr.find(qn("w:rPr"))
+    if mark is None:
+        mark = OxmlElement("w:rPr")
+        ppr.insert_element_before(mark, "w:sectPr", "w:pPrChange")
+    mark.append(OxmlElement("w:vanish"))
 
 
 def _no_running_head(doc, section) -> None:
@@ -641,15 +670,7 @@ def _contribution_body(doc, piece) -> None:
         # A piece too short to show its quote (outline.PULL_QUOTE_MIN_WORDS): the
         # quote stays, hidden (the paragraph mark too: no empty line), so that an
         # import reads it back.
-        quote = doc.para(STYLE_PULL_QUOTE, contribution.pull_quote.text)
-        for run in quote.runs:
-            run.font.hidden = True
-        ppr = quote._p.get_or_add_pPr()
-        mark = ppr.find(qn("w:rPr"))
-        if mark is None:
-            mark = OxmlElement("w:rPr")
-            ppr.insert_element_before(mark, "w:sectPr", "w:pPrChange")
-        mark.append(OxmlElement("w:vanish"))
+        _hide(doc.para(STYLE_PULL_QUOTE, contribution.pull_quote.text))
     # The rest of a paragraph that the quote stands inside: its own style, which an
     # import joins back to the paragraph before the quote.
     last = _blocks(doc, piece.after, STYLE_BODY,
