@@ -250,6 +250,9 @@ class Issue:
     keywords: tuple[str, ...] = ()
     #: a picture for the cover (layouts that show one print it full-bleed)
     cover_image: Image | None = None
+    #: where the cover picture's subject is, across and down, in percent: a crop of
+    #: the picture keeps that point in view (`cover_focus: 50% 70%`)
+    cover_focus: tuple[float, float] = (50.0, 50.0)
     #: the editor's comments (review.yaml): put back into the DOCX as Word comments,
     #: into the PDF only on request. Not part of the content's equality.
     comments: tuple[Comment, ...] = field(default=(), compare=False)

@@ -201,3 +201,43 @@ def test_every_sample_in_every_layout_passes_the_preflight(sample, layout_name, 
     outline, laid = _laid(sample, layout_name, size)
     findings = check(laid.document, outline, find_layout(layout_name))
     assert not findings, [f"{f.check} p{f.page}: {f.message}" for f in findings]
+
+
+def test_cover_focus_crops_around_the_subject_in_both_writers(tmp_path):
+    """energy-forum: cover_focus 70% 60% on a portrait picture shown as a wide banner."""
+    issue = _load("energy-forum")
+    assert issue.cover_focus == (70.0, 60.0)
+    _, laid = _laid("energy-forum", "policy-brief")
+    image = next(box for _, box, _, boxes in _boxes(laid)
+                 if isinstance(box, boxes.ReplacedBox) and "cover-image" in _classes(box))
+    (_, across, _, down), = image.style["object_position"]
+    assert (across.value, across.unit, down.value, down.unit) == (70, "%", 60, "%")
+    assert run_cli("build", ROOT / "content" / "energy-forum", "-o", tmp_path, "-f",
+                   "docx").exit_code == 0
+    word = docx.Document(str(tmp_path / "energy-forum.docx"))
+    rects = word.element.body.findall(".//" + qn("a:srcRect"))
+    assert len(rects) == 1
+    top, bottom = int(rects[0].get("t")), int(rects[0].get("b"))
+    # a taller picture: cut above and below, 60% of the cut above the subject
+    assert abs(top / (top + bottom) - 0.6) < 0.01
+    shape = word.inline_shapes[0]
+    chosen = find_layout("policy-brief")
+    assert abs(shape.height.mm - chosen.style["cover_image"]) < 0.5
+
+
+@pytest.mark.parametrize("value", ["50%", "120% 10%", "center"])
+def test_a_bad_cover_focus_is_one_error_with_its_line(tmp_path, value):
+    import shutil
+
+    folder = tmp_path / "energy-forum"
+    shutil.copytree(ROOT / "content" / "energy-forum", folder)
+    source = folder / "issue.md"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("cover_focus: 70% 60%", f"cover_focus: {value}"),
+                      encoding="utf-8")
+    line = next(n for n, row in enumerate(source.read_text().splitlines(), 1)
+                if row.startswith("cover_focus"))
+    result = run_cli("build", folder, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert f"issue.md:{line}: bad cover_focus" in result.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -39,6 +39,7 @@ MAX_CONTRIBUTORS = 1_000
 FRONT_MATTER_KEYS = {
     "title", "date", "publisher", "series", "issue", "short_title", "standfirst", "lang",
     "slug", "experts_intro", "call_to_action", "keywords", "contributors", "cover_image",
+    "cover_focus",
     "colophon",
 }
 CONTRIBUTOR_KEYS = {"name", "role", "organisation", "organization", "bio", "photo", "photo_alt"}
@@ -162,6 +163,7 @@ def load_issue(folder: str | Path) -> LoadResult:
                "`call_to_action` has", issue_path, meta.line_of("colophon"),
                "add a `call_to_action:`, or remove the colophon")
     cover_image = _cover_image(folder, meta, issue_path, p)
+    cover_focus = _cover_focus(meta, issue_path, p)
     keywords = meta.get("keywords") or ()
     if isinstance(keywords, str):
         keywords = [k.strip() for k in keywords.split(",")]
@@ -179,7 +181,7 @@ def load_issue(folder: str | Path) -> LoadResult:
         standfirst=text_field("standfirst"), lede=lede,
         experts_intro=text_field("experts_intro"),
         contributions=tuple(contributions), contributors=tuple(ordered),
-        call_to_action=cta, colophon=colophon, cover_image=cover_image, keywords=tuple(str(k) for k in keywords if str(k).strip()),
+        call_to_action=cta, colophon=colophon, cover_image=cover_image, cover_focus=cover_focus, keywords=tuple(str(k) for k in keywords if str(k).strip()),
         comments=tuple(load_review(folder)),
         source_dir=folder.resolve(),
     )
@@ -407,6 +409,25 @@ def _cover_image(folder: Path, meta: LineDict, path: Path, p: _Problems) -> Imag
     if target is None or len(p.errors) != errors_before:
         return None
     return Image(target, alt, hashlib.sha256(target.read_bytes()).hexdigest())
+
+
+_FOCUS = re.compile(r"^\s*(\d+(?:\.\d+)?)%\s+(\d+(?:\.\d+)?)%\s*$")
+
+
+def _cover_focus(meta: LineDict, path: Path, p: _Problems) -> tuple[float, float]:
+    """`cover_focus: 50% 70%`: the cover picture's focal point, across then down."""
+    value = meta.get("cover_focus")
+    if value is None:
+        return (50.0, 50.0)
+    match = _FOCUS.match(str(value))
+    if match is None or not all(0 <= float(v) <= 100 for v in match.groups()):
+        p.error(f"bad cover_focus {str(value)!r}", path, meta.line_of("cover_focus"),
+                "give two percentages from 0% to 100%, across then down: cover_focus: 50% 70%")
+        return (50.0, 50.0)
+    if not meta.get("cover_image"):
+        p.warn("`cover_focus` has no `cover_image` to crop", path, meta.line_of("cover_focus"),
+               "add a cover_image, or remove cover_focus")
+    return (float(match.group(1)), float(match.group(2)))
 
 
 def _call_to_action(meta: LineDict, path: Path, lang: str, p: _Problems) -> CallToAction | None:

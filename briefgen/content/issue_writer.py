@@ -258,6 +258,8 @@ def _front(issue: Issue, folder_name: str, cover_name: str | None) -> dict:
                                 f"images/cover{issue.cover_image.path.suffix.lower()}"}
         if issue.cover_image.alt:
             front["cover_image"]["alt"] = issue.cover_image.alt
+        if issue.cover_focus != (50.0, 50.0):
+            front["cover_focus"] = " ".join(f"{v:g}%" for v in issue.cover_focus)
     cta = issue.call_to_action
     if cta:
         front["call_to_action"] = {k: v for k, v in (("heading", cta.heading), ("text", cta.text),

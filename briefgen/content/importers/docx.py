@@ -261,6 +261,7 @@ class _Reader:
                 p for p in people.values() if p.id in used),
             call_to_action=cta, colophon=cta_parts.get("colophon"),
             cover_image=self._cover_image(cover.get(STYLE_COVER_IMAGE)),
+            cover_focus=_focus(custom.get("cover_focus")),
             keywords=tuple(custom["keywords"]) if isinstance(custom.get("keywords"), list) else
             tuple(k.strip() for k in (props.keywords or "").split(",") if k.strip()),
         ), self.warnings)
@@ -660,6 +661,15 @@ def _tidy_url(url: str | None) -> str | None:
     if url and url.count("/") == 3 and url.endswith("/") and "://" in url:
         return url[:-1]
     return url
+
+
+def _focus(value) -> tuple[float, float]:
+    """The cover's focal point kept in the custom property, when it is one."""
+    if isinstance(value, list) and len(value) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 100
+            for v in value):
+        return (float(value[0]), float(value[1]))
+    return (50.0, 50.0)
 
 
 def join_spans(spans) -> tuple[Span, ...]:

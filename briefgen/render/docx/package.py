@@ -65,7 +65,8 @@ def custom_properties(doc, issue: Issue) -> None:
     from docx.opc.packuri import PackURI
     from docx.opc.part import Part
 
-    value = json.dumps({"keywords": list(issue.keywords), "slug": issue.slug},
+    value = json.dumps({"keywords": list(issue.keywords), "slug": issue.slug,
+                        "cover_focus": list(issue.cover_focus)},
                        ensure_ascii=False, sort_keys=True)
     xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'

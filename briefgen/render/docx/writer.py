@@ -214,8 +214,9 @@ def _issue_cover(doc, issue: Issue, walk: _Walk) -> None:
         run = doc.para(STYLE_COVER_IMAGE).add_run()
         picture = run.add_picture(_embeddable(issue.cover_image.path), width=width)
         if picture.height > doc.cover_image_height:  # a banner, not the whole cover
-            picture.width = int(picture.width * doc.cover_image_height / picture.height)
-            picture.height = doc.cover_image_height
+            # As the PDF's (object-fit: cover): the type width, the banner's height,
+            # the picture cropped around its focal point (cover_focus).
+            _crop(picture, width, doc.cover_image_height, issue.cover_focus)
         picture._inline.docPr.set("descr", issue.cover_image.alt)
         first = picture._inline.getparent().getparent().getparent()  # the image's w:p
     doc.para(STYLE_ISSUE_LINE, issue_line(issue))
@@ -244,6 +245,26 @@ def _issue_cover(doc, issue: Issue, walk: _Walk) -> None:
                 paragraph.add_run(" — " + person.affiliation)
     if picture is not None and walk.options["cover"] == "page":
         _fit_cover_image(doc, picture, first)
+
+
+def _crop(picture, width, height, focus: tuple[float, float]) -> None:
+    """Show the picture at `width` × `height` (EMU), cropped, not squeezed: the part
+    that is cut off is shared between the sides so that the point `focus` (percent
+    across and down) stays in view, as CSS object-position does."""
+    ratio_box, ratio_picture = width / height, picture.width / picture.height
+    crop = {}
+    if ratio_picture > ratio_box:  # wider: cut the sides
+        cut = 1 - ratio_box / ratio_picture
+        crop = {"l": cut * focus[0] / 100, "r": cut * (1 - focus[0] / 100)}
+    else:  # taller: cut top and bottom
+        cut = 1 - ratio_picture / ratio_box
+        crop = {"t": cut * focus[1] / 100, "b": cut * (1 - focus[1] / 100)}
+    blip_fill = picture._inline.graphic.graphicData.pic.blipFill
+    rect = OxmlElement("a:srcRect")
+    for side, share in crop.items():
+        rect.set(side, str(round(share * 100000)))  # thousandths of a percent
+    blip_fill.blip.addnext(rect)
+    picture.width, picture.height = Emu(int(width)), Emu(int(height))
 
 
 def _fit_cover_image(doc, picture, image_paragraph) -> None:
@@ -618,6 +639,18 @@ def _running_head(doc, section, t: dict, left: str, right: str = "", right_field
     if right_field:
         add_field(header, right_field, cached)
     _page_footer(doc, section.footer, t, section, footer_left)
+    if right_field:
+        # A pack's section names its chapter from its second page on, as the PDF
+        # (string(chapter, first-except)): the opener's title is on the page already.
+        section.different_first_page_header_footer = True
+        first = section.first_page_header
+        first.is_linked_to_previous = False
+        plain = first.paragraphs[0]
+        plain._p.get_or_add_pPr().style = doc.style_ids["Header"]
+        right_tab(plain, text_width)
+        plain.add_run(left + "\t")
+        section.first_page_footer.is_linked_to_previous = False
+        _page_footer(doc, section.first_page_footer, t, section, footer_left)
 
 
 def _page_footer(doc, footer_part, t: dict, section, left: str) -> None:
