@@ -408,3 +408,29 @@ def test_pdf_variant_still_chooses_and_pdf_a_2_3_stay_ua(tmp_path, variant, ua):
         # PDF/A accepts pdfuaid:part only with its extension schema.
         assert (b"<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>" in xmp) == \
             (ua is not None and "/a-" in variant)
+
+
+def test_docx_accessibility_title_header_row_headings_and_languages(tmp_path):
+    """Issue 15, the DOCX: a title in the core properties, the agenda's header row
+    marked, headings without a skipped level, and the language on every run that
+    differs from the document's (an English piece inside an Arabic issue)."""
+    import docx as python_docx
+    from docx.oxml.ns import qn
+
+    out = tmp_path / "out"
+    for sample in ("board-pack", "arabic-brief"):
+        assert run_cli("build", ROOT / "content" / sample, "--format", "docx",
+                       "-o", out).exit_code == 0
+    pack = python_docx.Document(str(out / "board-pack.docx"))
+    assert pack.core_properties.title == "Water and Energy in the Mediterranean"
+    agenda = pack.tables[0]
+    assert agenda.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    levels = [int(p.style.name.split()[-1]) for p in pack.paragraphs
+              if p.style.name.startswith("Heading ")]
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:]))
+    arabic = python_docx.Document(str(out / "arabic-brief.docx"))
+    assert arabic.core_properties.title
+    english = next(p for p in arabic.paragraphs if p.text.startswith("Local jobs"))
+    for run in english.runs:
+        lang = run._r.rPr.find(qn("w:lang"))
+        assert lang is not None and lang.get(qn("w:val")) == "en"

@@ -527,6 +527,9 @@ def _agenda(doc, outline, t: dict, numbers: dict, side: float = 0) -> None:
     wide element, it hangs into the side column (`side`, mm) as the PDF's does."""
     table = doc.add_table(rows=1, cols=3)
     table.style = doc.styles["Table Grid"]
+    # The header row, marked as one (repeated on a new page, read as headers)
+    tr_pr = table.rows[0]._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:tblHeader"))
     for cell, text in zip(table.rows[0].cells, (t["time"], t["item"], t["paper"])):
         cell.paragraphs[0]._p.get_or_add_pPr().style = doc.style_ids[STYLE_AGENDA_HEAD]
         cell.paragraphs[0].add_run(text)
