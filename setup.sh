@@ -1,7 +1,8 @@
 #!/bin/sh
 # Set up briefgen in ./.venv on Debian/Ubuntu: system libraries, then Python packages.
 #   sh setup.sh          what building needs (Pango, HarfBuzz subsetting for WeasyPrint)
-#   sh setup.sh --test   also what the tests need (qpdf, poppler, LibreOffice Writer)
+#   sh setup.sh --test   also what the tests need (qpdf, poppler, LibreOffice Writer, and
+#                        chromium, which Playwright drives for the preview's browser test)
 set -eu
 cd "$(dirname "$0")"
 
@@ -13,7 +14,7 @@ packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
 python3 -c 'import ensurepip, venv' 2>/dev/null || packages="$packages python3-venv"
 extra=""
 if [ "${1:-}" = "--test" ]; then
-  packages="$packages qpdf poppler-utils libreoffice-writer-nogui fonts-noto-core fonts-dejavu-core"
+  packages="$packages qpdf poppler-utils libreoffice-writer-nogui fonts-noto-core fonts-dejavu-core chromium"
   extra="[test]"
 fi
 
