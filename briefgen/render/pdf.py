@@ -411,11 +411,24 @@ def finish(laid: Laid, target: Path) -> dict:
     html_text, renderer, rendered = laid.html_text, laid.renderer, laid.document
     renderer.write(rendered, target, hashlib.sha256(html_text.encode()).hexdigest()[:32].encode())
     if isinstance(document, Pack) and document.annexes:
-        place_annexes(target, document, laid.anchors)
+        place_annexes(target, document, laid.anchors, boxes=content_boxes(laid.document))
     return laid.facts
 
 
-def place_annexes(target: Path, pack: Pack, anchors: dict[str, int], pdf=None) -> None:
+def content_boxes(rendered) -> list[tuple[float, float, float, float]]:
+    """Each page's content box in PDF points from the media box's top left: (x, y from
+    the top, width, height), bleed included, mirrored margins as laid out."""
+    found = []
+    for page in rendered.pages:
+        box = page._page_box
+        found.append(((page.bleed["left"] + box.content_box_x()) * 0.75,
+                      (page.bleed["top"] + box.content_box_y()) * 0.75,
+                      box.width * 0.75, box.height * 0.75))
+    return found
+
+
+def place_annexes(target: Path, pack: Pack, anchors: dict[str, int], pdf=None,
+                  boxes=None) -> None:
     """Draw each annex page, as it is, on the placeholder page laid out for it.
 
     The placeholders carry the pack's page number in their footer, so the
@@ -427,7 +440,7 @@ def place_annexes(target: Path, pack: Pack, anchors: dict[str, int], pdf=None) -
 
     if pdf is None:
         with pikepdf.open(target, allow_overwriting_input=True) as opened:
-            place_annexes(target, pack, anchors, opened)
+            place_annexes(target, pack, anchors, opened, boxes)
             opened.save(target, deterministic_id=True)
         return
     for annex in pack.annexes:
@@ -442,11 +455,12 @@ def place_annexes(target: Path, pack: Pack, anchors: dict[str, int], pdf=None) -
                                       hint=f'keep the <div class="annex-page" id="{anchor}"> '
                                            "placeholders of policy-brief's pack.html.j2")
                 host = pdf.pages[anchors[anchor] - 1]
-                width, height = float(host.mediabox[2]), float(host.mediabox[3])
-                margin, footer = 10 / 25.4 * 72, 16 / 25.4 * 72
+                height = float(host.mediabox[3])
+                # Into the page's type area, as laid out (the pack's margins, running
+                # head and folio around it, mirrored in a booklet)
+                x, top, w, h = boxes[anchors[anchor] - 1]
                 overlay_artifact(pdf, host, page.as_form_xobject(),
-                                 pikepdf.Rectangle(margin, footer, width - margin,
-                                                   height - margin))
+                                 pikepdf.Rectangle(x, height - top - h, x + w, height - top))
 
 
 def overlay_artifact(pdf, host, form, rect) -> None:
@@ -549,7 +563,7 @@ def write_edition(laid: Laid, pack: Pack, cover, stamp_pages, position: int,
     # `target` is this edition's own temporary file: read it, then rewrite it.
     with pikepdf.open(io.BytesIO(target.read_bytes())) as pdf:
         if pack.annexes:
-            place_annexes(target, pack, laid.anchors, pdf)
+            place_annexes(target, pack, laid.anchors, pdf, content_boxes(laid.document))
         if stamp_pages:
             # This recipient's page only: a font subset written from the whole
             # batch would carry the other recipients' names.
