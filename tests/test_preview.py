@@ -316,6 +316,10 @@ def test_live_preview_in_the_browser(server, browser, tmp_path):
     assert page.is_visible("#banner") and "last good pages" in page.inner_text("#banner")
     assert page.locator(".page img").count() == 6
     assert any(NEW_HEADLINE in text for text in _page_texts(page))
+    # The PDF shown can still be downloaded; the DOCX (built on download) waits for a fix.
+    assert page.get_attribute("#downloads a.disabled", "title").endswith("the DOCX")
+    assert server.request(f"/download/{SLUG}.docx")[0] == 409
+    assert server.request(f"/download/{SLUG}.pdf")[0] == 200
     # Clicking it goes to its page (the piece's page in the last good build).
     page.evaluate("window.scrollTo(0, 0)")
     problem.locator("button").click()
@@ -367,3 +371,48 @@ def test_the_wheel_carries_the_page(tmp_path):
     from briefgen.preview.server import STATIC
 
     assert {f"briefgen/preview/static/{name}" for name in STATIC} <= names
+
+
+def test_warnings_and_findings_carry_file_line_and_page(tmp_path):
+    """The worker, in this process: a loader warning gets its file, line and the page
+    its line belongs to; an error points into the last good build's pages."""
+    from briefgen.preview.worker import Worker, parse_warning
+
+    source = tmp_path / SLUG
+    shutil.copytree(SAMPLE, source)
+    people = source / "contributors.yaml"
+    people.write_text(people.read_text(encoding="utf-8") + "\nnadia-farouk:\n"
+                      "  name: Nadia Farouk\n", encoding="utf-8")
+    line = people.read_text(encoding="utf-8").split("\n").index("nadia-farouk:") + 1
+    worker = Worker()
+    request = {"source": str(source), "out": str(tmp_path / "out"),
+               "pages": str(tmp_path / "pages")}
+    answer = worker.handle(request)
+    assert answer["ok"], answer["problems"]
+    assert len(answer["pages"]) == 6 and all(p["text"] for p in answer["pages"])
+    contributors_page = next(p["number"] for p in answer["pages"]  # the bios' page
+                             if "Karim Naguib writes on" in p["text"])
+    warning, = [p for p in answer["problems"] if p["severity"] == "warning"]
+    assert "`nadia-farouk` is not credited" in warning["message"]
+    assert os.path.samefile(warning["file"], people) and warning["line"] == line
+    assert warning["page"] == contributors_page
+    assert all(p["page"] for p in answer["problems"] if p["severity"] == "finding")
+    assert str(source.resolve()) in answer["watch"]
+    assert any(w.endswith("layouts/policy-brief") for w in answer["watch"])
+    # An error: no pages, its line mapped into the last good build (a piece's `by:`
+    # line lands on that piece's page).
+    issue = source / "issue.md"
+    text = issue.read_text(encoding="utf-8")
+    by_line = text.split("\n").index(BY_LINE) + 1
+    issue.write_text(text.replace(BY_LINE, "by: nobody-known"), encoding="utf-8")
+    failed = worker.handle(request)
+    assert not failed["ok"] and "pages" not in failed
+    error, = failed["problems"]
+    assert error["line"] == by_line and "unknown contributor `nobody-known`" in error["message"]
+    piece_page = [p["number"] for p in answer["pages"]  # the contents, then the piece
+                  if OLD_HEADLINE in p["text"].replace("\n", " ")][-1]
+    assert error["page"] == piece_page
+    # The CLI's warning lines, read back.
+    assert parse_warning("a/issue.md:12: bad — fix") == ("a/issue.md", 12, "bad — fix")
+    assert parse_warning("layout/style.css: refused") == ("layout/style.css", None, "refused")
+    assert parse_warning("something odd") == (None, None, "something odd")

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import shutil
 import sys
 import time
 from importlib import resources
@@ -43,6 +45,9 @@ STATIC = {"index.html": "text/html; charset=utf-8",
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 #: seconds between keep-alive comments on an idle event stream
 KEEPALIVE = 15.0
+#: the preview's private rebuild cache is emptied when it grows past this (every save
+#: with a new text stores a new PDF; the cache itself never evicts)
+CACHE_LIMIT = 200_000_000
 SECURITY_HEADERS = [
     (b"content-security-policy",
      b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -68,6 +73,7 @@ class BuildWorker:
         self.env = env
         self.process: asyncio.subprocess.Process | None = None
         self.counter = 0
+        self.lock = asyncio.Lock()  # one request at a time: builds and DOCX downloads
 
     async def _start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
@@ -80,6 +86,10 @@ class BuildWorker:
             raise RuntimeError("the preview's build worker did not start (see above)")
 
     async def build(self, request: dict) -> dict:
+        async with self.lock:
+            return await self._request(request)
+
+    async def _request(self, request: dict) -> dict:
         if self.process is None or self.process.returncode is not None:
             await self._start()
         self.counter += 1
@@ -116,8 +126,6 @@ class Preview:
 
     def __init__(self, source: Path, workdir: Path, *, layout: str | None = None,
                  page_size: str | None = None, env: dict | None = None, log=None):
-        import os
-
         from ..layouts import list_layouts
 
         self.source, self.workdir = Path(source), Path(workdir)
@@ -144,6 +152,10 @@ class Preview:
         self.good_at: float | None = None
         self.pages: dict[str, Path] = {}       # servable page images: key → file
         self.downloads: dict[str, Path] = {}   # servable outputs: name → file
+        self.slug: str | None = None           # the last good build's output name
+        self.docx_of: int | None = None        # the good build the DOCX was made from
+        self.good_build: int | None = None
+        self.docx_lock = asyncio.Lock()
         self.listeners: set[asyncio.Queue] = set()
         self.watch_paths: list[str] = [str(self.source.resolve())]
         self.rewatch = asyncio.Event()
@@ -184,17 +196,17 @@ class Preview:
             "page_size": size,
             "layouts": sorted(layouts.values(), key=lambda item: item["name"]),
             "page_sizes": sizes,
-            "downloads": [{"name": name, "href": f"/download/{name}",
-                           "kind": Path(name).suffix[1:].upper()}
-                          for name in sorted(self.downloads, key=lambda n: not n.endswith(".pdf"))],
+            "downloads": [{"name": f"{self.slug}{suffix}",
+                           "href": f"/download/{self.slug}{suffix}", "kind": suffix[1:].upper(),
+                           # the DOCX is built on download, from a source without errors
+                           "ready": suffix == ".pdf" or bool(last.get("ok"))}
+                          for suffix in (".pdf", ".docx")] if self.slug else [],
         }
 
     def _short(self, file: str | None) -> str | None:
         """A problem's file as the panel shows it: from the source folder's parent."""
         if not file:
             return None
-        import os
-
         path, base = os.path.abspath(file), str(self.source.resolve().parent)
         return os.path.relpath(path, base) if path.startswith(base + os.sep) else file
 
@@ -232,7 +244,10 @@ class Preview:
                 keep |= {page["key"] for page in previous.get("pages", [])}
             self.pages = {key: self.pages_dir / f"{key}.png" for key in keep}
             self._prune(keep)
-            self.downloads = {name: Path(path) for name, path in answer["outputs"].items()}
+            self.good_build = self.builds
+            pdf = Path(next(p for p in answer["outputs"].values() if p.endswith(".pdf")))
+            self.slug = pdf.stem
+            self.downloads = {pdf.name: pdf}
             built = answer["layout"]
             label = built["name"]
             if self.shipped_paths.get(label) != str(Path(built["path"]).resolve()):
@@ -248,7 +263,40 @@ class Preview:
             self.rewatch.set()
         self._send("state", self.state())
         self.log(self._summary(answer))
+        self._trim_cache()
         return answer
+
+    def _trim_cache(self) -> None:
+        folder = self.workdir / "cache"
+        total = 0
+        for root, _dirs, files in os.walk(folder):
+            for name in files:
+                try:
+                    total += os.lstat(os.path.join(root, name)).st_size
+                except OSError:
+                    pass
+        if total > CACHE_LIMIT:  # safe to delete at any time: it is only a cache
+            shutil.rmtree(folder, ignore_errors=True)
+
+    async def docx(self) -> Path | None:
+        """The DOCX of the pages shown, built now unless it was already (None while the
+        source has errors: it would not be the document on the screen)."""
+        async with self.docx_lock:
+            name = f"{self.slug}.docx"
+            if self.good_build is None or not (self.last or {}).get("ok"):
+                return None
+            if self.docx_of == self.good_build and name in self.downloads:
+                return self.downloads[name]
+            built = self.good_build
+            answer = await self.worker.build({
+                "kind": "docx", "source": str(self.source), "layout": self.layout,
+                "page_size": self.page_size, "out": str(self.out)})
+            if not answer.get("ok") or name not in answer.get("outputs", {}):
+                return None
+            self.downloads[name] = Path(answer["outputs"][name])
+            self.docx_of = built
+            self.log(f"preview: DOCX built in {answer['seconds']:.2f} s")
+            return self.downloads[name]
 
     def _prune(self, keep: set[str]) -> None:
         """Page images of older builds are deleted: the folder holds two builds' worth."""
@@ -331,7 +379,15 @@ def create_app(preview: Preview, *, allowed_hosts: set[str] | None) -> Starlette
 
     async def download(request: Request) -> Response:
         name = request.path_params["name"]
-        path = preview.downloads.get(name)
+        if preview.slug is None or name not in (f"{preview.slug}.pdf", f"{preview.slug}.docx"):
+            return not_found()
+        if name.endswith(".docx"):
+            path = await preview.docx()
+            if path is None:
+                return PlainTextResponse("the source has errors: fix them, then download the "
+                                         "DOCX", status_code=409)
+        else:
+            path = preview.downloads.get(name)
         if path is None or not path.is_file():
             return not_found()
         return FileResponse(path, filename=name, headers={"cache-control": "no-store"})

@@ -198,8 +198,10 @@ function showControls(state) {
              state.layout, "layout");
   fillSelect($("page-size"), state.page_sizes.map((s) => ({ value: s, label: s })), state.page_size, "size");
   const downloads = $("downloads");
-  downloads.replaceChildren(...state.downloads.map((d) =>
-    el("a", { href: d.href, download: d.name, title: `Download ${d.name}` }, `⤓ ${d.kind}`)));
+  downloads.replaceChildren(...state.downloads.map((d) => d.ready
+    ? el("a", { href: d.href, download: d.name, title: `Download ${d.name}` }, `⤓ ${d.kind}`)
+    : el("a", { "aria-disabled": "true", className: "disabled",
+                title: `Fix the errors to download the ${d.kind}` }, `⤓ ${d.kind}`)));
 }
 
 async function choose(change) {
