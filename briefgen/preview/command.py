@@ -68,22 +68,22 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 @click.command("preview")
-@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("source", type=click.Path(path_type=Path), metavar="ISSUE_DIR|PACK_DIR")
 @click.option("--layout", "-l", metavar="NAME|PATH",
               help="Shipped layout name or a layout folder (default: policy-brief, or the "
                    "pack's).")
 @click.option("--page-size", metavar="SIZE", help="Page size, among the layout's sizes.")
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=False,
+@click.option("--port", type=click.IntRange(0, 65535), default=0, metavar="PORT",
               help="Port to listen on (default: a free one, printed).")
-@click.option("--host", default="127.0.0.1", show_default=True,
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDRESS",
               help="Address to listen on; anything but loopback needs --public.")
 @click.option("--public", is_flag=True,
               help="Allow --host to be an address other machines can reach.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the preview in a browser.")
 @click.pass_context
 def preview(ctx, source, layout, page_size, port, host, public, open_browser):
-    """Serve a live preview of SOURCE (an issue or a pack) in the browser: its pages
-    as they will print, rebuilt on every save, with the problems listed."""
+    """Serve a live preview of an issue or a pack in the browser: its pages as they
+    will print, rebuilt on every save of any input, with the problems listed."""
     try:
         warning = check_host(host, public)
         check_source(source)
