@@ -123,8 +123,11 @@ FIT = {"leading_body": 0.96, "leading_lede": 0.96, "space_paragraph": 0.5, "spac
 DOCX_SIZES = {"body": "size_body", "small": "size_small", "title": "size_title",
               "subtitle": "size_standfirst", "heading1": "size_heading1",
               "heading2": "size_heading2", "pull_quote": "size_pull_quote"}
+#: ([docx] table; running_title and links shape the PDF too: links = "notes" gives each
+#: external link a numbered note, a superscript and a list of URLs after the piece)
 DOCX_OPTIONS = {"cover": ("page", "block"), "contents": (True, False), "bio_columns": (1, 2),
-                "bios": ("beside", "cards"), "running_title": ("full", "short")}
+                "bios": ("beside", "cards"), "running_title": ("full", "short"),
+                "links": ("inline", "notes")}
 
 _TOP_KEYS = {"name", "description", "extends", "page_sizes", "margins_mm", "bleed_mm",
              "templates", "fonts", "colours", "style", "docx"}
@@ -432,7 +435,8 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
                  'set it, or inherit the others with extends = "policy-brief"')
     options = dict(parent.docx_options) if parent else {"cover": "page", "contents": True,
                                                          "bio_columns": 1, "bios": "beside",
-                                                         "running_title": "full"}
+                                                         "running_title": "full",
+                                                         "links": "inline"}
     for key, allowed in DOCX_OPTIONS.items():
         if key in docx:
             if docx[key] not in allowed or type(docx[key]) is not type(allowed[0]):

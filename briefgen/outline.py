@@ -8,6 +8,17 @@ where in the text that quote goes. The PDF writer (through its templates) and
 the DOCX writer walk the same outline, so their ids, contents, bookmarks and
 page references cannot drift apart.
 
+Link notes (layout option `links = "notes"`, or RenderOptions.print_links): on
+paper a link's address is lost, so each external link of a piece, of the lede or
+of a bio is numbered here, once: the linked words end in a `NotedSpan` whose
+`note` the writers set as a small superscript, and the text's `LinkNotes` list
+each number with its URL, which the writers print after it. Numbering starts
+at 1 in every piece (lede, bio); a URL linked twice in one text keeps its first
+number. Only http(s) and mailto links are noted (internal and other links are
+not clickable either), and not a link whose words already show its address.
+`build_outline(document, link_notes=True)` makes such an outline;
+`with_link_notes(outline, layout, options)` is what each writer calls.
+
 An issue is a one-chapter pack here: both are a sequence of chapters, each an
 issue with its pieces, and the writers draw a single issue and a pack with the
 same code. What differs (a pack has an agenda, chapter openers, annexes; an
@@ -18,13 +29,13 @@ bookmarks (`_Toc_…`), PAGEREF fields and the importer that reads a DOCX back.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 from .content.pullquotes import _SENTENCE_END
 from .i18n import labels
-from .model import (Annex, Block, Contribution, Contributor, Issue, Pack, Paragraph, PullQuote,
-                    text_direction)
+from .model import (Annex, Block, Contribution, Contributor, Heading, Issue, ListBlock, Pack,
+                    Paragraph, PullQuote, Quote, Span, is_allowed_link, text_direction)
 
 SectionKind = Literal["overview", "experts", "piece", "contributors", "back", "agenda",
                       "chapter", "annex"]
@@ -38,6 +49,42 @@ class Entry:
     level: int
     label: str
     kind: SectionKind
+
+
+@dataclass(frozen=True)
+class LinkNote:
+    """One numbered external link: the linked words get `number` as a superscript,
+    and the text's list of links gives `number` with the URL."""
+
+    number: int
+    text: str
+    url: str
+
+    @property
+    def shown(self) -> str:
+        """The address as printed: the URL, or a mailto link's address."""
+        return self.url[len("mailto:"):] if self.url.lower().startswith("mailto:") else self.url
+
+
+@dataclass(frozen=True)
+class LinkNotes:
+    """The links list after a piece, the lede or a bio: its heading ("Links", in the
+    text's language) and its notes in number order."""
+
+    label: str
+    notes: tuple[LinkNote, ...]
+
+
+@dataclass(frozen=True)
+class NotedSpan(Span):
+    """A span that ends the words of a noted link: the writers set `note` after it."""
+
+    note: int = 0
+
+
+#: the heading of a links list, by language (English for the others)
+LINKS_LABELS = {"en": "Links", "fr": "Liens", "it": "Link", "es": "Enlaces", "de": "Links",
+                "ar": "الروابط"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +103,9 @@ class Piece:
     #: the quote stands inside a paragraph: `after` begins with the rest of the
     #: paragraph that `before` ends with (writers run it on, without a new indent)
     continued: bool = False
+    #: with link notes: the piece's numbered external links (its text's links carry
+    #: the numbers, see NotedSpan), printed after its attribution; else None
+    links: LinkNotes | None = None
 
     @property
     def label(self) -> str:
@@ -75,6 +125,10 @@ class Chapter:
     pieces: tuple[Piece, ...]
     #: the chapter's language when it differs from the document's, else None
     lang: str | None = None
+    #: the issue's lede as placed (with link notes, its links numbered)
+    lede: tuple[Block, ...] = ()
+    #: with link notes: the lede's numbered external links, printed after it
+    lede_links: LinkNotes | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +168,12 @@ class Outline:
     contributors: tuple[Contributor, ...] = ()
     #: contributor id → ids of the pieces they wrote or co-wrote
     appearances: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: external links get numbered notes (layout links = "notes", or --print-links)
+    link_notes: bool = False
+    #: contributor id → their bio as placed (with link notes, its links numbered)
+    bios: dict[str, tuple[Block, ...]] = field(default_factory=dict)
+    #: with link notes: contributor id → their bio's numbered links (bios with links only)
+    bio_links: dict[str, LinkNotes] = field(default_factory=dict)
 
     @property
     def dir(self) -> str:
@@ -238,22 +298,118 @@ def place_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...], tup
     return best[1], best[2], best[3]
 
 
+# ---------------------------------------------------------------- link notes
+
+def _shows_target(text: str, url: str) -> bool:
+    """The linked words already print the address ("example.org", "<https://…>")."""
+    def bare(value: str) -> str:
+        value = value.strip().lower()
+        for prefix in ("mailto:", "https://", "http://", "www."):
+            value = value.removeprefix(prefix)
+        return value.rstrip("/")
+    return bare(text) == bare(url)
+
+
+def _notable(span: Span) -> bool:
+    return is_allowed_link(span.link)
+
+
+class _Numbering:
+    """Numbers the external links of one text (a piece, the lede, a bio), in reading
+    order: the last span of each link's words becomes a NotedSpan."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.notes: dict[str, LinkNote] = {}  # URL → its note (first number kept)
+
+    def blocks(self, blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+        return tuple(self.block(block) for block in blocks)
+
+    def block(self, block: Block) -> Block:
+        if isinstance(block, Paragraph):
+            return Paragraph(self.spans(block.spans))
+        if isinstance(block, Heading):
+            return Heading(block.level, self.spans(block.spans))
+        if isinstance(block, ListBlock):
+            return ListBlock(block.ordered, tuple(self.blocks(item) for item in block.items))
+        if isinstance(block, Quote):
+            return Quote(self.blocks(block.blocks))
+        return block
+
+    def spans(self, spans: tuple[Span, ...]) -> tuple[Span, ...]:
+        out = list(spans)
+        words = ""
+        for index, span in enumerate(spans):
+            if not _notable(span):
+                words = ""
+                continue
+            words += span.text
+            following = spans[index + 1] if index + 1 < len(spans) else None
+            if following is not None and following.link == span.link:
+                continue  # the link's words go on (a strong word inside it, say)
+            text, words = " ".join(words.split()), ""
+            url = span.link.strip()
+            if _shows_target(text, url):
+                continue
+            note = self.notes.get(url)
+            if note is None:
+                note = self.notes[url] = LinkNote(len(self.notes) + 1, text, url)
+            out[index] = NotedSpan(**{f.name: getattr(span, f.name) for f in fields(Span)},
+                                   note=note.number)
+        return tuple(out)
+
+    def result(self) -> LinkNotes | None:
+        if not self.notes:
+            return None
+        label = LINKS_LABELS.get(self.lang.split("-")[0].lower(), LINKS_LABELS["en"])
+        return LinkNotes(label, tuple(self.notes.values()))
+
+
+def _noted(blocks: tuple[Block, ...], lang: str) -> tuple[tuple[Block, ...], LinkNotes | None]:
+    numbering = _Numbering(lang)
+    return numbering.blocks(blocks), numbering.result()
+
+
+def _bios(people: tuple[Contributor, ...], lang: str, link_notes: bool
+          ) -> tuple[dict[str, tuple[Block, ...]], dict[str, LinkNotes]]:
+    bios: dict[str, tuple[Block, ...]] = {}
+    links: dict[str, LinkNotes] = {}
+    for person in people:
+        bios[person.id] = person.bio
+        if link_notes:
+            bios[person.id], found = _noted(person.bio, lang)
+            if found:
+                links[person.id] = found
+    return bios, links
+
+
+# ---------------------------------------------------------------- building
+
 def _piece(section_id: str, number: int, contribution: Contribution, chapter_lang: str | None,
-           document_lang: str) -> Piece:
+           document_lang: str, link_notes: bool = False) -> Piece:
     lang = contribution.lang or chapter_lang
     lang = lang if lang and lang != document_lang else None
     if not shows_pull_quote(contribution):
-        return Piece(section_id, number, contribution, (), contribution.body, None, lang)
-    before, after, continued = place_pull_quote(contribution)
-    return Piece(section_id, number, contribution, before, after, contribution.pull_quote,
-                 lang, continued)
+        piece = Piece(section_id, number, contribution, (), contribution.body, None, lang)
+    else:
+        before, after, continued = place_pull_quote(contribution)
+        piece = Piece(section_id, number, contribution, before, after, contribution.pull_quote,
+                      lang, continued)
+    if not link_notes:
+        return piece
+    # Numbered through the text as placed: the quote's split paragraph is numbered
+    # on as one (a link cut in two keeps its number, as the URL does).
+    numbering = _Numbering(lang or document_lang)
+    before, after = numbering.blocks(piece.before), numbering.blocks(piece.after)
+    return replace(piece, before=before, after=after, links=numbering.result())
 
 
-def _issue_outline(issue: Issue) -> Outline:
+def _issue_outline(issue: Issue, link_notes: bool = False) -> Outline:
     t = labels(issue.lang)
     chapter_id = f"issue-{issue.slug}"
-    pieces = tuple(_piece(f"contribution-{n}", n, c, None, issue.lang)
+    pieces = tuple(_piece(f"contribution-{n}", n, c, None, issue.lang, link_notes)
                    for n, c in enumerate(issue.contributions, 1))
+    lede, lede_links = _noted(issue.lede, issue.lang) if link_notes else (issue.lede, None)
     contents: list[Entry] = []
     if issue.lede:
         contents.append(Entry("overview", 1, t["overview"], "overview"))
@@ -266,12 +422,15 @@ def _issue_outline(issue: Issue) -> Outline:
         cta = issue.call_to_action
         contents.append(Entry("back", 1, cta.heading or issue.publisher or issue.series or "—",
                               "back"))
+    bios, bio_links = _bios(issue.contributors, issue.lang, link_notes)
     return Outline("issue", issue, issue.title, issue.lang,
-                   (Chapter(chapter_id, issue, pieces),), tuple(contents),
-                   contributors=issue.contributors, appearances=_appearances(pieces))
+                   (Chapter(chapter_id, issue, pieces, lede=lede, lede_links=lede_links),),
+                   tuple(contents), contributors=issue.contributors,
+                   appearances=_appearances(pieces), link_notes=link_notes, bios=bios,
+                   bio_links=bio_links)
 
 
-def _pack_outline(pack: Pack) -> Outline:
+def _pack_outline(pack: Pack, link_notes: bool = False) -> Outline:
     t = labels(pack.lang)
     contents: list[Entry] = []
     if pack.agenda:
@@ -279,9 +438,10 @@ def _pack_outline(pack: Pack) -> Outline:
     chapters = []
     for issue in pack.issues:
         chapter_lang = issue.lang if issue.lang != pack.lang else None
-        pieces = tuple(_piece(f"c-{issue.slug}-{n}", n, c, chapter_lang, pack.lang)
+        pieces = tuple(_piece(f"c-{issue.slug}-{n}", n, c, chapter_lang, pack.lang, link_notes)
                        for n, c in enumerate(issue.contributions, 1))
-        chapter = Chapter(f"issue-{issue.slug}", issue, pieces, chapter_lang)
+        lede, lede_links = _noted(issue.lede, issue.lang) if link_notes else (issue.lede, None)
+        chapter = Chapter(f"issue-{issue.slug}", issue, pieces, chapter_lang, lede, lede_links)
         chapters.append(chapter)
         contents.append(Entry(chapter.id, 1, issue.title, "chapter"))
         contents += [Entry(p.id, 2, p.label, "piece") for p in pieces]
@@ -298,8 +458,10 @@ def _pack_outline(pack: Pack) -> Outline:
                              targets.get(item.paper) if item.paper else None)
                    for item in pack.agenda)
     pieces = tuple(p for c in chapters for p in c.pieces)
+    bios, bio_links = _bios(contributors, pack.lang, link_notes)
     return Outline("pack", pack, pack.title, pack.lang, tuple(chapters), tuple(contents),
-                   annexes, agenda, contributors, _appearances(pieces))
+                   annexes, agenda, contributors, _appearances(pieces), link_notes, bios,
+                   bio_links)
 
 
 def _appearances(pieces: tuple[Piece, ...]) -> dict[str, tuple[str, ...]]:
@@ -310,8 +472,25 @@ def _appearances(pieces: tuple[Piece, ...]) -> dict[str, tuple[str, ...]]:
     return {person: tuple(ids) for person, ids in found.items()}
 
 
-def build_outline(document: Issue | Pack) -> Outline:
-    """The one description of what goes on the pages, for every writer."""
+def build_outline(document: Issue | Pack, *, link_notes: bool = False) -> Outline:
+    """The one description of what goes on the pages, for every writer; with
+    `link_notes`, external links numbered for print (see the module's docstring)."""
     if isinstance(document, Pack):
-        return _pack_outline(document)
-    return _issue_outline(document)
+        return _pack_outline(document, link_notes)
+    return _issue_outline(document, link_notes)
+
+
+def wants_link_notes(layout, options=None) -> bool:
+    """Whether links print as numbered notes: the layout says so (`links = "notes"`
+    in layout.toml's [docx] table: the printed layouts, memo and conference), or
+    the build asks for them in any layout (RenderOptions.print_links, --print-links)."""
+    return bool(getattr(options, "print_links", False)) \
+        or layout.docx_options.get("links") == "notes"
+
+
+def with_link_notes(outline: Outline, layout, options=None) -> Outline:
+    """The outline a writer draws for `layout` and `options`: the same one, or,
+    where links print as notes (wants_link_notes), the document's outline with them."""
+    if outline.link_notes or not wants_link_notes(layout, options):
+        return outline
+    return build_outline(outline.document, link_notes=True)

@@ -39,6 +39,9 @@ class RenderOptions:
     #: a review print (--comments): the PDF shows the editor's open comments as margin
     #: notes (the DOCX always carries them as Word comments)
     comments: bool = False
+    #: links printed as numbered notes (a superscript, and a list of the URLs after the
+    #: piece) in any layout (--print-links); printed layouts do it anyway (links = "notes")
+    print_links: bool = False
 
 
 register_lazy("pdf", "briefgen.render.pdf:PdfWriter", default=True)

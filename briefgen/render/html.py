@@ -19,6 +19,11 @@ def spans_html(spans: tuple[Span, ...]) -> Markup:
             text = Markup("<strong>%s</strong>") % text
         if is_allowed_link(span.link):
             text = Markup('<a href="%s">%s</a>') % (span.link, text)
+            # The last words of a link numbered for print (outline.NotedSpan): its number,
+            # after the link, which the links list after the text gives with the URL.
+            note = getattr(span, "note", 0)
+            if note:
+                text += Markup('<sup class="link-number">%d</sup>') % note
         out.append(text)
     return Markup("").join(out)
 

@@ -25,13 +25,15 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...docx_styles import (CHAR_CODE, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
-                            CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_ATTRIBUTION,
+from ...docx_styles import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION,
+                            CHAR_ROLE, CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK,
+                            STYLE_ATTRIBUTION,
                             STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PHOTO,
                             STYLE_BODY, STYLE_BODY_CONTINUED, STYLE_COLOPHON, STYLE_COLOPHON_FIELDS,
                             STYLE_COVER_CONTRIBUTOR, STYLE_COVER_LABEL, STYLE_CTA,
                             STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
-                            STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PUBLISHER, STYLE_PULL_QUOTE,
+                            STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_LINK_NOTE,
+                            STYLE_LINK_NOTES_HEADING, STYLE_PUBLISHER, STYLE_PULL_QUOTE,
                             STYLE_RUNNING_TITLE, STYLE_SERIES, STYLE_STANDFIRST,
                             CUSTOM_PROPERTY, STYLE_COVER_IMAGE)
 from ... import fsguard
@@ -62,6 +64,10 @@ _BODY_STYLES = {STYLE_BODY, STYLE_LEDE, "Normal", "Body Text", "Body Text Last",
                 STYLE_BODY_CONTINUED}
 _IGNORED = {"TOC Heading", "TOC 1", "TOC 2", "TOC 3", STYLE_COLOPHON, STYLE_COVER_LABEL,
             STYLE_COVER_CONTRIBUTOR, STYLE_RUNNING_TITLE}
+#: links printed as notes (layout links = "notes"): the list after a piece, the lede or
+#: a bio, and the numbers after the linked words, are made from the links themselves
+_LINK_NOTES = {STYLE_LINK_NOTES_HEADING, STYLE_LINK_NOTE}
+_IGNORED |= _LINK_NOTES
 
 
 @dataclass
@@ -454,6 +460,11 @@ class _Reader:
         blocks: list[Block] = []
         key, offset = self._section if isinstance(self._section, tuple) else (self._section, 0)
         for number, paragraph, style in items:
+            if style in _LINK_NOTES:
+                # A links list: made again from the links. (A comment on it goes to
+                # its text's heading: the piece's headline, the bio's name.)
+                self.where[paragraph._p] = (key, None)
+                continue
             spans = self._spans(paragraph)
             if not "".join(s.text for s in spans).strip():
                 continue
@@ -558,6 +569,8 @@ class _Reader:
         if not text:
             return
         style = run.style.name if run.style is not None else ""
+        if style == CHAR_LINK_NUMBER:
+            return  # a link's note number (links printed as notes): not text of its own
         strong = style in ("Strong", CHAR_STRONG_EMPHASIS) or bool(run.bold)
         emphasis = style in ("Emphasis", CHAR_STRONG_EMPHASIS) or bool(run.italic)
         spans.append(Span(text, strong=strong, emphasis=emphasis, code=style == CHAR_CODE,

@@ -36,6 +36,12 @@ CHAR_CODE = "Code"
 CHAR_LINK = "Hyperlink"
 CHAR_ROLE = "Role"
 CHAR_ORGANISATION = "Organisation"
+#: links printed as notes (outline.LinkNotes): the number after a link's words
+#: (superscript), and the list after the piece, lede or bio: its heading and one
+#: paragraph per number and URL. An import leaves both out: they come from the links.
+CHAR_LINK_NUMBER = "Link Number"
+STYLE_LINK_NOTES_HEADING = "Link Notes Heading"
+STYLE_LINK_NOTE = "Link Note"
 #: bookmark on each Bio Name paragraph, carrying the contributor's id for the importer
 CONTRIBUTOR_BOOKMARK = "_Contributor_"
 

@@ -24,16 +24,17 @@ from docx.shared import Mm, Pt, RGBColor
 
 from ...layouts import PAGE_SIZES, STYLE_TOKENS, Layout
 from ...model import Issue
-from .names import (CHAR_CODE, CHAR_LINK, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
-                    CHAR_STRONG_EMPHASIS, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM,
+from .names import (CHAR_CODE, CHAR_LINK, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION,
+                    CHAR_ROLE, CHAR_STRONG_EMPHASIS, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM,
                     STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION, STYLE_BIO,
                     STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PAGES,
                     STYLE_CHAPTER_KICKER, STYLE_CHAPTER_STANDFIRST, STYLE_BIO_PHOTO,
                     STYLE_BODY, STYLE_BODY_CONTINUED, STYLE_COLOPHON, STYLE_COLOPHON_FIELDS,
                     STYLE_COVER_CONTRIBUTOR, STYLE_COVER_IMAGE,
                     STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
-                    STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PREPARED_FOR, STYLE_PUBLISHER,
-                    STYLE_PULL_QUOTE, STYLE_RUNNING_TITLE, STYLE_SERIES, STYLE_STANDFIRST)
+                    STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_LINK_NOTE, STYLE_LINK_NOTES_HEADING,
+                    STYLE_PREPARED_FOR, STYLE_PUBLISHER, STYLE_PULL_QUOTE, STYLE_RUNNING_TITLE,
+                    STYLE_SERIES, STYLE_STANDFIRST)
 from .oxml import border, clear_borders, ppr_flag, set_cs_size, set_fonts, set_language, shade
 
 #: a length: a token name, a sum of token names ("a+b", "-a" for minus a), or a number
@@ -66,6 +67,7 @@ class Spec:
     bold: bool | None = None
     italic: bool | None = None
     caps: bool | None = None
+    superscript: bool | None = None
     colour: str | None = None        # colour name in [colours]
     align: str | None = None         # start, end, justify
     before: Length = None
@@ -192,6 +194,11 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
         *(Spec(name, STYLE_COLOPHON, before=2, after=2,
                edges=(Edge("top", "rule", "rule_piece", 4),))
           for name in STYLE_COLOPHON_FIELDS.values()),
+        # Links printed as notes (layout links = "notes"): the list after a piece, as
+        # the PDF's (.link-notes): small print, muted, the heading kept with the list.
+        Spec(STYLE_LINK_NOTE, font="heading", size="size_small", colour="muted",
+             align="start", before=0, after=0, keep_together=True),
+        Spec(STYLE_LINK_NOTES_HEADING, STYLE_LINK_NOTE, bold=True, keep_next=True),
         Spec("Quote", italic=True, colour="text", indent=5,
              edges=(Edge("left", "rule", "rule_quote", 8),)),
         Spec("Header", font="heading", size="size_running_head", colour="muted", before=0,
@@ -208,6 +215,8 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
         Spec(CHAR_LINK, "Default Paragraph Font", character=True, colour="accent"),
         Spec(CHAR_ROLE, "Default Paragraph Font", character=True),
         Spec(CHAR_ORGANISATION, "Default Paragraph Font", character=True),
+        Spec(CHAR_LINK_NUMBER, "Default Paragraph Font", character=True, font="heading",
+             superscript=True, colour="muted"),
     )
 
 
@@ -294,6 +303,8 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
             f.color.rgb = RGBColor.from_string(colours[spec.colour][1:].upper())
         if spec.caps is not None:
             f.all_caps = spec.caps
+        if spec.superscript is not None:
+            f.superscript = spec.superscript
         if spec.character:
             continue
         # Borders and shading first: python-docx then puts the paragraph
@@ -335,6 +346,17 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
             pf.keep_together = spec.keep_together
 
     doc.styles[STYLE_RUNNING_TITLE].font.hidden = True  # read by STYLEREF only
+    # A links list's URLs are never hyphenated, as the PDF's (hyphens: none); Word
+    # hyphenates the rest of the document automatically (below).
+    notes = doc.styles[STYLE_LINK_NOTE].element.get_or_add_pPr()
+    if notes.find(qn("w:suppressAutoHyphens")) is None:
+        notes.insert_element_before(
+            OxmlElement("w:suppressAutoHyphens"), "w:kinsoku", "w:wordWrap",
+            "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
+            "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+            "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
+            "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
+            "w:rPr", "w:sectPr", "w:pPrChange")
     # The pictures and the agenda table the writer places, in the PDF's sizes.
     if not layout.docx_options["cover"] == "page":
         # A title block (memo) has no cover image in the PDF: the picture stays in

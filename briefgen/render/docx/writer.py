@@ -22,10 +22,10 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from ...layouts import PAGE_SIZES, Layout
 from ...model import (Block, Heading, Issue, ListBlock, Pack, Paragraph, Quote, Span,
                       first_strong_direction, is_allowed_link, list_separator, text_direction)
-from ...outline import build_outline
+from ...outline import LinkNotes, build_outline, with_link_notes
 from .. import RenderOptions
 from ..common import created_at, format_date, issue_line, labels
-from .names import (CHAR_CODE, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
+from .names import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                     CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_AGENDA_HEAD,
                     STYLE_AGENDA_ITEM, STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME,
                     STYLE_ATTRIBUTION, STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME,
@@ -34,8 +34,9 @@ from .names import (CHAR_CODE, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                     STYLE_COLOPHON, STYLE_COLOPHON_FIELDS, STYLE_COVER_CONTRIBUTOR,
                     STYLE_COVER_IMAGE,
                     STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
-                    STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_PREPARED_FOR, STYLE_PUBLISHER,
-                    STYLE_PULL_QUOTE, STYLE_RUNNING_TITLE, STYLE_SERIES, STYLE_STANDFIRST)
+                    STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_LINK_NOTE, STYLE_LINK_NOTES_HEADING,
+                    STYLE_PREPARED_FOR, STYLE_PUBLISHER, STYLE_PULL_QUOTE, STYLE_RUNNING_TITLE,
+                    STYLE_SERIES, STYLE_STANDFIRST)
 from .oxml import (add_bookmark, add_field, add_hyperlink, bookmark_name, fld_char, field_into,
                    instr, internal_link, link_run, right_tab)
 from .comments import add_comments
@@ -64,6 +65,9 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     when the caller has built it already."""
     if outline is None:
         outline = build_outline(document)
+    # Links printed as notes where the layout (links = "notes") or the build asks: the
+    # numbers and lists the outline gives, as the PDF's.
+    outline = with_link_notes(outline, layout, render_options)
     doc = _Doc(Document())
     walk = _Walk(outline, labels(outline.lang),
                  PACK_OPTIONS if outline.is_pack else layout.docx_options,
@@ -394,7 +398,8 @@ def _heading_for(doc, entry, new_page: bool = False):
 def _overview(doc, walk: _Walk, entry) -> None:
     doc.lang = None
     _heading_for(doc, entry)
-    _blocks(doc, walk.chapter.issue.lede, STYLE_BODY, first_style=STYLE_LEDE)
+    _blocks(doc, walk.chapter.lede, STYLE_BODY, first_style=STYLE_LEDE)
+    _link_notes(doc, walk.chapter.lede_links)
 
 
 def _experts(doc, walk: _Walk, entry) -> None:
@@ -420,7 +425,8 @@ def _chapter(doc, walk: _Walk, entry) -> None:
     chapter_title(_heading_for(doc, entry), walk.layout)
     if issue.standfirst:
         doc.para(STYLE_CHAPTER_STANDFIRST, issue.standfirst)
-    _blocks(doc, issue.lede, STYLE_BODY)
+    _blocks(doc, chapter.lede, STYLE_BODY)
+    _link_notes(doc, chapter.lede_links)
     if issue.experts_intro:
         doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
 
@@ -722,6 +728,7 @@ def _contribution_body(doc, piece) -> None:
             # then moves the whole chain, paragraph and all, to the next page.
             last._p.get_or_add_pPr().style = doc.style_ids[STYLE_BODY_LAST]
         _attribution(doc, contribution)
+    _link_notes(doc, piece.links)
 
 
 def _bios(doc, walk: _Walk) -> None:
@@ -756,7 +763,7 @@ def _bios(doc, walk: _Walk) -> None:
                 doc.into(cells[0])
                 _photo(doc, person, walk)
                 doc.into(cells[1])
-            _bio(doc, person)
+            _bio(doc, person, outline)
             if outline.is_pack:
                 _bio_pages(doc, outline.appearances.get(person.id, ()), walk.numbers)
         doc.into(None)
@@ -909,8 +916,9 @@ def _initials_png(initials: str, layout: Layout):
     return buffer
 
 
-def _bio(doc, person):
-    """A contributor's name (bookmarked with their id), affiliation and bio."""
+def _bio(doc, person, outline=None):
+    """A contributor's name (bookmarked with their id), affiliation and bio (as the
+    outline places it: its links numbered, then listed, where links print as notes)."""
     name = doc.para(STYLE_BIO_NAME, person.name)
     bookmark = CONTRIBUTOR_BOOKMARK + person.id.replace("-", "_")
     if len(bookmark) <= 40:  # Word's limit; longer ids come back from the name
@@ -925,7 +933,10 @@ def _bio(doc, person):
             doc.run(affiliation, list_separator(person.role, person.organisation))
         if person.organisation:
             doc.run(affiliation, person.organisation, CHAR_ORGANISATION)
-    return _blocks(doc, person.bio, STYLE_BIO) or name
+    bio = outline.bios.get(person.id, person.bio) if outline is not None else person.bio
+    last = _blocks(doc, bio, STYLE_BIO) or name
+    links = outline.bio_links.get(person.id) if outline is not None else None
+    return _link_notes(doc, links) or last
 
 
 def _embeddable(path: Path):
@@ -952,6 +963,18 @@ def _attribution(doc, contribution) -> None:
         doc.run(paragraph, person.name, "Strong")
         if person.affiliation:
             doc.run(paragraph, list_separator(person.name, person.affiliation) + person.affiliation)
+
+
+def _link_notes(doc, links: LinkNotes | None):
+    """A text's links printed as notes (outline.LinkNotes): a heading ("Links"), then
+    one Link Note paragraph per number with its URL, a link still. Returns the last."""
+    if not links:
+        return None
+    last = doc.para(STYLE_LINK_NOTES_HEADING, links.label)
+    for note in links.notes:
+        last = doc.para(STYLE_LINK_NOTE, f"{note.number} ")
+        add_hyperlink(last, note.url, note.shown)
+    return last
 
 
 def _contents(doc, t: dict) -> None:
@@ -1054,6 +1077,9 @@ def _spans(doc, paragraph, spans: tuple[Span, ...]) -> None:
     for span in spans:
         if is_allowed_link(span.link):
             add_hyperlink(paragraph, span.link, span.text)
+            note = getattr(span, "note", 0)  # a link printed as a note: its number
+            if note:
+                doc.run(paragraph, str(note), CHAR_LINK_NUMBER)
             continue
         for index, piece in enumerate(span.text.split("\n")):
             if index:
