@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import fsguard
-from .errors import LayoutError
+from .errors import ErrorList, LayoutError
 
 MANIFEST = "layout.toml"
 #: the largest layout.toml read
@@ -251,26 +251,46 @@ def list_layouts() -> list[Layout]:
 
 
 def find_layout(name_or_path: str | None) -> Layout:
-    """A shipped layout by name, or a layout folder by path."""
+    """A shipped layout by name (`memo`), or a layout folder by path (`./memo`): a
+    spec with a `/` is a path, anything else a name (see is_layout_path)."""
     return load_layout(_locate(name_or_path or DEFAULT_LAYOUT, None))
 
 
+def is_layout_path(spec: str) -> bool:
+    """True for a layout folder's path (it holds a `/`, or is `.` or `..`); false for
+    a shipped layout's name. A folder named like a shipped layout is `./memo`."""
+    return "/" in spec or "\\" in spec or spec in (".", "..")
+
+
 def _locate(spec: str, relative_to: Path | None) -> Path:
-    candidate = Path(spec)
-    if relative_to is not None and not candidate.is_absolute():
-        candidate = relative_to / spec
-    explicit_path = "/" in spec or "\\" in spec or spec.startswith(".")
-    if explicit_path or (candidate / MANIFEST).is_file():
-        if not candidate.is_dir():
-            raise LayoutError("layout folder not found", path=candidate,
+    """The folder of a layout spec: a path (relative to `relative_to`, else to the
+    current folder), or a shipped name. A name that is also a layout folder where
+    a path would be looked for is an error, never a silent choice."""
+    local = Path(spec) if relative_to is None or Path(spec).is_absolute() \
+        else relative_to / spec
+    if is_layout_path(spec):
+        if not local.is_dir():
+            raise LayoutError("layout folder not found", path=local,
                               hint="`briefgen layouts list` shows the shipped layouts")
-        if not (candidate / MANIFEST).is_file():
-            raise LayoutError(f"no {MANIFEST} in the layout folder", path=candidate,
+        if not (local / MANIFEST).is_file():
+            raise LayoutError(f"no {MANIFEST} in the layout folder", path=local,
                               hint="`briefgen layouts new NAME` makes a layout to start from")
-        return candidate
+        return local
     root = builtin_layouts_dir()
-    if (root / spec / MANIFEST).is_file():
-        return root / spec
+    shipped = root / spec
+    as_path = f"./{spec}" if relative_to is None else str(local)
+    local_layout = (local / MANIFEST).is_file() and (
+        not shipped.is_dir() or not os.path.samefile(local, shipped))
+    if (shipped / MANIFEST).is_file():
+        if local_layout:
+            raise LayoutError(f"layout {spec!r} is ambiguous: it names the shipped layout, "
+                              f"and {as_path} is a layout folder",
+                              hint=f"write {as_path} for the folder (a path has a /); for the "
+                                   f"shipped {spec}, rename the folder or run from elsewhere")
+        return shipped
+    if local_layout:
+        raise LayoutError(f"unknown layout {spec!r}: a name is a shipped layout's",
+                          hint=f"for the layout folder, write a path: {as_path}")
     names = sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
     close = difflib.get_close_matches(spec, names, n=1)
     hint = f"did you mean {close[0]}?" if close else f"shipped layouts: {', '.join(names)}"
@@ -295,7 +315,28 @@ def _read_manifest(folder: Path) -> tuple[dict, list[str]]:
                           line=line, hint="check quotes and brackets") from None
 
 
+class LayoutErrors(ErrorList, LayoutError):
+    """Every problem of one layout.toml, reported together."""
+
+
 def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
+    """Read and check a layout folder. Every problem of its manifest is reported at
+    once (LayoutErrors), as an issue's are; one alone as a LayoutError."""
+    problems: list[LayoutError] = []
+    try:
+        return _load_layout(Path(folder), _children, problems)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        if not problems:  # not a consequence of a problem already found: a bug
+            raise
+    _raise_problems(problems)
+
+
+def _raise_problems(problems: list[LayoutError]) -> None:
+    raise problems[0] if len(problems) == 1 else LayoutErrors(problems)
+
+
+def _load_layout(folder: Path, _children: tuple[Path, ...],
+                 problems: list[LayoutError]) -> Layout:
     folder = folder.resolve()
     manifest_path = folder / MANIFEST
     if folder in _children:
@@ -304,24 +345,35 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
     data, lines = _read_manifest(folder)
 
     def fail(message, key=None, hint=None):
-        raise LayoutError(message, path=manifest_path, line=_line_of(lines, key), hint=hint)
+        # Recorded, and the checks go on: every problem is reported at once.
+        problems.append(LayoutError(message, path=manifest_path, line=_line_of(lines, key),
+                                    hint=hint))
 
     _known(data, _TOP_KEYS, fail, "key")
+    for table in ("templates", "fonts", "colours", "style", "docx"):
+        if table in data and not isinstance(data[table], dict):
+            fail(f"`{table}` must be a table: a [{table}] line, then `key = value` lines",
+                 table)
+            data[table] = {}
     parent = None
     if "extends" in data:
         if not isinstance(data["extends"], str):
             fail("extends must be a layout name or folder", "extends")
-        try:
-            parent = load_layout(_locate(data["extends"], folder), _children + (folder,))
-        except LayoutError as exc:
-            if exc.path == manifest_path:
-                raise
-            fail(f"cannot extend {data['extends']!r}: {exc.message}", "extends", exc.hint)
+        else:
+            try:
+                parent = load_layout(_locate(data["extends"], folder), _children + (folder,))
+            except LayoutError as exc:
+                if exc.path == manifest_path or isinstance(exc, ErrorList):
+                    raise
+                fail(f"cannot extend {data['extends']!r}: {exc.message}", "extends", exc.hint)
+        if parent is None:  # what it would inherit is unknown: no follow-on "needs" lines
+            _raise_problems(problems)
 
     name = str(data.get("name") or folder.name)
     sizes = data.get("page_sizes", list(parent.page_sizes) if parent else ["A4"])
     if not isinstance(sizes, list) or not sizes:
         fail("page_sizes must be a list such as [\"A4\", \"Letter\"]", "page_sizes")
+        sizes = []
     for size in sizes:
         if size not in PAGE_SIZES:
             fail(f"unknown page size {size!r}", "page_sizes", f"use {', '.join(PAGE_SIZES)}")
@@ -329,9 +381,11 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
     if (not isinstance(margins, list) or len(margins) != 4
             or not all(isinstance(m, (int, float)) and 0 <= m <= 60 for m in margins)):
         fail("margins_mm must be four numbers 0–60: [top, right, bottom, left]", "margins_mm")
+        margins = [0, 0, 0, 0]
     bleed = data.get("bleed_mm", parent.bleed_mm if parent else 3.0)
     if not isinstance(bleed, (int, float)) or not 0 <= bleed <= 10:
         fail("bleed_mm must be a number from 0 to 10", "bleed_mm")
+        bleed = 0
 
     templates = data.get("templates", {})
     _known(templates, {"pdf", "pack", "stylesheets"}, fail, "templates key")
@@ -374,7 +428,10 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
         fonts["display"] = fonts["heading"]
     faces = list(parent.faces) if parent else []
     for face in fonts_table.get("faces", []):
+        found = len(problems)
         _known(face, {"family", "file", "weight", "style"}, fail, "font face key")
+        if not isinstance(face, dict):
+            continue
         if not isinstance(face.get("family"), str) or not face["family"].strip():
             fail("each [[fonts.faces]] needs `family`", "faces")
         if not isinstance(face.get("weight", 400), int) or not 100 <= face.get("weight", 400) <= 900:
@@ -387,6 +444,8 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
             fail(f"font file {face.get('file')} not found in the layout folder", face.get("file"))
         if face.get("style", "normal") not in ("normal", "italic"):
             fail("font style must be normal or italic", "style")
+        if len(problems) > found:
+            continue
         faces.append(FontFace(str(face["family"]), path, int(face.get("weight", 400)),
                               face.get("style", "normal")))
     families = {f.family for f in faces}
@@ -443,6 +502,8 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
                 fail(f"[docx] {key} must be one of {', '.join(map(repr, allowed))}", key)
             options[key] = docx[key]
 
+    if problems:
+        _raise_problems(problems)
     ancestors = ((parent.name, parent.templates_dir),) + parent.ancestors if parent else ()
     ancestor_folders = (parent.path,) + parent.ancestor_folders if parent else ()
     return Layout(name=name, path=folder, description=str(data.get("description", "")),
@@ -457,6 +518,7 @@ def load_layout(folder: Path, _children: tuple[Path, ...] = ()) -> Layout:
 def _known(table, allowed, fail, what):
     if not isinstance(table, dict):
         fail(f"expected a table of {what}s")
+        return
     for key in table:
         if key not in allowed:
             close = difflib.get_close_matches(key, sorted(allowed), n=1)
