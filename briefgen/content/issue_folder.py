@@ -60,6 +60,11 @@ class _Problems:
     def __init__(self):
         self.errors: list[BriefgenError] = []
         self.warnings: list[BriefgenError] = []
+        # Contributors that could not be read: their `by:` lines are not reported
+        # again as unknown contributors (the real error is already there).
+        self.unreadable_contributors = False      # a whole source (not a mapping, empty)
+        self.rejected_ids: set[str] = set()       # entries defined, but with errors
+        self.no_contributors_file: Path | None = None  # neither the file nor the field
 
     def error(self, message, path, line=None, hint=None):
         self.errors.append(ContentError(message, path=path, line=line, hint=hint))
@@ -220,15 +225,24 @@ def _load_contributors(folder: Path, meta: LineDict, issue_path: Path, lang: str
         data = p.guard(lambda: load_yaml(read_text(file, MAX_ISSUE_BYTES), file))
         if len(p.errors) > errors_before:  # unreadable: not every `by:` line unknown too
             raise ErrorList(p.errors)
-        if data is not None:
+        if data is None:
+            p.error(f"{CONTRIBUTORS_FILE} is empty", file, 1,
+                    "add an entry per id used after `by:`: `maria-rossi:` then indented "
+                    "`name:`, `role:`… lines")
+            p.unreadable_contributors = True
+        else:
             sources.append((file, data, 1))
+    elif "contributors" not in meta:
+        p.no_contributors_file = file
     if "contributors" in meta:
         sources.append((issue_path, meta["contributors"], meta.line_of("contributors")))
     found: dict[str, tuple[Contributor, Path, int]] = {}
     for path, data, line in sources:
         if not isinstance(data, LineDict):
             p.error("contributors must be a mapping of id → details", path, line,
+                    "a `:` is missing after an id? " * isinstance(data, str) +
                     "write `maria-rossi:` then indented `name:`, `role:`… lines")
+            p.unreadable_contributors = True
             continue
         for cid, entry in data.items():
             cline = data.line_of(cid)
@@ -239,10 +253,13 @@ def _load_contributors(folder: Path, meta: LineDict, issue_path: Path, lang: str
             if slugify(cid, fallback="") != cid:
                 p.error(f"contributor id `{cid}` must be lower-case words joined by '-'",
                         path, cline, f"use `{slugify(cid, fallback='someone')}`")
+                p.rejected_ids.add(cid)
                 continue
             contributor = _contributor(cid, entry, folder, path, cline, lang, p)
             if contributor is not None:
                 found[cid] = (contributor, path, cline)
+            else:
+                p.rejected_ids.add(cid)
     total = 0  # each bio is limited on its own; all of them together too
     for cid, (contributor, path, cline) in found.items():
         total += block_count(contributor.bio)
@@ -299,6 +316,7 @@ def _parse_body(body, body_line, path, lang, contributors, p: _Problems):
             lede.append(top.block)
 
     used: dict[str, None] = {}  # ordered set
+    uncredited: dict[str, None] = {}  # ids credited while there is no contributors file
     contributions = []
     for headline, line, tops in sections:
         meta = _meta_lines(tops, path, body_line, p)
@@ -312,6 +330,10 @@ def _parse_body(body, body_line, path, lang, contributors, p: _Problems):
             if cid in contributors:
                 people.append(contributors[cid][0])
                 used[cid] = None
+            elif p.unreadable_contributors or cid in p.rejected_ids:
+                continue  # its entry's (or its file's) error is already reported
+            elif p.no_contributors_file is not None:
+                uncredited[cid] = None
             else:
                 known = difflib.get_close_matches(cid, list(contributors), n=1)
                 hint = (f"did you mean `{known[0]}`?" if known else
@@ -329,6 +351,14 @@ def _parse_body(body, body_line, path, lang, contributors, p: _Problems):
         contributions.append(Contribution(headline=clean_line(headline), contributors=tuple(people),
                                           body=blocks, pull_quote=pull,
                                           lang=c_lang if c_lang != lang else None))
+    if uncredited:  # one line for the missing file, not one per `by:`
+        ids = list(uncredited)
+        shown = ", ".join(f"`{cid}`" for cid in ids[:3]) + (", …" if len(ids) > 3 else "")
+        p.error(f"{CONTRIBUTORS_FILE} not found: the contributions credit "
+                f"{len(ids)} contributor{'s' if len(ids) != 1 else ''} ({shown})",
+                p.no_contributors_file, None,
+                f"create it with an entry per id (`{ids[0]}:` then indented `name:`, `role:`… "
+                "lines), or list them under `contributors:` in the front matter")
     return tuple(lede), contributions, used
 
 

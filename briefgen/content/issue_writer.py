@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from .. import fsguard
-from ..errors import BriefgenError, ContentError, UsageError
+from ..errors import BriefgenError, ContentError, UsageError, folder_problem
 from ..model import Block, Contribution, Heading, Issue, ListBlock, Paragraph, Quote, Span
 from ..slugs import slugify
 from .pullquotes import pick_pull_quote
@@ -457,11 +457,26 @@ class Written:
 
 
 def check_destination(destination: Path, *, force: bool) -> None:
-    """Refuse a destination that is a file, or an existing folder without --force."""
+    """Refuse a destination that is a file, or a file's name (`-o x/issue.md`), or an
+    existing folder without --force."""
+    folder_hint = (f"give -o the issue folder: -o {destination.parent}"
+                   if destination.name in ("issue.md", "contributors.yaml", "pack.yaml")
+                   else "give -o the issue folder, not a file in it")
     if destination.exists() and not destination.is_dir() or (
             destination.is_symlink() and not destination.exists()):
-        raise UsageError("this is a file, not a folder", path=destination,
-                         hint="give -o the issue folder, not a file in it")
+        raise UsageError("this is a file, not a folder", path=destination, hint=folder_hint)
+    if not destination.exists() and destination.suffix.lower() in (
+            ".md", ".yaml", ".yml", ".txt", ".html", ".htm", ".docx", ".pdf", ".csv"):
+        raise UsageError(f"-o names the issue folder to create, and {destination.name} is a "
+                         "file's name", path=destination,
+                         hint=folder_hint if destination.name in ("issue.md", "contributors.yaml")
+                         else f"e.g. -o {destination.with_suffix('')}")
+    for parent in destination.parents:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise UsageError(f"{parent} is a file, not a folder", path=destination,
+                                 hint="choose an issue folder elsewhere (-o)")
+            break
     if destination.exists() and not force:
         raise UsageError("the issue folder already exists", path=destination,
                          hint="choose another -o folder, or add --force to replace it")
@@ -578,6 +593,8 @@ def write_issue_folder(issue: Issue, destination: Path, *, force: bool = False,
             staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.",
                                             dir=destination.parent))
     except OSError as exc:
+        if not existing and exc.errno in (errno.ENOENT, errno.ENOTDIR):  # /proc/x
+            raise folder_problem(destination, exc, what="issue folder") from None
         raise _environment_error(exc, destination) from None
     keep_staging = False
     try:

@@ -171,10 +171,8 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
             if cid in people:
                 speakers.append(people[cid])
             elif not failed:  # a speaker may come from the issue that failed to load
-                close = difflib.get_close_matches(str(cid), list(people), n=1)
                 p.error(f"unknown speaker `{cid}`", path, entry.line_of("speakers"),
-                        f"did you mean `{close[0]}`?" if close else
-                        "speakers are contributor ids of the pack's issues")
+                        speaker_hint(str(cid), people))
         target = None
         paper = entry.get("paper")
         if paper:
@@ -397,11 +395,32 @@ def _scratch() -> Path:
     return folder
 
 
+def speaker_hint(given: str, people: dict) -> str:
+    """A suggestion for an unknown speaker: the id of a contributor whose id or name
+    is close (`Amira Haddad` → `amira-haddad`), else the ids there are."""
+    by_name = {slugify(str(person.name), fallback=""): cid for cid, person in people.items()}
+    wanted = slugify(given, fallback="")
+    if wanted in people:
+        return f"did you mean `{wanted}`? speakers are contributor ids"
+    if wanted in by_name:
+        return f"did you mean `{by_name[wanted]}`? speakers are contributor ids, not names"
+    close = difflib.get_close_matches(wanted or given, list(people) + list(by_name), n=1)
+    if close:
+        return f"did you mean `{by_name.get(close[0], close[0])}`?"
+    ids = sorted(people)
+    if not ids:
+        return "speakers are contributor ids of the pack's issues, and they have none"
+    shown = ", ".join(f"`{cid}`" for cid in ids[:8]) + (", …" if len(ids) > 8 else "")
+    return f"speakers are contributor ids of the pack's issues: {shown}"
+
+
 def resolve_layout_spec(cli_layout: str | None, pack: Pack) -> str | None:
     """--layout wins; else pack.yaml's `layout:`, a name or a path relative to the pack."""
     if cli_layout:
         return cli_layout
+    from ..layouts import is_layout_path
+
     spec = pack.layout or None
-    if spec and ("/" in spec or spec.startswith(".")) and pack.source_dir:
+    if spec and is_layout_path(spec) and pack.source_dir:
         return str((pack.source_dir / spec).resolve())
     return spec

@@ -1,10 +1,19 @@
-"""`briefgen new`: an issue folder with every field shown and explained."""
+"""`briefgen new`: an issue folder with every field shown and explained.
+
+The folder is written whole or not at all: its files go into a hidden folder
+beside it, which is renamed into place once complete.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import UsageError, folder_problem
 
 ISSUE_TEMPLATE = """\
 ---
@@ -13,8 +22,8 @@ publisher: Your Organisation          # printed in the cover band and the coloph
 series: Your Series                   # the newsletter's name; also the running head
 issue: 1                              # issue number (optional)
 date: {today}                      # YYYY-MM-DD (required)
-title: "Series | The issue's title"   # required; quote it when it contains a colon
-short_title: The issue's title        # running head on every page (default: title)
+title: "The Issue's Title: What It Is About"  # required; quote it when it contains a colon
+short_title: The Issue's Title        # running head on every page (default: title)
 standfirst: >-
   One or two sentences under the title on the cover: what this issue is about
   and why it matters now.
@@ -76,17 +85,92 @@ second-expert:
 """
 
 
-def scaffold_issue(folder: Path) -> list[Path]:
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+#: endings of files a user may give `new` by mistake (a folder is what it makes)
+FILE_ENDINGS = (".md", ".yaml", ".yml", ".csv", ".txt", ".html", ".htm", ".docx", ".dotx",
+                ".pdf", ".toml", ".json")
+
+
+def check_new_folder(folder: Path) -> None:
+    """Refuse what `new` must not write into: a file, a folder with files in it,
+    a name that is a file's (`recipients.csv`), a place under a file."""
+    folder = Path(folder)
+    if folder.is_file() or (folder.exists() and not folder.is_dir()):
+        raise UsageError("this is a file, not a folder: `new` creates a folder", path=folder,
+                         hint=f"give a new folder's name, e.g. `briefgen new {_example(folder)}`")
+    if folder.is_dir() and any(folder.iterdir()):
         raise UsageError("folder exists and is not empty", path=folder,
                          hint="choose a new folder name")
+    if folder.suffix.lower() in FILE_ENDINGS:
+        raise UsageError(f"`new` creates a folder, and {folder.name} is a file's name",
+                         path=folder, hint=f"give a folder's name, e.g. "
+                                           f"`briefgen new {_example(folder)}`")
+    for parent in folder.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{parent} is a file, not a folder", path=folder,
+                                 hint="choose a folder for the new issue elsewhere")
+            break
+
+
+def _example(folder: Path) -> str:
+    return str(folder.with_name(folder.stem if folder.stem != folder.name else "my-issue"))
+
+
+@contextmanager
+def _staged(folder: Path):
+    """A hidden folder beside `folder` to write in; renamed to `folder` when the
+    block ends without an error, removed otherwise (and so are parents it made)."""
+    folder = Path(folder)
+    made = [p for p in reversed(folder.parents) if not p.exists()]
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".new",
+                                      dir=folder.parent))
+    except OSError as exc:
+        _remove_empty(made)
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # /proc/x
+            raise folder_problem(folder, exc, what="folder", option="") from None
+        raise
+    try:
+        yield stage
+        os.chmod(stage, 0o777 & ~_umask())
+        if folder.is_dir():
+            folder.rmdir()  # empty (checked): replaced by the complete folder
+        os.rename(stage, folder)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        _remove_empty(made)
+        raise
+
+
+def _remove_empty(made: list[Path]) -> None:
+    """Remove the folders this run made (outermost last), if still empty."""
+    for parent in reversed(made):
+        try:
+            parent.rmdir()
+        except OSError:
+            break
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def scaffold_issue(folder: Path) -> list[Path]:
+    check_new_folder(folder)
+    with _staged(folder) as stage:
+        _write_issue(stage)
+    return [folder / "issue.md", folder / "contributors.yaml", folder / "images"]
+
+
+def _write_issue(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "images").mkdir(exist_ok=True)
-    issue = folder / "issue.md"
-    issue.write_text(ISSUE_TEMPLATE.format(today=dt.date.today().isoformat()), encoding="utf-8")
-    contributors = folder / "contributors.yaml"
-    contributors.write_text(CONTRIBUTORS_TEMPLATE, encoding="utf-8")
-    return [issue, contributors, folder / "images"]
+    (folder / "issue.md").write_text(ISSUE_TEMPLATE.format(today=dt.date.today().isoformat()),
+                                     encoding="utf-8")
+    (folder / "contributors.yaml").write_text(CONTRIBUTORS_TEMPLATE, encoding="utf-8")
 
 
 PACK_TEMPLATE = """\
@@ -120,12 +204,12 @@ annexes:                                # optional: PDF files (a DOCX needs Libr
 
 def scaffold_pack(folder: Path) -> list[Path]:
     """A pack folder with pack.yaml and one issue inside it, ready to build."""
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise UsageError("folder exists and is not empty", path=folder,
-                         hint="choose a new folder name")
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "annexes").mkdir()
-    pack = folder / "pack.yaml"
-    pack.write_text(PACK_TEMPLATE.format(today=dt.date.today().isoformat()), encoding="utf-8")
-    issue_files = scaffold_issue(folder / "issues" / "first-issue")
-    return [pack, *issue_files]
+    check_new_folder(folder)
+    with _staged(folder) as stage:
+        (stage / "annexes").mkdir()
+        (stage / "pack.yaml").write_text(PACK_TEMPLATE.format(today=dt.date.today().isoformat()),
+                                         encoding="utf-8")
+        _write_issue(stage / "issues" / "first-issue")
+    issue = folder / "issues" / "first-issue"
+    return [folder / "pack.yaml", issue / "issue.md", issue / "contributors.yaml",
+            issue / "images"]

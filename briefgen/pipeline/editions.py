@@ -546,8 +546,10 @@ def _check_scheduler(address: str) -> str:
     try:
         import distributed  # noqa: F401
     except ImportError:
+        from ..install import install_command
+
         raise UsageError("--scheduler needs Dask's distributed package",
-                         hint="pip install 'briefgen[dask]'") from None
+                         hint=f"install it: {install_command('dask')}") from None
     scheme, sep, rest = address.partition("://")
     if not sep:
         scheme, rest = "tcp", address

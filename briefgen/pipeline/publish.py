@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .. import cache
-from ..errors import UsageError
+from ..errors import UsageError, folder_problem
 
 
 class Publication:
@@ -49,6 +49,7 @@ class Publication:
             raise UsageError("output path exists and is not a folder", path=out,
                              hint="choose another -o folder")
         created = not out.exists()
+        made = [p for p in reversed(out.parents) if not p.exists()] + [out] * created
         try:
             out.mkdir(parents=True, exist_ok=True)
             if probe:
@@ -57,10 +58,12 @@ class Publication:
                 os.close(handle)
                 os.unlink(name)
         except OSError as exc:
-            what = "create" if created else "write in"
-            raise UsageError(f"cannot {what} the output folder: {exc.strerror or exc}",
-                             path=out, hint="make it writable, free some space, or choose "
-                                            "another -o folder") from None
+            for folder in reversed(made):  # leave no empty folder behind
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
+            raise folder_problem(out, exc, created) from None
         return cls(out, created)
 
     def stage(self, name: str) -> Path:

@@ -32,14 +32,46 @@ class ImportResult:
     diff: str | None = None                            # --dry-run: what would change
 
 
+def check_source(source: Path) -> None:
+    """The source must be a newsletter file: a folder (an issue folder, or one that
+    holds newsletters) is told apart from a missing file."""
+    if source.is_file():
+        return
+    if source.is_dir():
+        if (source / "issue.md").is_file():
+            raise UsageError("this is an issue folder already; `import` makes one from a "
+                             "newsletter file", path=source,
+                             hint=f"check it with `briefgen validate {source}`, or give the "
+                                  ".txt, .html or .docx file to import")
+        files = sorted(p.name for p in source.iterdir() if p.is_file() and
+                       p.suffix.lower() in HTML_SUFFIXES | DOCX_SUFFIXES | {".txt", ".text"})
+        raise UsageError("this is a folder; `import` reads one newsletter file", path=source,
+                         hint=f"give a file in it, e.g. {source / files[0]}" if files else
+                         "give a .txt, .html or .docx file")
+    raise UsageError("source file not found", path=source,
+                     hint="give a .txt, .html or .docx newsletter")
+
+
+def _strict(warning: BriefgenError) -> BriefgenError:
+    """With --strict nothing is written, so a fix that edits issue.md afterwards
+    cannot be made: say what can be done on the command line instead."""
+    hint = warning.hint or ""
+    if "in issue.md" not in hint:
+        return warning
+    message = warning.message.replace(": today's date was used", "")
+    if "--date" in hint:
+        hint = "pass --date YYYY-MM-DD (with --strict, nothing was written)"
+    else:
+        hint = f"with --strict nothing was written: import without --strict, then {hint}"
+    return type(warning)(message, path=warning.path, line=warning.line, hint=hint)
+
+
 def import_issue(source: str | Path, destination: str | Path, *, force: bool = False,
                  strict: bool = False, date: dt.date | None = None,
                  lang: str | None = None, track_changes: str | None = None,
                  dry_run: bool = False) -> ImportResult:
     source, destination = Path(source), Path(destination)
-    if not source.is_file():
-        raise UsageError("source file not found", path=source,
-                         hint="give a .txt, .html or .docx newsletter")
+    check_source(source)
     check_destination(destination, force=force or dry_run)
     slug = slugify(destination.name, fallback="imported")
     suffix = source.suffix.lower()
@@ -78,7 +110,7 @@ def import_issue(source: str | Path, destination: str | Path, *, force: bool = F
             raise UsageError(f"cannot import {suffix} files", path=source,
                              hint="import a .txt, .html or .docx file")
         if strict and warnings:
-            raise ErrorList(warnings)
+            raise ErrorList([_strict(w) for w in warnings])
         if dry_run:  # nothing is written: the diff is computed while the photos exist
             return ImportResult(issue, destination, warnings, comments=comments,
                                 diff=folder_diff(issue, destination, extra=extra))
