@@ -6,14 +6,18 @@ file:line and a fix), 1 a bug in briefgen (re-run with --debug for details),
 """
 from __future__ import annotations
 
+import json
 import sys
 import traceback
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from . import __version__
-from .errors import BriefgenError, ErrorList, environment_problem
+from .errors import BriefgenError, ErrorList, UsageError, as_problem, environment_problem
+from .layouts import PAGE_SIZES
+from .project import PDF_VARIANTS
 
 
 class _Group(click.Group):
@@ -26,6 +30,9 @@ class _Group(click.Group):
             problems = exc.errors if isinstance(exc, ErrorList) else [exc]
             for problem in problems:
                 click.echo(f"error: {problem}", err=True)
+            if ctx.obj and ctx.obj.get("json"):  # --json: the same problems, on stdout
+                _json({"command": ctx.obj["json"], "ok": False,
+                       "errors": [as_problem(p) for p in problems]})
             ctx.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -34,6 +41,9 @@ class _Group(click.Group):
             if problem is None:
                 self._bug(ctx, exc)
             click.echo(f"error: {problem}", err=True)
+            if ctx.obj and ctx.obj.get("json"):
+                _json({"command": ctx.obj["json"], "ok": False,
+                       "errors": [as_problem(problem, "environment")]})
             ctx.exit(2)
         except KeyboardInterrupt:
             click.echo("interrupted: no output was changed", err=True)
@@ -51,11 +61,13 @@ class _Group(click.Group):
         ctx.exit(1)
 
 
-# WeasyPrint's variants (weasyprint.pdf.VARIANTS), listed here so that --help
-# does not import WeasyPrint.
-PDF_VARIANTS = ["pdf/a-1a", "pdf/a-1b", "pdf/a-2a", "pdf/a-2b", "pdf/a-2u", "pdf/a-3a",
-                "pdf/a-3b", "pdf/a-3u", "pdf/a-4e", "pdf/a-4f", "pdf/a-4u", "pdf/ua-1",
-                "pdf/ua-2", "pdf/x-1a", "pdf/x-3", "pdf/x-4", "pdf/x-5g"]
+LAYOUT_HELP = ("A shipped layout's name (policy-brief, memo, conference), or a layout "
+               "folder's path, which has a / (./house) (default: policy-brief, the pack's "
+               "layout, or briefgen.toml's).")
+PAGE_SIZE_HELP = (f"Page size: {', '.join(PAGE_SIZES)}, among the layout's sizes (policy-brief "
+                  "and memo: A4, Letter; conference: A5; default: the layout's first).")
+JSON_HELP = ('Print the result as JSON on stdout; each warning, error or finding as '
+             '{"check", "page", "message", "source": {"file", "line"}}.')
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:
@@ -65,6 +77,44 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
 def _warn(warnings) -> None:
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+def _json(payload: dict) -> None:
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+
+
+def _json_mode(ctx, command: str, on: bool) -> bool:
+    """Remember --json, so that an error is reported as JSON too."""
+    if on:
+        ctx.obj = {**(ctx.obj or {}), "json": command}
+        ctx.find_root().obj = ctx.obj
+    return on
+
+
+def _given(ctx, **params) -> dict:
+    """The settings given on the command line: {setting: value} for each `setting=param`
+    whose option the user wrote (not a default), so briefgen.toml fills in the rest."""
+    return {name: ctx.params[param] for name, param in params.items()
+            if ctx.get_parameter_source(param) in (ParameterSource.COMMANDLINE,
+                                                    ParameterSource.ENVIRONMENT)}
+
+
+def _complete_layout(ctx, param, incomplete: str):
+    """Shell completion for --layout: the shipped names, or folders for a path."""
+    from click.shell_completion import CompletionItem
+
+    from .layouts import MANIFEST, builtin_layouts_dir, is_layout_path
+
+    if is_layout_path(incomplete) or incomplete.startswith("."):
+        return [CompletionItem(incomplete, type="dir")]
+    return [CompletionItem(p.name) for p in sorted(builtin_layouts_dir().iterdir())
+            if (p / MANIFEST).is_file() and p.name.startswith(incomplete)]
+
+
+def _as_path_spec(folder: Path) -> str:
+    """A folder as --layout takes it: with a / (`./house`), so it is not a name."""
+    text = str(folder)
+    return text if "/" in text else f"./{text}"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,18 +128,18 @@ def main(ctx, debug):
 
 
 @main.command()
-@click.argument("issue_dir", type=click.Path(path_type=Path))
-@click.option("--layout", "-l", metavar="NAME|PATH",
-              help="Shipped layout name or a layout folder (default: policy-brief).")
+@click.argument("issue_dir", type=click.Path(path_type=Path), metavar="ISSUE_DIR|PACK_DIR")
+@click.option("--layout", "-l", metavar="NAME|PATH", shell_complete=_complete_layout,
+              help=LAYOUT_HELP)
 @click.option("--format", "-f", "formats", metavar="pdf,docx",
               help="Comma-separated output formats (default: pdf,docx; editions: pdf).")
-@click.option("--output", "-o", "output_dir", type=click.Path(path_type=Path),
-              default=Path("output"), show_default=True, help="Folder for the outputs.")
-@click.option("--page-size", metavar="A4|Letter", help="Page size, among the layout's sizes.")
+@click.option("--output", "-o", "output_dir", type=click.Path(path_type=Path), metavar="DIR",
+              help="Folder for the outputs (default: output/ in the current folder).")
+@click.option("--page-size", metavar="SIZE", help=PAGE_SIZE_HELP)
 @click.option("--source-date-epoch", type=str, default=None,
               help="Timestamp for reproducible output (default: $SOURCE_DATE_EPOCH, "
                    "else the issue's date).")
-@click.option("--print", "print_marks", is_flag=True,
+@click.option("--print/--no-print", "print_marks", default=False,
               help="Print production: the layout's bleed (3 mm), crop marks 3 mm outside "
                    "it and a slug line.")
 @click.option("--impose", type=click.Choice(["booklet"]),
@@ -102,55 +152,89 @@ def main(ctx, debug):
               help="Let the layout load http(s) resources (off: local files only).")
 @click.option("--recipients", type=click.Path(path_type=Path), metavar="CSV",
               help="A pack only: one edition per row (name, organisation, groups, password…).")
+@click.option("--no-recipients", is_flag=True,
+              help="Build the pack once, although briefgen.toml names recipients.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), metavar="N",
-              help="Editions written in parallel (default: one per core).")
-@click.option("--encrypt", is_flag=True,
+              help="Editions (with --recipients) written in parallel (default: one per core).")
+@click.option("--encrypt/--no-encrypt", default=False,
               help="Editions: set each PDF's open password from the `password` column (AES-256).")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Editions: a Dask scheduler.")
 @click.option("--reference-docx", type=click.Path(path_type=Path), metavar="HOUSE.DOTX",
               help="A Word template whose styles replace the DOCX's by name (the PDF keeps "
                    "the layout).")
-@click.option("--comments", is_flag=True,
+@click.option("--comments/--no-comments", default=False,
               help="A review print: the PDF shows the editor's open comments (review.yaml) "
                    "as notes in a wider right margin. The DOCX always carries them.")
-def build(issue_dir, layout, formats, output_dir, page_size, source_date_epoch, print_marks,
-          impose, pdf_variant, allow_remote, recipients, jobs, encrypt, scheduler,
-          reference_docx, comments):
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.pass_context
+def build(ctx, issue_dir, layout, formats, output_dir, page_size, source_date_epoch,
+          print_marks, impose, pdf_variant, allow_remote, recipients, no_recipients, jobs,
+          encrypt, scheduler, reference_docx, comments, as_json):
     """Build ISSUE_DIR (an issue or a pack) into OUTPUT/<slug>.pdf and .docx;
-    with --recipients, one edition of a pack per recipient."""
+    with --recipients, one edition of a pack per recipient. Defaults come from
+    briefgen.toml (see `briefgen config`); the options given here win."""
     from .pipeline.build import build as run_build, parse_formats, source_date_epoch as epoch_of
+    from .project import settings
 
+    _json_mode(ctx, "build", as_json)
+    given = _given(ctx, layout="layout", page_size="page_size", formats="formats",
+                   output="output_dir", pdf_variant="pdf_variant", print="print_marks",
+                   reference_docx="reference_docx", comments="comments",
+                   recipients="recipients", jobs="jobs", encrypt="encrypt")
+    if "formats" in given:
+        given["formats"] = parse_formats(given["formats"])
+    if no_recipients and recipients:
+        raise UsageError("--recipients and --no-recipients contradict each other",
+                         hint="give one of them")
+    chosen = settings(issue_dir, "build", given)
+    recipients = None if no_recipients else chosen.value("recipients")
+    output_dir = chosen.value("output") or Path("output")
+    reference_docx = chosen.value("reference_docx")
     if reference_docx is not None:  # checked before anything is rendered
         from .render.docx.reference import check_reference
 
         check_reference(reference_docx)
     if recipients or encrypt or scheduler:
         if impose:
-            from .errors import UsageError
-
             raise UsageError("--impose is not available for editions",
                              hint="impose a single build of the pack instead")
-        return _editions(issue_dir, recipients, layout, formats, output_dir, page_size,
-                         epoch_of(source_date_epoch), pdf_variant, allow_remote, jobs, encrypt,
-                         scheduler, print_marks, reference_docx)
+        return _editions(issue_dir, recipients, chosen.value("layout"), chosen.value("formats"),
+                         output_dir, chosen.value("page_size"), epoch_of(source_date_epoch),
+                         chosen.value("pdf_variant"), allow_remote,
+                         chosen.value("jobs"), bool(chosen.value("encrypt")), scheduler,
+                         bool(chosen.value("print")), reference_docx, as_json)
+    if "jobs" in given:
+        raise UsageError("-j sets how many editions are written at once, and only "
+                         "--recipients makes editions",
+                         hint="add --recipients CSV to build a pack's editions, or leave out -j")
 
-    result = run_build(issue_dir, layout=layout, formats=parse_formats(formats),
-                       output_dir=output_dir, page_size=page_size,
-                       epoch=epoch_of(source_date_epoch), print_marks=print_marks,
-                       impose=impose, pdf_variant=pdf_variant, allow_remote=allow_remote,
-                       reference_docx=reference_docx, comments=comments)
+    result = run_build(issue_dir, layout=chosen.value("layout"),
+                       formats=chosen.value("formats"), output_dir=output_dir,
+                       page_size=chosen.value("page_size"), epoch=epoch_of(source_date_epoch),
+                       print_marks=bool(chosen.value("print")), impose=impose,
+                       pdf_variant=chosen.value("pdf_variant"), allow_remote=allow_remote,
+                       reference_docx=reference_docx, comments=bool(chosen.value("comments")))
+    if as_json:
+        _json({"command": "build", "ok": True, "source": str(issue_dir),
+               "layout": result.layout.name,
+               "outputs": [{"path": str(path), "format": path.suffix.lstrip("."),
+                            "pages": result.pages if name == result.pages_of else None}
+                           for name, path in result.outputs.items()],
+               "pages": result.pages,
+               "warnings": [as_problem(w) for w in result.warning_items],
+               "findings": [f.as_dict() for f in result.findings]})
+        return
     _warn(result.warnings)
     for name, path in result.outputs.items():
         extra = f" ({result.pages} pages)" if name == result.pages_of else ""
         click.echo(f"wrote {path}{extra}")
 
 
-def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoch, pdf_variant,
-              allow_remote, jobs, encrypt, scheduler, print_marks, reference_docx=None):
-    from .pipeline.build import parse_formats
+def _editions(pack_dir, recipients, layout, fmts, output_dir, page_size, epoch, pdf_variant,
+              allow_remote, jobs, encrypt, scheduler, print_marks, reference_docx=None,
+              as_json=False):
     from .content.pack_folder import is_pack
     from .pipeline.editions import build_editions
-    from .errors import UsageError
     from .render import RenderOptions
 
     if not recipients:
@@ -158,11 +242,15 @@ def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoc
     if not is_pack(pack_dir):
         raise UsageError("editions are made from a pack (a folder with pack.yaml)",
                          path=pack_dir, hint="`briefgen new --pack DIR` makes one")
-    fmts = parse_formats(formats) if formats else None  # editions' default: the first format
+    # fmts None: the editions' default, the first format
     options = RenderOptions(page_size=page_size, source_date_epoch=epoch, print_marks=print_marks,
                             pdf_variant=pdf_variant, allow_remote=allow_remote,
                             reference_docx=reference_docx)
-    if sys.stderr.isatty():
+    if as_json:
+        result = build_editions(pack_dir, recipients, layout=layout, formats=fmts,
+                                output_dir=output_dir, jobs=jobs, encrypt=encrypt,
+                                options=options, scheduler=scheduler)
+    elif sys.stderr.isatty():
         from rich.progress import Progress
 
         with Progress(transient=True, console=None) as bar:
@@ -176,6 +264,24 @@ def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoc
                                 output_dir=output_dir, jobs=jobs, encrypt=encrypt,
                                 options=options, scheduler=scheduler,
                                 progress=lambda path: click.echo(f"wrote {path}", err=True))
+    if as_json:
+        _json({"command": "build", "ok": not result.failures and not result.internal
+               and not result.interrupted, "source": str(pack_dir),
+               "recipients": str(recipients),
+               "outputs": [{"path": str(path), "format": Path(path).suffix.lstrip("."),
+                            "pages": None} for path in result.outputs],
+               "failures": [{"check": "edition", "page": None, "message": message,
+                             "source": {"file": str(recipients), "line": line}}
+                            for line, message in result.failures],
+               "warnings": [as_problem(w) for w in result.warnings],
+               "interrupted": result.interrupted, "not_done": result.not_done})
+        if result.interrupted:
+            sys.exit(130)
+        if result.internal:
+            sys.exit(1)
+        if result.failures:
+            sys.exit(2)
+        return
     _warn(result.warnings)
     for line, message in result.failures:
         click.echo(f"error: {recipients}:{line}: {message}" if line else f"error: {message}",
@@ -197,69 +303,89 @@ def _editions(pack_dir, recipients, layout, formats, output_dir, page_size, epoc
 
 
 @main.command()
-@click.argument("issue_dir", type=click.Path(path_type=Path))
-@click.option("--layout", "-l", metavar="NAME|PATH", help="Also check this layout.")
+@click.argument("issue_dir", type=click.Path(path_type=Path), metavar="ISSUE_DIR|PACK_DIR")
+@click.option("--layout", "-l", metavar="NAME|PATH", shell_complete=_complete_layout,
+              help="Also check this layout: a shipped name, or a folder's path (with a /).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def validate(issue_dir, layout, strict):
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.pass_context
+def validate(ctx, issue_dir, layout, strict, as_json):
     """Check ISSUE_DIR (an issue or a pack) without rendering anything."""
     from .content.issue_folder import load_issue
     from .content.pack_folder import is_pack, load_pack, resolve_layout_spec
     from .layouts import find_layout
 
+    _json_mode(ctx, "validate", as_json)
     if is_pack(issue_dir):
         loaded = load_pack(issue_dir)
         pack = loaded.pack
         find_layout(resolve_layout_spec(layout, pack))
-        _warn(loaded.warnings)
+        notes = []
+        counts = {"issues": len(pack.issues), "agenda_items": len(pack.agenda),
+                  "annexes": len(pack.annexes), "contributors": len(pack.contributors)}
         summary = (f"pack “{pack.title}”: {_plural(len(pack.issues), 'issue')}, "
                    f"{_plural(len(pack.agenda), 'agenda item')}, "
                    f"{_plural(len(pack.annexes), 'annex', 'annexes')}, "
                    f"{_plural(len(pack.contributors), 'contributor')}, "
                    f"{_plural(len(loaded.warnings), 'warning')}")
-        if strict and loaded.warnings:
+        kind, title = "pack", pack.title
+    else:
+        loaded = load_issue(issue_dir)
+        if layout:
+            find_layout(layout)
+        notes = _review_notes(issue_dir)
+        issue = loaded.issue
+        counts = {"contributions": len(issue.contributions),
+                  "contributors": len(issue.contributors)}
+        summary = (f"“{issue.title}”, {_plural(len(issue.contributions), 'contribution')}, "
+                   f"{_plural(len(issue.contributors), 'credited contributor')}, "
+                   f"{_plural(len(loaded.warnings), 'warning')}")
+        kind, title = "issue", issue.title
+    failed = bool(strict and loaded.warnings)
+    if as_json:
+        _json({"command": "validate", "ok": not failed, "source": str(issue_dir), "kind": kind,
+               "title": title, **counts, "strict": strict,
+               "warnings": [as_problem(w) for w in loaded.warnings],
+               "notes": [as_problem(n, "comment") for n in notes]})
+    else:
+        _warn(loaded.warnings)
+        for note in notes:
+            click.echo(f"note: {note}", err=True)
+        if failed:
             click.echo(f"failed (--strict): {issue_dir}: {summary}", err=True)
-            sys.exit(2)
-        click.echo(f"ok: {issue_dir}: {summary}")
-        return
-    loaded = load_issue(issue_dir)
-    if layout:
-        find_layout(layout)
-    _warn(loaded.warnings)
-    _review_notes(issue_dir)
-    issue = loaded.issue
-    count = len(loaded.warnings)
-    summary = (f"“{issue.title}”, {_plural(len(issue.contributions), 'contribution')}, "
-               f"{_plural(len(issue.contributors), 'credited contributor')}, "
-               f"{_plural(count, 'warning')}")
-    if strict and count:
-        click.echo(f"failed (--strict): {issue_dir}: {summary}", err=True)
+        else:
+            click.echo(f"ok: {issue_dir}: {summary}")
+    if failed:
         sys.exit(2)
-    click.echo(f"ok: {issue_dir}: {summary}")
 
 
 @main.command()
-@click.argument("issue_dir", type=click.Path(path_type=Path))
-@click.option("--layout", "-l", metavar="NAME|PATH",
-              help="Shipped layout name or a layout folder (default: policy-brief).")
-@click.option("--page-size", metavar="A4|Letter", help="Page size, among the layout's sizes.")
-@click.option("--print", "print_marks", is_flag=True,
+@click.argument("issue_dir", type=click.Path(path_type=Path), metavar="ISSUE_DIR|PACK_DIR")
+@click.option("--layout", "-l", metavar="NAME|PATH", shell_complete=_complete_layout,
+              help=LAYOUT_HELP)
+@click.option("--page-size", metavar="SIZE", help=PAGE_SIZE_HELP)
+@click.option("--print/--no-print", "print_marks", default=False,
               help="Check the print production version (bleed and crop marks).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print the findings as JSON: {"findings": [{"check", "page", "message", '
                    '"source": {"file", "line"}}], "pages": N}.')
-def check(issue_dir, layout, page_size, print_marks, as_json):
+@click.pass_context
+def check(ctx, issue_dir, layout, page_size, print_marks, as_json):
     """Preflight ISSUE_DIR (an issue or a pack): lay it out and report what would
     print badly, each finding with its page and source line. Exit code 3 when
-    there are findings, 0 when clean."""
-    import json
-
+    there are findings, 0 when clean. Defaults come from briefgen.toml."""
     from .preflight import check_path
+    from .project import settings
 
-    findings, pages = check_path(issue_dir, layout=layout, page_size=page_size,
-                                 print_marks=print_marks)
+    _json_mode(ctx, "check", as_json)
+    chosen = settings(issue_dir, "check", _given(ctx, layout="layout", page_size="page_size",
+                                                print="print_marks"))
+    findings, pages = check_path(issue_dir, layout=chosen.value("layout"),
+                                 page_size=chosen.value("page_size"),
+                                 print_marks=bool(chosen.value("print")))
     if as_json:
-        click.echo(json.dumps({"findings": [f.as_dict() for f in findings], "pages": pages},
-                              ensure_ascii=False, indent=2))
+        _json({"command": "check", "ok": not findings, "source": str(issue_dir),
+               "findings": [f.as_dict() for f in findings], "pages": pages})
     else:
         for finding in findings:
             click.echo(f"{finding.check}: {finding}")
@@ -270,17 +396,19 @@ def check(issue_dir, layout, page_size, print_marks, as_json):
         sys.exit(3)
 
 
-def _review_notes(issue_dir: Path) -> None:
+def _review_notes(issue_dir: Path) -> list[BriefgenError]:
     """The editor's open comments (review.yaml), as notes: not errors, not warnings."""
     from .content.review import comment_location, load_review
 
+    notes = []
     for comment in load_review(issue_dir):
         if comment.resolved:
             continue
         name, line = comment_location(issue_dir, comment)
-        where = f"{Path(issue_dir) / name}" + (f":{line}" if line else "")
         text = " ".join(comment.text.split())
-        click.echo(f"note: {where}: comment by {comment.author or 'someone'}: {text}", err=True)
+        notes.append(BriefgenError(f"comment by {comment.author or 'someone'}: {text}",
+                                   path=Path(issue_dir) / name, line=line))
+    return notes
 
 
 @main.command()
@@ -299,9 +427,9 @@ def new(issue_dir, pack):
 @main.command("import")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--output", "-o", "issue_dir", type=click.Path(path_type=Path), required=True,
-              help="The issue folder to create.")
+              metavar="ISSUE_DIR", help="The issue folder to create (a folder, not issue.md).")
 @click.option("--force", is_flag=True,
-              help="Write into ISSUE_DIR even if it exists: replaces issue.md, "
+              help="Write into the -o folder even if it exists: replaces issue.md, "
                    "contributors.yaml and their images, keeps every other file.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (nothing is written).")
 @click.option("--date", "date_text", metavar="YYYY-MM-DD",
@@ -313,11 +441,11 @@ def new(issue_dir, pack):
 @click.option("--dry-run", is_flag=True,
               help="Print what the import would change, as a unified diff; write nothing.")
 def import_(source, issue_dir, force, strict, date_text, lang, track_changes, dry_run):
-    """Turn a newsletter (.txt, .html) or a revised briefgen .docx into an issue folder."""
+    """Turn a newsletter (.txt, .html) or a revised briefgen .docx, SOURCE, into the
+    issue folder ISSUE_DIR (-o)."""
     import datetime as dt
 
     from .content.importers import import_issue
-    from .errors import UsageError
 
     date = None
     if date_text:
@@ -368,12 +496,57 @@ def layouts_list():
               help="Where to create it (default: ./NAME).")
 def layouts_new(name, source, output):
     """Copy a layout into a new folder NAME to change freely; use it with --layout ./NAME."""
+    import errno
+
+    from .errors import folder_problem
     from .layouts import copy_layout
 
-    folder = copy_layout(source, name, output or Path(name))
+    destination = output or Path(name)
+    try:
+        folder = copy_layout(source, name, destination)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+            raise
+        raise folder_problem(destination, exc, what="layout folder") from None
     click.echo(f"created {folder} from {source}")
     click.echo(f"next: edit {folder / 'layout.toml'} and {folder / 'style.css'}, then "
-               f"`briefgen build ISSUE_DIR --layout {folder}`")
+               f"`briefgen build ISSUE_DIR --layout {_as_path_spec(folder)}`")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path), default=Path("."),
+                metavar="[FOLDER]")
+@click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
+@click.pass_context
+def config(ctx, folder, as_json):
+    """Print the settings that build, check and preview use for FOLDER (an issue or a
+    pack; default: the current folder), each with where it comes from: a
+    briefgen.toml (file:line), pack.yaml, or the default."""
+    from .project import KEYS, settings
+
+    _json_mode(ctx, "config", as_json)
+    found = settings(folder, None)
+    if as_json:
+        _json({"command": "config", "ok": True, **found.as_dict()})
+        return
+    if found.files:
+        click.echo("from " + ", ".join(str(f) for f in found.files) + " (nearest first)")
+    else:
+        click.echo(f"no briefgen.toml applies to {folder} (see `briefgen config --help`)")
+    for name, item in found.items.items():
+        used = "" if len(KEYS[name].commands) == 3 else f"  ({', '.join(KEYS[name].commands)})"
+        click.echo(f"{name:15} {item.shown:28} {item.where}{used}")
+        if item.note:
+            click.echo(f"{'':15} note: {item.note}")
+
+
+def _add_preview() -> None:
+    from .preview.command import preview
+
+    main.add_command(preview)
+
+
+_add_preview()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,6 +36,9 @@ class BuildResult:
     pages_of: str | None = None
     #: the preflight's findings on the laid-out pages (also in `warnings`)
     findings: list = field(default_factory=list)
+    #: the other warnings as they were raised (BriefgenError, or text), in the order of
+    #: `warnings`: what `--json` reports with their file and line
+    warning_items: list = field(default_factory=list)
 
 
 def parse_formats(text: str | None) -> tuple[str, ...]:
@@ -95,7 +98,8 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
     chosen.page_size(page_size)  # fail on a bad size before anything is written
     publication = Publication.open(output_dir)
 
-    result = BuildResult(document, chosen, warnings=[str(w) for w in loaded.warnings])
+    result = BuildResult(document, chosen, warnings=[str(w) for w in loaded.warnings],
+                         warning_items=list(loaded.warnings))
     inputs = ""
     if cache.enabled():
         try:
@@ -104,6 +108,7 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
                                                       comments))
         except cache.Uncacheable as exc:
             result.warnings.append(f"{exc.where()}: {exc.message}: built without the cache")
+            result.warning_items.append(result.warnings[-1])
     render_warnings: list[str] = []
     options = RenderOptions(page_size=page_size, source_date_epoch=epoch,
                             warnings=render_warnings, print_marks=print_marks,
@@ -168,6 +173,7 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         publication.discard()
         raise
     result.warnings += render_warnings
+    result.warning_items += render_warnings
     result.warnings += [str(finding) for finding in result.findings]
     return result
 
