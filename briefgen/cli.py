@@ -165,11 +165,14 @@ def main(ctx, debug):
 @click.option("--comments/--no-comments", default=False,
               help="A review print: the PDF shows the editor's open comments (review.yaml) "
                    "as notes in a wider right margin. The DOCX always carries them.")
+@click.option("--print-links/--no-print-links", "print_links", default=False,
+              help="Links as numbered notes (a superscript, and the URLs listed after each "
+                   "piece) in any layout; memo and conference always print them so.")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
 def build(ctx, issue_dir, layout, formats, output_dir, page_size, source_date_epoch,
           print_marks, impose, pdf_variant, allow_remote, recipients, no_recipients, jobs,
-          encrypt, scheduler, reference_docx, comments, as_json):
+          encrypt, scheduler, reference_docx, comments, print_links, as_json):
     """Build ISSUE_DIR (an issue or a pack) into OUTPUT/<slug>.pdf and .docx;
     with --recipients, one edition of a pack per recipient. Defaults come from
     briefgen.toml (see `briefgen config`); the options given here win."""
@@ -202,7 +205,7 @@ def build(ctx, issue_dir, layout, formats, output_dir, page_size, source_date_ep
                          output_dir, chosen.value("page_size"), epoch_of(source_date_epoch),
                          chosen.value("pdf_variant"), allow_remote,
                          chosen.value("jobs"), bool(chosen.value("encrypt")), scheduler,
-                         bool(chosen.value("print")), reference_docx, as_json)
+                         bool(chosen.value("print")), reference_docx, as_json, print_links)
     if "jobs" in given:
         raise UsageError("-j sets how many editions are written at once, and only "
                          "--recipients makes editions",
@@ -213,7 +216,8 @@ def build(ctx, issue_dir, layout, formats, output_dir, page_size, source_date_ep
                        page_size=chosen.value("page_size"), epoch=epoch_of(source_date_epoch),
                        print_marks=bool(chosen.value("print")), impose=impose,
                        pdf_variant=chosen.value("pdf_variant"), allow_remote=allow_remote,
-                       reference_docx=reference_docx, comments=bool(chosen.value("comments")))
+                       reference_docx=reference_docx, comments=bool(chosen.value("comments")),
+                       print_links=print_links)
     if as_json:
         _json({"command": "build", "ok": True, "source": str(issue_dir),
                "layout": result.layout.name,
@@ -232,7 +236,7 @@ def build(ctx, issue_dir, layout, formats, output_dir, page_size, source_date_ep
 
 def _editions(pack_dir, recipients, layout, fmts, output_dir, page_size, epoch, pdf_variant,
               allow_remote, jobs, encrypt, scheduler, print_marks, reference_docx=None,
-              as_json=False):
+              as_json=False, print_links=False):
     from .content.pack_folder import is_pack
     from .pipeline.editions import build_editions
     from .render import RenderOptions
@@ -245,7 +249,7 @@ def _editions(pack_dir, recipients, layout, fmts, output_dir, page_size, epoch, 
     # fmts None: the editions' default, the first format
     options = RenderOptions(page_size=page_size, source_date_epoch=epoch, print_marks=print_marks,
                             pdf_variant=pdf_variant, allow_remote=allow_remote,
-                            reference_docx=reference_docx)
+                            reference_docx=reference_docx, print_links=print_links)
     if as_json:
         result = build_editions(pack_dir, recipients, layout=layout, formats=fmts,
                                 output_dir=output_dir, jobs=jobs, encrypt=encrypt,

@@ -369,3 +369,20 @@ def test_the_model_is_a_dataclass_tree_the_templates_can_copy():
     span = NotedSpan("x", link="https://x.org", note=2)
     copied = plain(span)
     assert copied == span and copied is not span and dataclasses.is_dataclass(copied)
+
+
+def test_build_print_links_on_the_command_line_and_not_from_a_cached_inline_build(linked,
+                                                                                 tmp_path,
+                                                                                 monkeypatch):
+    """`build --print-links`: notes in the default layout; the build cache keeps the
+    inline build and the noted one apart."""
+    monkeypatch.setenv("BRIEFGEN_CACHE", "on")
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", str(tmp_path / "cache"))
+    for flag, out in (((), "inline"), (("--print-links",), "noted"), ((), "inline-again")):
+        result = run_cli("build", linked, "-f", "pdf", "-o", tmp_path / out, *flag)
+        assert result.exit_code == 0, result.output
+    texts = {out: flat(" ".join(pdf_pages_text(next((tmp_path / out).glob("*.pdf")))))
+             for out in ("inline", "noted", "inline-again")}
+    # the noted build lists the URLs the inline one only links
+    assert texts["noted"].count("https://") > texts["inline"].count("https://")
+    assert texts["inline"] == texts["inline-again"]

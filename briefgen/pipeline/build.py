@@ -76,7 +76,7 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
           page_size: str | None = None, epoch: int | None = None, print_marks: bool = False,
           impose: str | None = None, pdf_variant: str | None = None,
           allow_remote: bool = False, reference_docx: Path | None = None,
-          comments: bool = False) -> BuildResult:
+          comments: bool = False, print_links: bool = False) -> BuildResult:
     formats = formats or render.defaults()
     if impose not in (None, "booklet"):
         raise UsageError(f"unknown imposition {impose!r}", hint="use --impose booklet")
@@ -105,7 +105,7 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         try:
             inputs = inputs_digest(document, chosen, (page_size, epoch, print_marks, pdf_variant,
                                                       allow_remote, _file_key(reference_docx),
-                                                      comments))
+                                                      comments, print_links))
         except cache.Uncacheable as exc:
             result.warnings.append(f"{exc.where()}: {exc.message}: built without the cache")
             result.warning_items.append(result.warnings[-1])
@@ -113,7 +113,8 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
     options = RenderOptions(page_size=page_size, source_date_epoch=epoch,
                             warnings=render_warnings, print_marks=print_marks,
                             pdf_variant=pdf_variant, allow_remote=allow_remote,
-                            reference_docx=reference_docx, impose=impose, comments=comments)
+                            reference_docx=reference_docx, impose=impose, comments=comments,
+                            print_links=print_links)
     outline = build_outline(document)
     facts: dict = {}
 
