@@ -184,6 +184,12 @@ class Outline:
         return self.kind == "pack"
 
     @property
+    def bio_ids(self) -> dict[str, str]:
+        """Contributor id → the id of their bio (its element in the PDF; a page can
+        begin there, see render/pdf.py to_balance)."""
+        return {person.id: f"bio-{person.id}" for person in self.contributors}
+
+    @property
     def ids(self) -> tuple[str, ...]:
         """Every id a writer must place, in reading order (for checks)."""
         ids = [e.id for e in self.contents]

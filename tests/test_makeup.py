@@ -184,10 +184,9 @@ def _combinations():
                 yield sample, chosen.name, size
 
 
-#: where the preflight still finds something (bench/preflight_table.py prints them)
-KNOWN = {("board-pack", "policy-brief", "A4"):
-         "the pack's contributors end on a page 34% full: bios are not fitted or balanced "
-         "one by one yet"}
+#: where the preflight still finds something (bench/preflight_table.py prints them):
+#: none today; a combination listed here is a strict xfail with its reason
+KNOWN: dict[tuple[str, str, str], str] = {}
 
 
 def _params():

@@ -293,17 +293,17 @@ def spilled(flows: list[_PageFlow], first_pages: dict[str, int]) -> list[str]:
 
 def to_balance(flows: list[_PageFlow], first_pages: dict[str, int],
                outline: Outline) -> list[tuple[str, str]]:
-    """Pieces to move to the next page so that a chapter's last page is not
-    near-empty: where a piece begins that page, the piece before it (when it begins
+    """Pieces (or bios) to move to the next page so that a chapter's (or the
+    contributors') last page is not near-empty: where a piece begins that page, the piece before it (when it begins
     on the page before) goes over with it; where a piece spills its last lines onto
     it, that piece goes over whole. That page then holds less, the last one enough.
     Returns (the piece on the near-empty page, the piece to move) pairs."""
     before = {}
-    for chapter in outline.chapters:
-        for previous, piece in zip(chapter.pieces, chapter.pieces[1:]):
-            before[piece.id] = previous.id
-        for piece in chapter.pieces[:1]:
-            before[piece.id] = None
+    runs = [[piece.id for piece in chapter.pieces] for chapter in outline.chapters]
+    runs.append(list(outline.bio_ids.values()))  # the bios, as a chapter's pieces
+    for run in runs:
+        for previous, unit in zip([None] + run, run):
+            before[unit] = previous
     found = []
     for number, flow in _near_empty(flows, first_pages):
         piece = next((a for a in reversed(flow.chain) if a in before), None)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.section import WD_SECTION
-from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
+from docx.enum.text import WD_LINE_SPACING, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Emu, Mm
+from docx.shared import Emu, Mm, Pt
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from ...layouts import PAGE_SIZES, Layout
@@ -753,7 +753,14 @@ def _bios(doc, walk: _Walk) -> None:
         widths = (photo, Emu(width - photo))
         gap, below = 0, Mm(3 if walk.columns else style["space_bio"])
     table = _layout_table(doc, widths, rtl=outline.dir == "rtl", gap=gap, below=below)
-    for row_people in rows:
+    tables = [table]
+    for number, row_people in enumerate(rows):
+        if number and outline.bio_ids[row_people[0].id] in doc.page_starts:
+            # The PDF begins a page with this bio (balancing the contributors' last
+            # page): so does the DOCX, in a table of its own after a page break.
+            _page_break(doc)
+            table = _layout_table(doc, widths, rtl=outline.dir == "rtl", gap=gap, below=below)
+            tables.append(table)
         cells = _layout_row(table, widths)
         for index, person in enumerate(row_people):
             if cards:
@@ -773,9 +780,18 @@ def _bios(doc, walk: _Walk) -> None:
         # the next.
         for paragraph in table.findall(qn("w:tr"))[-2].iter(qn("w:p")):
             paragraph.get_or_add_pPr().keepNext_val = True
-    for cell in (c for row in table.findall(qn("w:tr")) for c in row.findall(qn("w:tc"))):
+    for cell in (c for t in tables for row in t.findall(qn("w:tr"))
+                 for c in row.findall(qn("w:tc"))):
         if cell.find(qn("w:p")) is None:  # a cell holds at least one paragraph
             cell.append(OxmlElement("w:p"))
+
+
+def _page_break(doc) -> None:
+    """A page break between two tables: a paragraph of no height that begins a page."""
+    paragraph = doc.para(STYLE_BIO_PHOTO)
+    paragraph.paragraph_format.page_break_before = True
+    paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    paragraph.paragraph_format.line_spacing = Pt(1)
 
 
 def _layout_table(doc, widths, rtl: bool, gap, below):
