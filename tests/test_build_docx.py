@@ -33,7 +33,11 @@ def test_named_styles_carry_the_structure(document):
     assert [p.text for p in paragraphs_in(document, "Title")] == [
         "The Nile in Dispute: Egypt, Ethiopia and the Renaissance Dam"]
     assert [p.text for p in paragraphs_in(document, "Heading 1")] == [
-        "Overview", "Experts react", "Contributors", "Stay informed"]
+        "Overview", "Experts react", "Contributors"]
+    # the back page's heading: a Heading 1 (by its base) without the rule, as the PDF's
+    back = paragraphs_in(document, docx_writer.STYLE_BACK_HEADING)
+    assert [p.text for p in back] == ["Stay informed"]
+    assert back[0].style.base_style.name == "Heading 1"
     assert [p.text for p in paragraphs_in(document, "Heading 2")] == sample_headlines()
     assert len(paragraphs_in(document, docx_writer.STYLE_PULL_QUOTE)) == 5
     attributions = [p.text for p in paragraphs_in(document, docx_writer.STYLE_ATTRIBUTION)]

@@ -19,10 +19,9 @@ sys.modules.setdefault("parity", parity)  # its dataclasses look their module up
 _spec.loader.exec_module(parity)
 
 #: combinations where every measure matches (see the bench's table for the others:
-#: nile-dispute × memo × A4 and board-pack × memo × Letter, whose DOCX runs a line
-#: longer at a page foot, and arabic-brief × memo × Letter, one heading)
-MISSES = {("nile-dispute", "memo", "A4"), ("arabic-brief", "memo", "Letter"),
-          ("board-pack", "memo", "Letter")}
+#: board-pack × memo × Letter, whose DOCX runs a line longer at a page foot, and
+#: arabic-brief × memo × Letter, one heading a page later)
+MISSES = {("arabic-brief", "memo", "Letter"), ("board-pack", "memo", "Letter")}
 MATCHING = [combo for combo in parity.combinations() if combo not in MISSES]
 
 

@@ -294,9 +294,10 @@ def spilled(flows: list[_PageFlow], first_pages: dict[str, int]) -> list[str]:
 def to_balance(flows: list[_PageFlow], first_pages: dict[str, int],
                outline: Outline) -> list[tuple[str, str]]:
     """Pieces (or bios) to move to the next page so that a chapter's (or the
-    contributors') last page is not near-empty: where a piece begins that page, the piece before it (when it begins
-    on the page before) goes over with it; where a piece spills its last lines onto
-    it, that piece goes over whole. That page then holds less, the last one enough.
+    contributors') last page is not near-empty: where a piece begins that page, the
+    piece before it (when it begins on the page before) goes over with it; where a
+    piece spills its last lines onto it, that piece goes over whole. That page then
+    holds less, the last one enough.
     Returns (the piece on the near-empty page, the piece to move) pairs."""
     before = {}
     runs = [[piece.id for piece in chapter.pieces] for chapter in outline.chapters]

@@ -25,16 +25,14 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...docx_styles import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION,
-                            CHAR_ROLE, CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK,
-                            STYLE_ATTRIBUTION,
-                            STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PHOTO,
-                            STYLE_BODY, STYLE_BODY_CONTINUED, STYLE_COLOPHON, STYLE_COLOPHON_FIELDS,
-                            STYLE_COVER_CONTRIBUTOR, STYLE_COVER_LABEL, STYLE_CTA,
-                            STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
-                            STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_LINK_NOTE,
-                            STYLE_LINK_NOTES_HEADING, STYLE_PUBLISHER, STYLE_PULL_QUOTE,
-                            STYLE_RUNNING_TITLE, STYLE_SERIES, STYLE_STANDFIRST,
+from ...docx_styles import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
+                            CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_ATTRIBUTION,
+                            STYLE_BACK_HEADING, STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME,
+                            STYLE_BIO_PHOTO, STYLE_BODY, STYLE_BODY_CONTINUED, STYLE_COLOPHON,
+                            STYLE_COLOPHON_FIELDS, STYLE_COVER_CONTRIBUTOR, STYLE_COVER_LABEL,
+                            STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO, STYLE_ISSUE_LINE,
+                            STYLE_LEDE, STYLE_LINK_NOTE, STYLE_LINK_NOTES_HEADING, STYLE_PUBLISHER,
+                            STYLE_PULL_QUOTE, STYLE_RUNNING_TITLE, STYLE_SERIES, STYLE_STANDFIRST,
                             CUSTOM_PROPERTY, STYLE_COVER_IMAGE)
 from ... import fsguard
 from ...errors import BriefgenError, ContentError
@@ -188,7 +186,7 @@ class _Reader:
         for number, paragraph in paragraphs:
             style = paragraph.style.name if paragraph.style is not None else "Normal"
             text = paragraph.text.strip()
-            if style == "Heading 1":
+            if style in ("Heading 1", STYLE_BACK_HEADING):
                 sections.append((text, number, []))
             elif sections:
                 sections[-1][2].append((number, paragraph, style))

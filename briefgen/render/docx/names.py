@@ -21,6 +21,8 @@ STYLE_BIO_PHOTO = "Bio Photo"
 STYLE_BIO_NAME = "Bio Name"
 STYLE_BIO_AFFILIATION = "Bio Affiliation"
 STYLE_BIO = "Bio"
+#: the back page's heading (a Heading 1 in the panel: the PDF's plain, larger heading)
+STYLE_BACK_HEADING = "Back Heading"
 STYLE_CTA = "Call to Action"
 STYLE_CTA_LINK = "Call to Action Link"
 STYLE_COLOPHON = "Colophon"

@@ -27,14 +27,13 @@ from ...model import Issue
 from .names import (CHAR_CODE, CHAR_LINK, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION,
                     CHAR_ROLE, CHAR_STRONG_EMPHASIS, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM,
                     STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION, STYLE_BIO,
-                    STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PAGES,
-                    STYLE_CHAPTER_KICKER, STYLE_CHAPTER_STANDFIRST, STYLE_BIO_PHOTO,
-                    STYLE_BODY, STYLE_BODY_CONTINUED, STYLE_COLOPHON, STYLE_COLOPHON_FIELDS,
-                    STYLE_COVER_CONTRIBUTOR, STYLE_COVER_IMAGE,
-                    STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
-                    STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_LINK_NOTE, STYLE_LINK_NOTES_HEADING,
-                    STYLE_PREPARED_FOR, STYLE_PUBLISHER, STYLE_PULL_QUOTE, STYLE_RUNNING_TITLE,
-                    STYLE_SERIES, STYLE_STANDFIRST)
+                    STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PAGES, STYLE_CHAPTER_KICKER,
+                    STYLE_CHAPTER_STANDFIRST, STYLE_BIO_PHOTO, STYLE_BACK_HEADING, STYLE_BODY,
+                    STYLE_BODY_CONTINUED, STYLE_COLOPHON, STYLE_COLOPHON_FIELDS,
+                    STYLE_COVER_CONTRIBUTOR, STYLE_COVER_IMAGE, STYLE_COVER_LABEL, STYLE_CTA,
+                    STYLE_CTA_LINK, STYLE_EXPERTS_INTRO, STYLE_ISSUE_LINE, STYLE_LEDE,
+                    STYLE_LINK_NOTE, STYLE_LINK_NOTES_HEADING, STYLE_PREPARED_FOR, STYLE_PUBLISHER,
+                    STYLE_PULL_QUOTE, STYLE_RUNNING_TITLE, STYLE_SERIES, STYLE_STANDFIRST)
 from .oxml import border, clear_borders, ppr_flag, set_cs_size, set_fonts, set_language, shade
 
 #: a length: a token name, a sum of token names ("a+b", "-a" for minus a), or a number
@@ -120,15 +119,18 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              shade="accent" if cover_page else None, indent=block_hang),
         Spec(STYLE_SERIES, font="heading", size="size_series", leading="leading_series",
              bold=True, colour=on_band, align="start", before=0, after=0,
-             caps=not cover_page, edges=band, shade="accent" if cover_page else None, indent=block_hang),
+             caps=not cover_page, edges=band, shade="accent" if cover_page else None,
+             indent=block_hang),
         Spec(STYLE_ISSUE_LINE, font="heading", size="size_issue_line", colour="muted",
              align="start", before=36 * fit if cover_page else 2, after=6,
-             edges=(Edge("bottom", "accent", "rule_cover"),) if cover_page else (), indent=block_hang),
+             edges=(Edge("bottom", "accent", "rule_cover"),) if cover_page else (),
+             indent=block_hang),
         Spec(STYLE_COVER_LABEL, font="heading", size="size_label", bold=True, colour="accent",
              align="start", before=48 * fit if cover_page else 6, after=4, keep_next=True,
              caps=True, indent=block_hang),
         Spec(STYLE_COVER_CONTRIBUTOR, font="heading", size="size_cover_contributor",
-             leading="leading_cover_contributor", colour="text", align="start", after=2, indent=block_hang),
+             leading="leading_cover_contributor", colour="text", align="start", after=2,
+             indent=block_hang),
         Spec("Heading 1", font="display", size="size_heading1", leading="leading_heading",
              bold=True, italic=False, colour="accent", align="start", before="space_section",
              after="space_heading1", keep_next=True, keep_together=True,
@@ -182,6 +184,10 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              align="start", before=2, after=0, keep_next=True),
         Spec(STYLE_AGENDA_SPEAKERS, font="heading", size="size_small", colour="muted",
              align="start", after=2, keep_next=True),
+        # The back page's heading: a section heading without its rule, larger, as the
+        # PDF's .back h2 (3 mm below it)
+        Spec(STYLE_BACK_HEADING, "Heading 1", size="size_back_heading", before=0,
+             after=3 * 72 / 25.4, clear_edges=True),
         # The back page's tinted panel.
         Spec(STYLE_CTA, size="size_cta", align="start", before=0, after=0,
              shade="accent_light", edges=panel, indent=hang),

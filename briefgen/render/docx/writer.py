@@ -27,16 +27,15 @@ from .. import RenderOptions
 from ..common import created_at, format_date, issue_line, labels
 from .names import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
                     CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_AGENDA_HEAD,
-                    STYLE_AGENDA_ITEM, STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME,
-                    STYLE_ATTRIBUTION, STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME,
-                    STYLE_BIO_PAGES, STYLE_BIO_PHOTO, STYLE_BODY, STYLE_BODY_CONTINUED, STYLE_BODY_LAST,
-                    STYLE_CHAPTER_KICKER, STYLE_CHAPTER_STANDFIRST,
+                    STYLE_AGENDA_ITEM, STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION,
+                    STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BACK_HEADING,
+                    STYLE_BIO_PAGES, STYLE_BIO_PHOTO, STYLE_BODY, STYLE_BODY_CONTINUED,
+                    STYLE_BODY_LAST, STYLE_CHAPTER_KICKER, STYLE_CHAPTER_STANDFIRST,
                     STYLE_COLOPHON, STYLE_COLOPHON_FIELDS, STYLE_COVER_CONTRIBUTOR,
-                    STYLE_COVER_IMAGE,
-                    STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO,
-                    STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_LINK_NOTE, STYLE_LINK_NOTES_HEADING,
-                    STYLE_PREPARED_FOR, STYLE_PUBLISHER, STYLE_PULL_QUOTE, STYLE_RUNNING_TITLE,
-                    STYLE_SERIES, STYLE_STANDFIRST)
+                    STYLE_COVER_IMAGE, STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK,
+                    STYLE_EXPERTS_INTRO, STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_LINK_NOTE,
+                    STYLE_LINK_NOTES_HEADING, STYLE_PREPARED_FOR, STYLE_PUBLISHER,
+                    STYLE_PULL_QUOTE, STYLE_RUNNING_TITLE, STYLE_SERIES, STYLE_STANDFIRST)
 from .oxml import (add_bookmark, add_field, add_hyperlink, bookmark_name, fld_char, field_into,
                    instr, internal_link, link_run, right_tab)
 from .comments import add_comments
@@ -383,13 +382,13 @@ def _body_section(doc, document: Issue | Pack, walk: _Walk) -> None:
 
 # ---------------------------------------------------------------- the sections
 
-def _heading_for(doc, entry, new_page: bool = False):
+def _heading_for(doc, entry, new_page: bool = False, style: str | None = None):
     """A section's heading. It begins a page where the PDF's does (unless a section
     break began one already): LibreOffice and Word may fit a few more lines on a
     page than WeasyPrint, and a heading the PDF pushed to the next page would then
     stay behind, every later page number off by one."""
     fresh = doc.fresh_page
-    paragraph = _heading(doc, entry.label, entry.level, entry.id)
+    paragraph = _heading(doc, entry.label, entry.level, entry.id, style)
     if new_page or (entry.id in doc.page_starts and not fresh):
         paragraph.paragraph_format.page_break_before = True
     return paragraph
@@ -507,7 +506,7 @@ def _back(doc, walk: _Walk, entry) -> None:
     if walk.options["cover"] == "page":
         # A cover too, as in the PDF: its own section, without running head or footer.
         _no_running_head(doc, doc.add_section(WD_SECTION.NEW_PAGE))
-    _heading_for(doc, entry)
+    _heading_for(doc, entry, style=STYLE_BACK_HEADING)
     if cta.text:
         doc.para(STYLE_CTA, cta.text)
     if cta.url:
@@ -1037,8 +1036,8 @@ def _fill_contents(doc, entries, page_numbers: dict, pack: bool = False) -> None
     end_run._r.append(fld_char("end", bare=True))
 
 
-def _heading(doc, text: str, level: int, anchor: str):
-    paragraph = doc.para(f"Heading {level}", text)
+def _heading(doc, text: str, level: int, anchor: str, style: str | None = None):
+    paragraph = doc.para(style or f"Heading {level}", text)
     add_bookmark(paragraph, bookmark_name(anchor), _next_bookmark_id(doc))
     return paragraph
 
