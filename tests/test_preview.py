@@ -133,6 +133,24 @@ def test_public_serves_with_a_warning(monkeypatch):
     assert len(served) == 1
 
 
+def test_briefgen_toml_gives_the_preview_its_defaults_and_flags_win(tmp_path, monkeypatch):
+    import shutil as sh
+
+    calls = []
+    monkeypatch.setattr("briefgen.preview.run.serve", lambda *a, **k: calls.append(k))
+    monkeypatch.setattr(preview_command, "bind", lambda host, port: ("bound", host, port))
+    sh.copytree(SAMPLE, tmp_path / "issue")
+    (tmp_path / "briefgen.toml").write_text('layout = "memo"\npage_size = "Letter"\n')
+    assert CliRunner().invoke(preview, [str(tmp_path / "issue")]).exit_code == 0
+    assert calls[-1]["layout"] == "memo" and calls[-1]["page_size"] == "Letter"
+    assert CliRunner().invoke(preview, [str(tmp_path / "issue"), "-l", "conference",
+                                        "--page-size", "A5"]).exit_code == 0
+    assert calls[-1]["layout"] == "conference" and calls[-1]["page_size"] == "A5"
+    (tmp_path / "briefgen.toml").write_text('layot = "memo"\n')
+    result = CliRunner().invoke(preview, [str(tmp_path / "issue")])
+    assert result.exit_code == 2 and "briefgen.toml:1" in result.output
+
+
 def test_a_missing_folder_is_one_error(tmp_path, monkeypatch):
     served = _no_serving(monkeypatch)
     result = CliRunner().invoke(preview, [str(tmp_path / "nope")])

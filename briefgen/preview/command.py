@@ -87,6 +87,11 @@ def preview(ctx, source, layout, page_size, port, host, public, open_browser):
     try:
         warning = check_host(host, public)
         check_source(source)
+        # Defaults from briefgen.toml (see `briefgen config`); the options given win.
+        from ..project import settings
+
+        chosen = settings(source, "preview", {"layout": layout, "page_size": page_size})
+        layout, page_size = chosen.value("layout"), chosen.value("page_size")
         if warning:
             click.echo(f"warning: {warning}", err=True)
         sock = bind(host, port)
