@@ -70,8 +70,8 @@ def bind(host: str, port: int) -> socket.socket:
 @click.command("preview")
 @click.argument("source", type=click.Path(path_type=Path), metavar="ISSUE_DIR|PACK_DIR")
 @click.option("--layout", "-l", metavar="NAME|PATH",
-              help="Shipped layout name or a layout folder (default: policy-brief, or the "
-                   "pack's).")
+              help="Shipped layout name or a layout folder (a path has a /; default: "
+                   "policy-brief, the pack's layout, or briefgen.toml's).")
 @click.option("--page-size", metavar="SIZE", help="Page size, among the layout's sizes.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, metavar="PORT",
               help="Port to listen on (default: a free one, printed).")
@@ -83,7 +83,8 @@ def bind(host: str, port: int) -> socket.socket:
 @click.pass_context
 def preview(ctx, source, layout, page_size, port, host, public, open_browser):
     """Serve a live preview of an issue or a pack in the browser: its pages as they
-    will print, rebuilt on every save of any input, with the problems listed."""
+    will print, rebuilt on every save of any input, with the problems listed.
+    Defaults come from briefgen.toml (see `briefgen config`); the options given win."""
     try:
         warning = check_host(host, public)
         check_source(source)
