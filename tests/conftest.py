@@ -160,3 +160,12 @@ def make_varied_issue(folder: Path, experts: int = 12) -> Path:
         "standfirst: Twelve voices, two scripts, one very long piece.\n---\n\n"
         "A one-paragraph lede.\n\n" + "\n\n".join(sections) + "\n", encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def pack(tmp_path):
+    """A copy of the sample pack, with the issues it binds, to change freely."""
+    folder = tmp_path / "content"
+    for name in ("board-pack", "nile-dispute", "energy-forum"):
+        shutil.copytree(ROOT / "content" / name, folder / name)
+    return folder / "board-pack"

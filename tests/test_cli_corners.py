@@ -253,14 +253,6 @@ def test_jobs_without_recipients_is_an_error(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.fixture
-def pack(tmp_path):
-    folder = tmp_path / "content"
-    for name in ("board-pack", "nile-dispute", "energy-forum"):
-        shutil.copytree(ROOT / "content" / name, folder / name)
-    return folder / "board-pack"
-
-
 @pytest.mark.parametrize("speaker, hint", [
     ("Omar El-Tayeb", "did you mean `omar-el-tayeb`? speakers are contributor ids"),
     ("nobody", "speakers are contributor ids of the pack's issues: `amira-haddad`, "

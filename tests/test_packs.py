@@ -155,14 +155,6 @@ def test_new_pack_scaffold_validates_and_builds(tmp_path):
     assert (tmp_path / "out" / "meeting.pdf").is_file()
 
 
-@pytest.fixture
-def pack(tmp_path):
-    folder = tmp_path / "content"
-    for name in ("board-pack", "nile-dispute", "energy-forum"):
-        shutil.copytree(ROOT / "content" / name, folder / name)
-    return folder / "board-pack"
-
-
 def edit(path, old, new):
     text = path.read_text(encoding="utf-8")
     assert old in text

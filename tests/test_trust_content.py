@@ -22,14 +22,6 @@ SECRET_TEXT = "ZEBRA-QUOKKA-4711-SECRET"
 SECRET_SIZE = (37, 23)  # an image of this size in the PDF can only be the secret picture
 
 
-@pytest.fixture
-def pack(tmp_path):
-    folder = tmp_path / "content"
-    for name in ("board-pack", "nile-dispute", "energy-forum"):
-        shutil.copytree(ROOT / "content" / name, folder / name)
-    return folder / "board-pack"
-
-
 def add_annex(pack, file, title="The extra annex"):
     yaml_path = pack / "pack.yaml"
     text = yaml_path.read_text(encoding="utf-8")
