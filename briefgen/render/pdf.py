@@ -16,6 +16,8 @@ from .common import created_at, labels, source_folders
 from .fetch import ConfinedFetcher, report_stylesheet_urls
 from .templating import render_template
 from ..outline import Outline, build_outline, with_link_notes
+# the preflight's thresholds, which layout()'s passes mend before the checks run
+from ..preflight import FILL_MIN, HYPHENS, HYPHENS_MAX
 
 
 def build_html(document: Issue | Pack, layout: Layout, options: RenderOptions, *,
@@ -143,9 +145,6 @@ def page_anchors(rendered) -> dict[str, int]:
 #: the room a page must leave empty at its foot, in mm, for the section that
 #: begins the next page to count as pushed there (see page_starts)
 PUSHED_MM = 12
-#: a body page filled less than this share of its type area is near-empty (as the
-#: preflight's page-fill check): the document is laid out again, tighter (layout())
-FILL_MIN = 0.35
 #: how many times a chapter's end may be balanced, a piece more each time
 BALANCE_ROUNDS = 3
 
@@ -211,15 +210,12 @@ def page_starts(flows: list[_PageFlow], first_pages: dict[str, int]) -> list[str
     return starts
 
 
-#: a paragraph with this many lines in a row ending in a hyphen is set again
-#: without automatic hyphens (the preflight's hyphens check counts the same)
-LADDER = 3
-_HYPHEN_ENDS = ("-", "\u2010", "\u00ad")
 
 
 def ladders(rendered) -> list[int]:
     """The paragraphs (their index among the document's <p> elements) where
-    LADDER lines in a row end in a hyphen."""
+    HYPHENS_MAX lines in a row end in a hyphen: the preflight's hyphens finding,
+    which layout() mends by setting them again without automatic hyphens."""
     from weasyprint.formatting_structure import boxes
 
     runs: dict = {}
@@ -239,8 +235,8 @@ def ladders(rendered) -> list[int]:
                 text = "".join(b.text for b in box.descendants()
                                if isinstance(b, boxes.TextBox)).rstrip()
                 run = runs[id(element)] = runs.get(id(element), 0) + 1 \
-                    if text.endswith(_HYPHEN_ENDS) else 0
-                if run == LADDER:
+                    if text.endswith(HYPHENS) else 0
+                if run == HYPHENS_MAX:
                     found.append(element)
                 continue
             stack.extend(reversed(getattr(box, "children", ())))
@@ -268,8 +264,8 @@ def _mark_paragraphs(html_text: str, indexes, attribute: str) -> str | None:
 
 
 def _near_empty(flows: list[_PageFlow], first_pages: dict[str, int]):
-    """(number, flow) of each near-empty body page (less than FILL_MIN of it used)
-    that ends a section: the next page begins another, or is not a body page."""
+    """(number, flow) of each near-empty body page (less than FILL_MIN of it used, the
+    preflight's page-fill threshold) that ends a section: the next page begins another, or is not a body page."""
     for number, flow in enumerate(flows, 1):
         if flow.kind != "body" or not flow.chain or flow.room <= (1 - FILL_MIN) * flow.height:
             continue
@@ -413,7 +409,7 @@ def finish(laid: Laid, target: Path) -> dict:
     html_text, renderer, rendered = laid.html_text, laid.renderer, laid.document
     renderer.write(rendered, target, hashlib.sha256(html_text.encode()).hexdigest()[:32].encode())
     if isinstance(document, Pack) and document.annexes:
-        place_annexes(target, document, laid.anchors, boxes=content_boxes(laid.document))
+        place_annexes(target, document, laid.anchors, content_boxes(laid.document))
     return laid.facts
 
 
@@ -429,20 +425,21 @@ def content_boxes(rendered) -> list[tuple[float, float, float, float]]:
     return found
 
 
-def place_annexes(target: Path, pack: Pack, anchors: dict[str, int], pdf=None,
-                  boxes=None) -> None:
+def place_annexes(target: Path, pack: Pack, anchors: dict[str, int], boxes: list,
+                  pdf=None) -> None:
     """Draw each annex page, as it is, on the placeholder page laid out for it.
 
     The placeholders carry the pack's page number in their footer, so the
     numbering, contents and bookmarks stay those WeasyPrint computed. Annex
     content is marked as an artifact: it is not part of the tagged structure.
+    `boxes`: each page's type area (content_boxes), which the annex page fills.
     Works on `pdf` (an open pikepdf.Pdf) when given, else on the file `target`.
     """
     import pikepdf
 
     if pdf is None:
         with pikepdf.open(target, allow_overwriting_input=True) as opened:
-            place_annexes(target, pack, anchors, opened, boxes)
+            place_annexes(target, pack, anchors, boxes, opened)
             opened.save(target, deterministic_id=True)
         return
     for annex in pack.annexes:
@@ -565,7 +562,7 @@ def write_edition(laid: Laid, pack: Pack, cover, stamp_pages, position: int,
     # `target` is this edition's own temporary file: read it, then rewrite it.
     with pikepdf.open(io.BytesIO(target.read_bytes())) as pdf:
         if pack.annexes:
-            place_annexes(target, pack, laid.anchors, pdf, content_boxes(laid.document))
+            place_annexes(target, pack, laid.anchors, content_boxes(laid.document), pdf)
         if stamp_pages:
             # This recipient's page only: a font subset written from the whole
             # batch would carry the other recipients' names.

@@ -72,6 +72,8 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
                  PACK_OPTIONS if outline.is_pack else layout.docx_options,
                  render_options.page_numbers or {})
     walk.layout = layout
+    #: a pack whose layout names chapters by their short titles in the running head
+    walk.short_heads = outline.is_pack and layout.docx_options.get("running_title") == "short"
     before = snapshot(doc)
     define_styles(doc, layout, document)
     add_derived_styles(doc)
@@ -354,7 +356,6 @@ def _body_section(doc, document: Issue | Pack, walk: _Walk) -> None:
     if walk.outline.is_pack:
         # The running head names the current chapter: a STYLEREF to its Heading 1,
         # or, where the layout wants short titles, to a hidden Running Title.
-        walk.short_heads = walk.layout.docx_options.get("running_title") == "short"
         source = STYLE_RUNNING_TITLE if walk.short_heads else "Heading 1"
         head = dict(left=document.title, right_field=f'STYLEREF "{source}"',
                     footer_left=document.event_name or document.organiser)
@@ -415,8 +416,7 @@ def _chapter(doc, walk: _Walk, entry) -> None:
     chapter = walk.chapter = walk.chapters[entry.id]
     issue = chapter.issue
     doc.lang = chapter.lang
-    _head_section(doc, walk, issue.running_title if getattr(walk, "short_heads", False)
-                  else entry.label)
+    _head_section(doc, walk, issue.running_title if walk.short_heads else entry.label)
     # In the PDF's order and sizes: the kicker above the title, a compact
     # standfirst, the lede in body text (the PDF's chapter has no lede size).
     doc.para(STYLE_CHAPTER_KICKER, " · ".join(x for x in (issue.series, issue_line(issue)) if x))
@@ -604,7 +604,7 @@ def _head_section(doc, walk: _Walk, current: str) -> None:
 def _running_title(doc, walk: _Walk, text: str) -> None:
     """Where the running head names short titles: a hidden paragraph that its
     STYLEREF finds (it takes no room, and is no page's first paragraph)."""
-    if not getattr(walk, "short_heads", False):
+    if not walk.short_heads:
         return
     fresh = doc.fresh_page
     _hide(doc.para(STYLE_RUNNING_TITLE, text))
@@ -1157,8 +1157,9 @@ def _mark_languages(doc, document_dir: str) -> None:
             bidi.set(qn("w:val"), "1" if direction == "rtl" else "0")
             if ppr.pStyle is not None:
                 style = doc.styles.element.get_by_id(ppr.pStyle.val)
-                if ppr.pStyle.val in mirrored or _hang(doc, style):
-                    _mirror_sides(ppr, style, _hang(doc, style))
+                hang = _hang(doc, style)
+                if ppr.pStyle.val in mirrored or hang:
+                    _mirror_sides(ppr, style, hang)
 
 
 def _hang(doc, style) -> str | None:
