@@ -25,7 +25,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...docx_styles import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
+from ...docx_styles import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION, CHAR_PUBLISHER,
+                            CHAR_ROLE,
                             CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_ATTRIBUTION,
                             STYLE_BACK_HEADING, STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME,
                             STYLE_BIO_PHOTO, STYLE_BODY, STYLE_BODY_CONTINUED, STYLE_COLOPHON,
@@ -190,6 +191,13 @@ class _Reader:
                 sections.append((text, number, []))
             elif sections:
                 sections[-1][2].append((number, paragraph, style))
+            elif style == STYLE_SERIES and any(
+                    r.style is not None and r.style.name == CHAR_PUBLISHER for r in paragraph.runs):
+                # a title block's masthead: "Publisher · Series" in one paragraph
+                publisher = "".join(r.text for r in paragraph.runs
+                                    if r.style is not None and r.style.name == CHAR_PUBLISHER)
+                cover[STYLE_PUBLISHER] = publisher.strip()
+                cover[style] = text[len(publisher):].strip().removeprefix("·").strip()
             elif style in ("Title", STYLE_STANDFIRST, STYLE_PUBLISHER, STYLE_SERIES,
                            STYLE_ISSUE_LINE):
                 cover[style] = text

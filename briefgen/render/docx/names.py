@@ -38,6 +38,9 @@ CHAR_CODE = "Code"
 CHAR_LINK = "Hyperlink"
 CHAR_ROLE = "Role"
 CHAR_ORGANISATION = "Organisation"
+#: the publisher run in at the head of a title block's series line (memo: one
+#: line, "Publisher · Series", as its PDF): an import reads it as the publisher
+CHAR_PUBLISHER = "Publisher"
 #: links printed as notes (outline.LinkNotes): the number after a link's words
 #: (superscript), and the list after the piece, lede or bio: its heading and one
 #: paragraph per number and URL. An import leaves both out: they come from the links.

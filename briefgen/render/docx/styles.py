@@ -25,7 +25,7 @@ from docx.shared import Mm, Pt, RGBColor
 from ...layouts import PAGE_SIZES, STYLE_TOKENS, Layout
 from ...model import Issue
 from .names import (CHAR_CODE, CHAR_LINK, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION,
-                    CHAR_ROLE, CHAR_STRONG_EMPHASIS, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM,
+                    CHAR_PUBLISHER, CHAR_ROLE, CHAR_STRONG_EMPHASIS, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM,
                     STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION, STYLE_BIO,
                     STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PAGES, STYLE_CHAPTER_KICKER,
                     STYLE_CHAPTER_STANDFIRST, STYLE_BIO_PHOTO, STYLE_BACK_HEADING, STYLE_BODY,
@@ -79,6 +79,12 @@ class Spec:
     clear_edges: bool = False
 
 
+#: the title block's gaps in mm, as layouts/memo/style.css sets them on .memo-head:
+#: between title, standfirst and contributors; under the issue line; the rule's
+#: padding; the space below the block
+TITLE_BLOCK_MM = {"inner": 2, "issue_line": 3, "pad": 4, "after": 6}
+
+
 def style_specs(layout: Layout) -> tuple[Spec, ...]:
     """The table of the layout's Word styles, in the order they are defined."""
     cover_page = layout.docx_options["cover"] == "page"
@@ -102,6 +108,10 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
     # indented back by as much.
     hang = "-side_column" if layout.style.get("side_column") else None
     block_hang = None if cover_page else hang
+    # A title block on page 1 (memo): as tight as the PDF's .memo-head, closed by
+    # its rule, which the run-in contributors' paragraph draws below itself.
+    block = {key: mm * 72 / 25.4 for key, mm in TITLE_BLOCK_MM.items()}
+    block["rule"] = (Edge("bottom", "accent", 1.5, block.pop("pad")),)
     return (
         Spec("Normal", None, font="body", size="size_body", colour="text",
              after="space_paragraph"),
@@ -109,11 +119,12 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
         Spec(STYLE_LEDE, STYLE_BODY, size="size_lede", leading="leading_lede"),
         Spec(STYLE_BODY_CONTINUED, STYLE_BODY),
         Spec("Title", font="display", size="size_title", leading="leading_title", bold=True,
-             colour="text", align="start", before=24 * fit if cover_page else 4, after=18 * fit,
-             clear_edges=True, indent=block_hang),
+             colour="text", align="start", before=24 * fit if cover_page else 0,
+             after=18 * fit if cover_page else block["inner"], clear_edges=True,
+             indent=block_hang),
         Spec(STYLE_STANDFIRST, font="body", size="size_standfirst",
              leading="leading_standfirst", italic=True, colour="muted", align="start",
-             after=24 * fit, indent=block_hang),
+             after=24 * fit if cover_page else block["inner"], indent=block_hang),
         Spec(STYLE_PUBLISHER, font="heading", size="size_publisher", bold=False,
              colour=on_band, align="start", before=0, after=0, caps=True, edges=band,
              shade="accent" if cover_page else None, indent=block_hang),
@@ -122,15 +133,17 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              caps=not cover_page, edges=band, shade="accent" if cover_page else None,
              indent=block_hang),
         Spec(STYLE_ISSUE_LINE, font="heading", size="size_issue_line", colour="muted",
-             align="start", before=36 * fit if cover_page else 2, after=6,
+             align="start", before=36 * fit if cover_page else 0,
+             after=6 if cover_page else block["issue_line"],
              edges=(Edge("bottom", "accent", "rule_cover"),) if cover_page else (),
              indent=block_hang),
         Spec(STYLE_COVER_LABEL, font="heading", size="size_label", bold=True, colour="accent",
              align="start", before=48 * fit if cover_page else 6, after=4, keep_next=True,
              caps=True, indent=block_hang),
         Spec(STYLE_COVER_CONTRIBUTOR, font="heading", size="size_cover_contributor",
-             leading="leading_cover_contributor", colour="text", align="start", after=2,
-             indent=block_hang),
+             leading="leading_cover_contributor", colour="text", align="start",
+             after=2 if cover_page else block["after"], indent=block_hang,
+             edges=() if cover_page else block["rule"]),
         Spec("Heading 1", font="display", size="size_heading1", leading="leading_heading",
              bold=True, italic=False, colour="accent", align="start", before="space_section",
              after="space_heading1", keep_next=True, keep_together=True,
@@ -172,8 +185,9 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              align="start", before=0, after=1 * 72 / 25.4, keep_next=True, indent=hang),
         Spec(STYLE_CHAPTER_STANDFIRST, font="body", size="size_chapter_standfirst",
              italic=True, colour="muted", align="start", after="space_paragraph"),
+        # the pages a contributor appears on, closing the bio as the PDF's .bio-pages
         Spec(STYLE_BIO_PAGES, font="heading", size="size_label", colour="muted",
-             align="start", after=6),
+             align="start", after=0),
         # The agenda's rows kept together, and with the heading above them, as the
         # PDF keeps its table on one page where it fits (break-inside: avoid).
         Spec(STYLE_AGENDA_HEAD, font="heading", size="size_label", bold=True, colour="muted",
@@ -221,6 +235,7 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
         Spec(CHAR_LINK, "Default Paragraph Font", character=True, colour="accent"),
         Spec(CHAR_ROLE, "Default Paragraph Font", character=True),
         Spec(CHAR_ORGANISATION, "Default Paragraph Font", character=True),
+        Spec(CHAR_PUBLISHER, "Default Paragraph Font", character=True),
         Spec(CHAR_LINK_NUMBER, "Default Paragraph Font", character=True, font="heading",
              superscript=True, colour="muted"),
     )

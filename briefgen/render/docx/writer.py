@@ -9,6 +9,7 @@ back. This module walks the document: cover, contents, sections, bios, back.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 from docx import Document
@@ -25,8 +26,8 @@ from ...model import (Block, Heading, Issue, ListBlock, Pack, Paragraph, Quote, 
 from ...outline import LinkNotes, build_outline, with_link_notes
 from .. import RenderOptions
 from ..common import created_at, format_date, issue_line, labels
-from .names import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION, CHAR_ROLE,
-                    CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_AGENDA_HEAD,
+from .names import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION, CHAR_PUBLISHER,
+                    CHAR_ROLE, CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_AGENDA_HEAD,
                     STYLE_AGENDA_ITEM, STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION,
                     STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BACK_HEADING,
                     STYLE_BIO_PAGES, STYLE_BIO_PHOTO, STYLE_BODY, STYLE_BODY_CONTINUED,
@@ -75,7 +76,10 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     #: a pack whose layout names chapters by their short titles in the running head
     walk.short_heads = outline.is_pack and layout.docx_options.get("running_title") == "short"
     before = snapshot(doc)
-    define_styles(doc, layout, document)
+    # A pack has a cover page in every layout (a memo's issue has a title block):
+    # its cover styles are the cover page's.
+    define_styles(doc, replace(layout, docx_options={**layout.docx_options, **walk.options}),
+                  document)
     add_derived_styles(doc)
     doc.index_styles()
     doc.page_starts = frozenset(render_options.page_starts)
@@ -89,6 +93,7 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     if walk.options["contents"]:
         _fill_contents(doc, outline.contents, walk.numbers, outline.is_pack)
     _mark_languages(doc, outline.dir)
+    _inline_pictures_flush(doc)
     tidy_styles(doc, before)
     counts = text_counts(doc)
     known = [n for n in walk.numbers.values() if isinstance(n, int)]
@@ -208,10 +213,16 @@ class _Doc:
 
 def _issue_cover(doc, issue: Issue, walk: _Walk) -> None:
     t = walk.t
-    if issue.publisher:
-        doc.para(STYLE_PUBLISHER, issue.publisher)
-    if issue.series:
-        doc.para(STYLE_SERIES, issue.series)
+    if walk.options["cover"] != "page" and issue.publisher and issue.series:
+        # A title block's masthead is one line, as its PDF's: "Publisher · Series".
+        paragraph = doc.para(STYLE_SERIES)
+        doc.run(paragraph, issue.publisher, CHAR_PUBLISHER)
+        doc.run(paragraph, " · " + issue.series)
+    else:
+        if issue.publisher:
+            doc.para(STYLE_PUBLISHER, issue.publisher)
+        if issue.series:
+            doc.para(STYLE_SERIES, issue.series)
     picture = None
     if issue.cover_image:
         section = doc.sections[0]
@@ -250,6 +261,15 @@ def _issue_cover(doc, issue: Issue, walk: _Walk) -> None:
                 paragraph.add_run(" — " + person.affiliation)
     if picture is not None and walk.options["cover"] == "page":
         _fit_cover_image(doc, picture, first)
+
+
+def _inline_pictures_flush(doc) -> None:
+    """No space around an inline picture, as Word writes it: without the attributes
+    LibreOffice adds 0.32 cm at its sides, which moved each bio photo off the
+    PDF's place, against its text."""
+    for inline in doc.element.body.iter(qn("wp:inline")):
+        for side in ("distT", "distB", "distL", "distR"):
+            inline.set(side, "0")
 
 
 def _crop(picture, width, height, focus: tuple[float, float]) -> None:
