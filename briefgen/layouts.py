@@ -90,6 +90,12 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
     "pad_pull_quote": ("mm", 0, 30, "pull quote padding above and below"),
     "indent_pull_quote": ("mm", 0, 50, "pull quote indent from its rule"),
     "space_bio": ("mm", 0, 50, "space after each bio"),
+    # a title block on page 1 (docx cover = "block", as memo's)
+    "space_block_inner": ("mm", 0, 30, "title block: space after its title and standfirst"),
+    "space_block_issue_line": ("mm", 0, 30, "title block: space after its issue line"),
+    "pad_block": ("mm", 0, 30, "title block: space between its last line and its rule"),
+    "space_block": ("mm", 0, 50, "title block: space below its rule"),
+    "rule_block": ("pt", 0, 12, "title block: the rule that closes it"),
     # rule widths
     "rule_running_head": ("pt", 0, 12, "rule under the running head"),
     "rule_heading1": ("pt", 0, 12, "rule under section headings"),
@@ -112,7 +118,9 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
                     "takes the whole width)"),
 }
 #: tokens a layout of its own (without `extends`) may leave out, and their values
-TOKEN_DEFAULTS = {"side_column": 0.0, "space_bio": 4.5, "scale_arabic": 1.0}
+TOKEN_DEFAULTS = {"side_column": 0.0, "space_bio": 4.5, "scale_arabic": 1.0,
+                  "space_block_inner": 2.0, "space_block_issue_line": 3.0, "pad_block": 4.0,
+                  "space_block": 6.0, "rule_block": 1.5}
 #: Fitting (see Layout.fitted): the tokens a document is set tighter by, where its
 #: pages would leave a near-empty page, and how much (a factor on each). Small
 #: enough that a reader does not notice: 4% of the leading, half the paragraph space.

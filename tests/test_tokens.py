@@ -180,7 +180,15 @@ PDF_PROBES = {
 #: where a layout's issue does not show an element, the probe is read from its pack
 #: or skipped (memo: no contents or cover page; its title block has its own classes)
 LAYOUT_PROBES = {
-    "memo": {"size_series": ("nile-dispute", _el(cls="memo-series"), _size),
+    "memo": {"space_block": ("nile-dispute", _el(cls="memo-head"), _px("margin_bottom", "mm")),
+             "pad_block": ("nile-dispute", _el(cls="memo-head"), _px("padding_bottom", "mm")),
+             "rule_block": ("nile-dispute", _el(cls="memo-head"),
+                            _px("border_bottom_width", "pt")),
+             "space_block_inner": ("nile-dispute", _el(cls="title", inside="memo-head"),
+                                   _px("margin_bottom", "mm")),
+             "space_block_issue_line": ("nile-dispute", _el(cls="memo-issue"),
+                                        _px("margin_bottom", "mm")),
+             "size_series": ("nile-dispute", _el(cls="memo-series"), _size),
              "size_issue_line": ("nile-dispute", _el(cls="memo-issue"), _size),
              "size_cover_contributor": ("nile-dispute", _el(cls="memo-contributors"), _size),
              "size_contents": ("board-pack", _el(tag="li", inside="contents"), _size)},
@@ -476,6 +484,14 @@ DOCX_PROBES = {
     "rule_quote": _docx_edge("Quote", "left"),
     "photo": _docx_photo,
 }
+#: a title block's (memo: docx cover = "block"), read from its styles
+DOCX_BLOCK_PROBES = {
+    "space_block_inner": _docx_space("Title", "after"),
+    "space_block_issue_line": _docx_space(N.STYLE_ISSUE_LINE, "after"),
+    "space_block": _docx_space(N.STYLE_COVER_CONTRIBUTOR, "after"),
+    "pad_block": _docx_edge(N.STYLE_COVER_CONTRIBUTOR, "bottom", "space"),
+    "rule_block": _docx_edge(N.STYLE_COVER_CONTRIBUTOR, "bottom"),
+}
 #: read from the pack (the agenda is a table there)
 DOCX_PACK_PROBES = {"agenda_time": _docx_agenda(0), "agenda_page": _docx_agenda(2)}
 #: what the PDF and the DOCX must agree on, for every layout (the pull quote's space
@@ -490,6 +506,7 @@ def test_docx_styles_are_the_tokens(docx_builds, layout_name):
     probes = dict(DOCX_PROBES)
     if layout.docx_options["cover"] != "page":
         probes.pop("rule_cover", None)
+        probes.update(DOCX_BLOCK_PROBES)
     wrong = []
     for token, read in probes.items():
         if token == "photo" and layout_name == "conference":
@@ -520,7 +537,8 @@ def test_pdf_and_docx_show_the_same_tokens(docx_builds, layout_name):
     """The comparison itself: each token visible in both, read from both, equal."""
     word = _Word(docx_builds[layout_name]["nile-dispute"])
     compared, wrong = [], []
-    for token, read in DOCX_PROBES.items():
+    block = find_layout(layout_name).docx_options["cover"] != "page"
+    for token, read in {**DOCX_PROBES, **(DOCX_BLOCK_PROBES if block else {})}.items():
         pdf = pdf_value(layout_name, token)
         if pdf is None:
             continue

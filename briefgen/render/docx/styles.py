@@ -79,12 +79,6 @@ class Spec:
     clear_edges: bool = False
 
 
-#: the title block's gaps in mm, as layouts/memo/style.css sets them on .memo-head:
-#: between title, standfirst and contributors; under the issue line; the rule's
-#: padding; the space below the block
-TITLE_BLOCK_MM = {"inner": 2, "issue_line": 3, "pad": 4, "after": 6}
-
-
 def style_specs(layout: Layout) -> tuple[Spec, ...]:
     """The table of the layout's Word styles, in the order they are defined."""
     cover_page = layout.docx_options["cover"] == "page"
@@ -110,8 +104,8 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
     block_hang = None if cover_page else hang
     # A title block on page 1 (memo): as tight as the PDF's .memo-head, closed by
     # its rule, which the run-in contributors' paragraph draws below itself.
-    block = {key: mm * 72 / 25.4 for key, mm in TITLE_BLOCK_MM.items()}
-    block["rule"] = (Edge("bottom", "accent", 1.5, block.pop("pad")),)
+    block = {"inner": "space_block_inner", "issue_line": "space_block_issue_line",
+             "after": "space_block", "rule": (Edge("bottom", "accent", "rule_block", "pad_block"),)}
     return (
         Spec("Normal", None, font="body", size="size_body", colour="text",
              after="space_paragraph"),
