@@ -18,6 +18,7 @@ from .templating import render_template
 from ..outline import Outline, build_outline, with_link_notes
 # the preflight's thresholds, which layout()'s passes mend before the checks run
 from ..preflight import FILL_MIN, HYPHENS, HYPHENS_MAX
+from .quotes import balance_pull_quotes
 
 
 def build_html(document: Issue | Pack, layout: Layout, options: RenderOptions, *,
@@ -32,10 +33,13 @@ def build_html(document: Issue | Pack, layout: Layout, options: RenderOptions, *
     from ..content.review import review_notes
 
     review = review_notes(outline) if options.comments else {}
-    return render_template(layout, name, outline=outline, t=labels(document.lang),
-                           generator=f"briefgen {__version__}", created=created,
-                           review=review, mirrored=mirrored_pages(layout, options),
-                           **{outline.kind: document}, **extra)
+    html_text = render_template(layout, name, outline=outline, t=labels(document.lang),
+                                generator=f"briefgen {__version__}", created=created,
+                                review=review, mirrored=mirrored_pages(layout, options),
+                                **{outline.kind: document}, **extra)
+    # Pull quotes with even lines: their measure estimated before layout (quotes.py).
+    return balance_pull_quotes(html_text, layout, options.page_size,
+                               REVIEW_MARGIN_MM if options.comments else 0)
 
 
 #: what a review print (--comments) adds to the right margin, for the comments
