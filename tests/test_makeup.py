@@ -278,3 +278,27 @@ def test_a_bad_cover_focus_is_one_error_with_its_line(tmp_path, value):
     assert result.exit_code == 2
     assert f"issue.md:{line}: bad cover_focus" in result.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_short_issue_runs_its_back_matter_in_rather_than_leave_a_near_empty_page(tmp_path):
+    """The scaffold's two bios would stand alone on a quarter-filled page before the
+    back page: the call to action follows them instead, in the PDF and the DOCX."""
+    folder = tmp_path / "short"
+    assert run_cli("new", str(folder)).exit_code == 0
+    out = tmp_path / "out"
+    result = run_cli("build", str(folder), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "full (under" not in result.output  # no near-empty page left to warn about
+    from pypdf import PdfReader
+
+    pages = [page.extract_text() for page in PdfReader(out / "short.pdf").pages]
+    assert len(pages) == 3
+    assert "Contributors" in pages[2] and "Keep in touch" in pages[2]
+    document = docx.Document(str(out / "short.docx"))
+    assert len(document.sections) == 2  # cover, body: no section of its own for the back
+    back = next(p for p in document.paragraphs if p.style.name == "Back Heading")
+    assert not back.paragraph_format.page_break_before
+    issue = load_issue(folder).issue
+    outline, chosen = build_outline(issue), find_layout("policy-brief")
+    laid = layout(issue, chosen, RenderOptions(), outline=outline)
+    assert laid.facts["back_run_in"] and check(laid.document, outline, chosen) == []

@@ -32,6 +32,9 @@ class RenderOptions:
     page_numbers: dict | None = None
     #: section ids whose section begins a page in the PDF laid out with it
     page_starts: tuple[str, ...] = ()
+    #: the back matter (call to action, colophon) runs in after the text instead of
+    #: taking a page of its own: the PDF laid out with it did so (render/pdf.layout)
+    back_run_in: bool = False
     #: a Word template (.dotx/.docx) whose styles replace the DOCX's by name (--reference-docx)
     reference_docx: Path | None = None
     #: imposition of a companion file ("booklet"), for the writers that support "impose"

@@ -80,6 +80,8 @@ def page_css(layout: Layout, options: RenderOptions) -> str:
             "[data-balance] { break-before: page; }\n"
             # a paragraph whose lines ended in a hyphen three times in a row
             "[data-no-ladder] { hyphens: manual; }\n"
+            # the back matter run in after the text, to fill a near-empty last page
+            ".back[data-run-in] { page: body; margin-top: var(--space-section); }\n"
             + layout.colour_css() + "\n" + layout.style_css() + "\n" + layout.font_face_css())
 
 
@@ -329,11 +331,14 @@ class Laid:
         self.flows = _page_flows(self.document)
         #: laid out in the layout's fitted tokens (see layout())
         self.fitted = False
+        #: the back matter runs in after the text (see layout())
+        self.back_run_in = False
 
     @property
     def facts(self) -> dict:
         return {"pages": len(self.document.pages), "page_numbers": self.anchors,
-                "page_starts": page_starts(self.flows, self.anchors), "fitted": self.fitted}
+                "page_starts": page_starts(self.flows, self.anchors), "fitted": self.fitted,
+                "back_run_in": self.back_run_in}
 
 
 def layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
@@ -356,7 +361,7 @@ def layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
         laid = Laid(laid.renderer, smooth)
     loose = spilled(laid.flows, laid.anchors)
     if not loose:
-        return laid
+        return _run_in_back(laid)
     tighter = chosen.fitted()
     tight_html = build_html(document, tighter, options, outline=outline, **extra)
     if smooth is not None:
@@ -390,7 +395,24 @@ def layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
             best, loose = current, left
         if not loose:
             break
-    return best
+    return _run_in_back(best)
+
+
+def _run_in_back(laid: Laid) -> Laid:
+    """Where the page before the back page is still near-empty (a short issue's
+    bios), the back matter runs in after the text, as a memo's does: one page
+    fewer, and none near-empty. Kept only when it leaves fewer near-empty pages."""
+    near = [number for number, _ in _near_empty(laid.flows, laid.anchors)]
+    follows_back = [n for n in near if n < len(laid.flows) and laid.flows[n].kind == "back"]
+    if not follows_back or ' id="back"' not in laid.html_text:
+        return laid
+    run_in = Laid(laid.renderer, laid.html_text.replace(' id="back"', ' id="back" data-run-in', 1))
+    run_in.fitted = laid.fitted
+    if (len(list(_near_empty(run_in.flows, run_in.anchors))) < len(near)
+            and len(run_in.document.pages) < len(laid.document.pages)):
+        run_in.back_run_in = True
+        return run_in
+    return laid
 
 
 def write(document: Issue | Pack, chosen: Layout, target: Path, options: RenderOptions) -> dict:
@@ -626,7 +648,7 @@ class PdfEditions(Editions):
 @register
 class PdfWriter(Writer):
     name, suffix = "pdf", ".pdf"
-    provides = frozenset({"page_numbers", "page_starts", "fitted", "pages"})
+    provides = frozenset({"page_numbers", "page_starts", "fitted", "back_run_in", "pages"})
     supports = frozenset({"impose", "encrypt", "pdf_variant"})
 
     def write(self, outline, layout, target, options, facts) -> dict:

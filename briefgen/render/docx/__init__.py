@@ -19,7 +19,7 @@ class DocxWriter(Writer):
     and it starts a page where the PDF does at a section (see writer._heading_for)."""
 
     name, suffix = "docx", ".docx"
-    needs = frozenset({"page_numbers", "page_starts", "fitted"})
+    needs = frozenset({"page_numbers", "page_starts", "fitted", "back_run_in"})
 
     def write(self, outline, layout, target, options, facts) -> dict:
         from dataclasses import replace
@@ -28,7 +28,8 @@ class DocxWriter(Writer):
             layout = layout.fitted()
         return write(outline.document, layout, target,
                      replace(options, page_numbers=facts.get("page_numbers"),
-                             page_starts=tuple(facts.get("page_starts") or ())),
+                             page_starts=tuple(facts.get("page_starts") or ()),
+                             back_run_in=bool(facts.get("back_run_in"))),
                      outline=outline) or {}
 
 

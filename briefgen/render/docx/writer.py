@@ -83,6 +83,7 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     add_derived_styles(doc)
     doc.index_styles()
     doc.page_starts = frozenset(render_options.page_starts)
+    doc.back_run_in = render_options.back_run_in
     _setup_section(doc.sections[0], layout, render_options)
     _COVERS[outline.kind](doc, document, walk)
     _body_section(doc, document, walk)
@@ -146,6 +147,8 @@ class _Doc:
         self.target = None
         #: sections that begin a page in the PDF (RenderOptions.page_starts)
         self.page_starts: frozenset[str] = frozenset()
+        #: the back matter follows the text (RenderOptions.back_run_in)
+        self.back_run_in = False
         #: nothing is written yet on the page a new-page section began
         self.fresh_page = False
 
@@ -523,9 +526,10 @@ def _back(doc, walk: _Walk, entry) -> None:
     doc.lang = None
     issue = walk.chapter.issue
     cta = issue.call_to_action
-    if walk.options["cover"] == "page":
+    if walk.options["cover"] == "page" and not doc.back_run_in:
         # A cover too, as in the PDF: its own section, without running head or footer.
         _no_running_head(doc, doc.add_section(WD_SECTION.NEW_PAGE))
+    # (Run in, where the PDF set it after the text to fill a near-empty last page.)
     _heading_for(doc, entry, style=STYLE_BACK_HEADING)
     if cta.text:
         doc.para(STYLE_CTA, cta.text)
