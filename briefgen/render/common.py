@@ -1,4 +1,5 @@
-"""Small facts both writers need: the documents' timestamp, their source folders.
+"""Small facts both writers need: the documents' timestamp, their source folders,
+whether their pages are mirrored.
 (What goes on the pages, with its ids, is the outline: briefgen.outline.)"""
 from __future__ import annotations
 
@@ -23,3 +24,15 @@ def source_folders(document) -> tuple[Path, ...]:
                                                                  document.issues) if p)
     return (document.source_dir,) if document.source_dir else ()
 
+
+#: layouts made as booklets: left and right pages mirrored even without --impose
+BOOKLET_LAYOUTS = frozenset({"conference"})
+
+
+def mirrored_pages(layout, options) -> bool:
+    """Left and right pages mirrored (inner and outer margins, folios outside):
+    a booklet layout (or one extending it), or any layout built with --impose booklet.
+    A review print (--comments) keeps its comment margin on the right."""
+    names = {layout.name} | {name for name, _ in layout.ancestors}
+    return not options.comments and (options.impose == "booklet"
+                                     or bool(names & BOOKLET_LAYOUTS))

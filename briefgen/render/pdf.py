@@ -12,7 +12,7 @@ from ..layouts import PAGE_SIZES, Layout
 from ..model import Issue, Pack, Recipient
 from . import RenderOptions
 from .base import Editions, Started, Writer, register
-from .common import created_at, labels, source_folders
+from .common import BOOKLET_LAYOUTS, created_at, labels, mirrored_pages, source_folders  # noqa: F401
 from .fetch import ConfinedFetcher, report_stylesheet_urls
 from .templating import render_template
 from ..outline import Outline, build_outline, with_link_notes
@@ -44,19 +44,6 @@ def build_html(document: Issue | Pack, layout: Layout, options: RenderOptions, *
 
 #: what a review print (--comments) adds to the right margin, for the comments
 REVIEW_MARGIN_MM = 45
-
-
-#: layouts made as booklets: left and right pages mirrored even without --impose
-BOOKLET_LAYOUTS = frozenset({"conference"})
-
-
-def mirrored_pages(layout: Layout, options: RenderOptions) -> bool:
-    """Left and right pages mirrored (inner and outer margins, folios outside):
-    a booklet layout (or one extending it), or any layout built with --impose booklet.
-    A review print (--comments) keeps its comment margin on the right."""
-    names = {layout.name} | {name for name, _ in layout.ancestors}
-    return not options.comments and (options.impose == "booklet"
-                                     or bool(names & BOOKLET_LAYOUTS))
 
 
 def page_css(layout: Layout, options: RenderOptions) -> str:

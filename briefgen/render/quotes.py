@@ -39,8 +39,12 @@ _TAG = re.compile(r"<[^>]+>")
 @lru_cache(maxsize=16)
 def _metrics(path: Path) -> tuple[dict[int, float], float] | None:
     """Each character's advance width in em, and a space's, from a font file."""
+    import logging
+
     from fontTools.ttLib import TTFont
 
+    # (the head table of some fonts carries a zero date: fontTools says so, loudly)
+    logging.getLogger("fontTools.ttLib.tables._h_e_a_d").setLevel(logging.ERROR)
     try:
         font = TTFont(str(path), lazy=True, fontNumber=0)
         cmap = font.getBestCmap() or {}

@@ -218,14 +218,19 @@ def _describe(entry, font) -> None:
 
 def _settings_flags(settings) -> None:
     """w:embedTrueTypeFonts, in its place in CT_Settings."""
+    settings_flag(settings, "embedTrueTypeFonts")
+
+
+def settings_flag(settings, name: str) -> None:
+    """A flag of w:settings (w:embedTrueTypeFonts, w:mirrorMargins …), in its place in
+    CT_Settings' order; nothing when it is there already."""
     order = ("embedTrueTypeFonts", "embedSystemFonts", "saveSubsetFonts") + _SETTINGS_AFTER
-    for name in ["embedTrueTypeFonts"]:
-        if settings.find(qn(f"w:{name}")) is not None:
-            continue
-        successors = {qn(f"w:{n}") for n in order[order.index(name) + 1:]}
-        element = etree.Element(qn(f"w:{name}"))
-        after = next((child for child in settings if child.tag in successors), None)
-        if after is not None:
-            after.addprevious(element)
-        else:
-            settings.append(element)
+    if settings.find(qn(f"w:{name}")) is not None:
+        return
+    successors = {qn(f"w:{n}") for n in order[order.index(name) + 1:]}
+    element = etree.Element(qn(f"w:{name}"))
+    after = next((child for child in settings if child.tag in successors), None)
+    if after is not None:
+        after.addprevious(element)
+    else:
+        settings.append(element)

@@ -25,7 +25,7 @@ from ...model import (Block, Heading, Issue, ListBlock, Pack, Paragraph, Quote, 
                       first_strong_direction, is_allowed_link, list_separator, text_direction)
 from ...outline import LinkNotes, build_outline, with_link_notes
 from .. import RenderOptions
-from ..common import created_at, format_date, issue_line, labels
+from ..common import created_at, format_date, issue_line, labels, mirrored_pages
 from .names import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION, CHAR_PUBLISHER,
                     CHAR_ROLE, CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_AGENDA_HEAD,
                     STYLE_AGENDA_ITEM, STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION,
@@ -84,7 +84,23 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     doc.index_styles()
     doc.page_starts = frozenset(render_options.page_starts)
     doc.back_run_in = render_options.back_run_in
+    # A booklet (conference, or --impose booklet), as its PDF: inner and outer margins,
+    # and the folio on the outer side, left on even pages.
+    # (Not where a side column widens one margin: Word would move it to the other
+    # side on even pages, and the PDF keeps it on the text's start side.)
+    doc.mirrored = (mirrored_pages(layout, render_options)
+                    and not layout.style.get("side_column"))
+    if doc.mirrored:
+        from .fonts import settings_flag
+
+        settings_flag(doc.settings.element, "mirrorMargins")
+        settings_flag(doc.settings.element, "evenAndOddHeaders")
     _setup_section(doc.sections[0], layout, render_options)
+    if doc.mirrored and outline.dir == "rtl":
+        # Bound on the right: Word's odd pages take the left margin on their left,
+        # where this book's odd pages have their outer margin.
+        first = doc.sections[0]
+        first.left_margin, first.right_margin = first.right_margin, first.left_margin
     _COVERS[outline.kind](doc, document, walk)
     _body_section(doc, document, walk)
     if walk.options["contents"]:
@@ -149,6 +165,8 @@ class _Doc:
         self.page_starts: frozenset[str] = frozenset()
         #: the back matter follows the text (RenderOptions.back_run_in)
         self.back_run_in = False
+        #: left and right pages mirrored: margins, and even pages' own header and footer
+        self.mirrored = False
         #: nothing is written yet on the page a new-page section began
         self.fresh_page = False
 
@@ -649,7 +667,10 @@ def _hide(paragraph) -> None:
 
 def _no_running_head(doc, section) -> None:
     """Empty header and footer of its own (not the previous section's)."""
-    for part in (section.header, section.footer):
+    parts = (section.header, section.footer)
+    if doc.mirrored:
+        parts += (section.even_page_header, section.even_page_footer)
+    for part in parts:
         part.is_linked_to_previous = False
         for paragraph in part.paragraphs:
             ppr = paragraph._p.pPr
@@ -671,6 +692,18 @@ def _running_head(doc, section, t: dict, left: str, right: str = "", right_field
     if right_field:
         add_field(header, right_field, cached)
     _page_footer(doc, section.footer, t, section, footer_left)
+    if doc.mirrored:
+        # Even (left) pages: the same head, the folio on the outer (left) side.
+        even = section.even_page_header
+        even.is_linked_to_previous = False
+        even_head = even.paragraphs[0]
+        even_head._p.get_or_add_pPr().style = doc.style_ids["Header"]
+        right_tab(even_head, text_width)
+        even_head.add_run(left + "\t" + right)
+        if right_field:
+            add_field(even_head, right_field, cached)
+        section.even_page_footer.is_linked_to_previous = False
+        _page_footer(doc, section.even_page_footer, t, section, footer_left, outer_left=True)
     if right_field:
         # A pack's section names its chapter from its second page on, as the PDF
         # (string(chapter, first-except)): the opener's title is on the page already.
@@ -685,15 +718,19 @@ def _running_head(doc, section, t: dict, left: str, right: str = "", right_field
         _page_footer(doc, section.first_page_footer, t, section, footer_left)
 
 
-def _page_footer(doc, footer_part, t: dict, section, left: str) -> None:
-    """"left <tab> Page N of M"."""
+def _page_footer(doc, footer_part, t: dict, section, left: str,
+                 outer_left: bool = False) -> None:
+    """"left <tab> Page N of M"; on a booklet's even page (`outer_left`), the folio
+    on the outer side: "Page N of M <tab> left"."""
     footer = footer_part.paragraphs[0]
     footer._p.get_or_add_pPr().style = doc.style_ids["Footer"]
     right_tab(footer, section.page_width - section.left_margin - section.right_margin)
-    footer.add_run(left + "\t" + t["page"] + " ")
+    footer.add_run(("" if outer_left else left + "\t") + t["page"] + " ")
     add_field(footer, "PAGE", "2")
     footer.add_run(f" {t['of']} ")
     add_field(footer, "NUMPAGES", "")
+    if outer_left:
+        footer.add_run("\t" + left)
     if doc.edition_line:
         line = footer_part.add_paragraph()
         line._p.get_or_add_pPr().style = doc.style_ids["Footer"]
