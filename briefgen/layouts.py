@@ -90,6 +90,10 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
     "pad_pull_quote": ("mm", 0, 30, "pull quote padding above and below"),
     "indent_pull_quote": ("mm", 0, 50, "pull quote indent from its rule"),
     "space_bio": ("mm", 0, 50, "space after each bio"),
+    # the back page's panel (call to action, colophon)
+    "space_back": ("mm", 0, 200, "space above the back page's panel"),
+    "pad_back": ("mm", 0, 10.9, "the back panel's padding (at most 31 pt: Word's limit)"),
+    "rule_back": ("pt", 0, 12, "rule along the top of the back panel"),
     # a title block on page 1 (docx cover = "block", as memo's)
     "space_block_inner": ("mm", 0, 30, "title block: space after its title and standfirst"),
     "space_block_issue_line": ("mm", 0, 30, "title block: space after its issue line"),
@@ -120,7 +124,8 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
 #: tokens a layout of its own (without `extends`) may leave out, and their values
 TOKEN_DEFAULTS = {"side_column": 0.0, "space_bio": 4.5, "scale_arabic": 1.0,
                   "space_block_inner": 2.0, "space_block_issue_line": 3.0, "pad_block": 4.0,
-                  "space_block": 6.0, "rule_block": 1.5}
+                  "space_block": 6.0, "rule_block": 1.5,
+                  "space_back": 70.0, "pad_back": 10.0, "rule_back": 3.0}
 #: Fitting (see Layout.fitted): the tokens a document is set tighter by, where its
 #: pages would leave a near-empty page, and how much (a factor on each). Small
 #: enough that a reader does not notice: 4% of the leading, half the paragraph space.

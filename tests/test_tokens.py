@@ -169,6 +169,9 @@ PDF_PROBES = {
     "size_contents": ("nile-dispute", _el(tag="li", inside="contents"), _size),
     "size_cta": ("nile-dispute", _el(cls="cta-text"), _size),
     "size_back_heading": ("nile-dispute", _el(tag="h2", inside="back"), _size),
+    "space_back": ("nile-dispute", _el(cls="back"), _px("margin_top", "mm")),
+    "pad_back": ("nile-dispute", _el(cls="back"), _px("padding_left", "mm")),
+    "rule_back": ("nile-dispute", _el(cls="back"), _px("border_top_width", "pt")),
     "size_label": ("nile-dispute", _el(cls="colophon"), _size),
     "size_agenda": ("board-pack", _el(tag="table", inside="agenda"), _size),
     "agenda_time": ("board-pack", _el(tag="td", cls="time"), _px("width", "mm")),
@@ -414,6 +417,8 @@ def _docx_space(style, side, minus=0.0):
 def _docx_edge(style, side, attribute="sz"):
     def read(word):
         value = word.attr(style, f"{W}pPr/{W}pBdr/{W}{side}", attribute)
+        if value is None:  # no border: a rule of width 0
+            return 0.0 if attribute == "sz" else None
         return value / 8 if attribute == "sz" else value * 25.4 / 72
     return read
 
@@ -478,6 +483,8 @@ DOCX_PROBES = {
     "size_bio_affiliation": _docx_size(N.STYLE_BIO_AFFILIATION),
     "size_bio": _docx_size(N.STYLE_BIO),
     "size_cta": _docx_size(N.STYLE_CTA),
+    "pad_back": _docx_edge(N.STYLE_CTA, "left", "space"),
+    "rule_back": _docx_edge(N.STYLE_BACK_HEADING, "top"),
     "size_agenda": _docx_size(N.STYLE_AGENDA_ITEM),
     "size_small": _docx_size(N.STYLE_AGENDA_SPEAKERS),
     "size_prepared_for": _docx_size(N.STYLE_PREPARED_FOR),

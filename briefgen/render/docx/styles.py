@@ -72,6 +72,7 @@ class Spec:
     before: Length = None
     after: Length = None
     indent: Length = None            # start indent
+    end_indent: Length = None        # end indent
     keep_next: bool | None = None
     keep_together: bool | None = None
     edges: tuple[Edge, ...] = ()
@@ -96,12 +97,19 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
     top, _, bottom, _ = layout.margins_mm
     fit = min(1.0, (PAGE_SIZES[layout.page_sizes[0]][1] - top - bottom) / 233)
     panel = tuple(Edge(side, "accent_light", 0.5, 8) for side in _SIDES)
+    # the back page's panel: its sides padded by pad_back, in the panel's own colour
+    back_sides = tuple(Edge(side, "accent_light", 0.5, "pad_back") for side in ("left", "right"))
+    back_panel = (Edge("top", "accent_light", 0.5, 0), *back_sides,
+                  Edge("bottom", "accent_light", 0.5, 0))
     # The grid: the body section's start margin is wider by the side column
     # (writer._side_column); what hangs into it in the PDF (headings, chapter
     # kickers, the back page, the running heads, a title block on page 1) is
     # indented back by as much.
     hang = "-side_column" if layout.style.get("side_column") else None
     block_hang = None if cover_page else hang
+    # Word and LibreOffice draw a border its space outside the text: the panel's text
+    # is indented by that padding, so that the panel's edges are the PDF's
+    back_in = ("-side_column+pad_back" if hang else "pad_back")
     # A title block on page 1 (memo): as tight as the PDF's .memo-head, closed by
     # its rule, which the run-in contributors' paragraph draws below itself.
     block = {"inner": "space_block_inner", "issue_line": "space_block_issue_line",
@@ -194,19 +202,30 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              align="start", after=2, keep_next=True),
         # The back page's heading: a section heading without its rule, larger, as the
         # PDF's .back h2 (3 mm below it)
+        # The back page is one tinted panel, as the PDF's .back: the heading under its
+        # rule, the call to action, the colophon. Each style is a border group of its
+        # own (Word and LibreOffice join paragraphs of the same borders), its padding
+        # the edges' space, with no space between the groups to leave a white gap.
         Spec(STYLE_BACK_HEADING, "Heading 1", size="size_back_heading", before=0,
-             after=3 * 72 / 25.4, clear_edges=True),
-        # The back page's tinted panel.
-        Spec(STYLE_CTA, size="size_cta", align="start", before=0, after=0,
-             shade="accent_light", edges=panel, indent=hang),
+             after=0, clear_edges=True, shade="accent_light",
+             edges=(Edge("top", "accent", "rule_back", "pad_back"),
+                    *back_sides, Edge("bottom", "accent_light", 0.5, 3 * 72 / 25.4)),
+             indent=back_in, end_indent="pad_back"),
+        Spec(STYLE_CTA, size="size_cta", align="start", before=0, after=3 * 72 / 25.4,
+             shade="accent_light", edges=back_panel, indent=back_in, end_indent="pad_back"),
         Spec(STYLE_CTA_LINK, font="heading", bold=True, colour="accent", align="start",
-             before=0, after=0, shade="accent_light", edges=panel, indent=hang),
+             before=0, after=0, shade="accent_light", edges=back_panel, indent=back_in,
+             end_indent="pad_back"),
         Spec(STYLE_COLOPHON, font="heading", size="size_label", colour="muted",
-             align="start", before=18, indent=hang),
+             align="start", before=4 * 72 / 25.4, after=0, indent=back_in,
+             end_indent="pad_back", shade="accent_light",
+             edges=(Edge("top", "accent_light", 0.5, 0), *back_sides,
+                    Edge("bottom", "accent_light", 0.5, 3 * 72 / 25.4))),
         # The colophon's fields, under a thin rule (one border group: Word and
         # LibreOffice draw the top edge once, above the first of them).
-        *(Spec(name, STYLE_COLOPHON, before=2, after=2,
-               edges=(Edge("top", "rule", "rule_piece", 4),))
+        *(Spec(name, STYLE_COLOPHON, before=0, after=2,
+               edges=(Edge("top", "rule", "rule_piece", 2 * 72 / 25.4), *back_sides,
+                      Edge("bottom", "accent_light", 0.5, "pad_back*0.8")))
           for name in STYLE_COLOPHON_FIELDS.values()),
         # Links printed as notes (layout links = "notes"): the list after a piece, as
         # the PDF's (.link-notes): small print, muted, the heading kept with the list.
@@ -236,14 +255,16 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
 
 
 def points(layout: Layout, length: Length, font_size: float) -> float:
-    """A length of the table in points: tokens in mm, pt or em (of `font_size`), summed."""
+    """A length of the table in points: tokens in mm, pt or em (of `font_size`), each
+    optionally times a factor ("pad_back*0.8"), summed."""
     if length is None or isinstance(length, (int, float)):
         return length
     total = 0.0
     for token in length.split("+"):
         sign = -1 if token.startswith("-") else 1
-        token = token.lstrip("-")
+        token, _, factor = token.lstrip("-").partition("*")
         value, unit = layout.style[token], STYLE_TOKENS[token][0]
+        value *= float(factor) if factor else 1.0
         total += sign * {"mm": value * 72 / 25.4, "pt": value, "em": value * font_size}[unit]
     return total
 
@@ -327,6 +348,8 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
         if spec.clear_edges:
             clear_borders(s)
         for edge in spec.edges:
+            if not points(layout, edge.width, size):
+                continue  # a rule token set to 0: no rule
             eighths = max(2, round(points(layout, edge.width, size) * 8))
             space = min(31, round(points(layout, edge.space, size)))
             border(s, physical.get(edge.side, edge.side), colours[edge.colour], eighths,
@@ -344,6 +367,8 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
             # w:left is the start side: the right in a bidi paragraph, for Word and
             # LibreOffice alike (borders, above, are physical sides)
             pf.left_indent = Pt(round(points(layout, spec.indent, size), 1))
+        if spec.end_indent is not None:
+            pf.right_indent = Pt(round(points(layout, spec.end_indent, size), 1))
         if spec.size or spec.leading:
             # "At least" the PDF's line height: the same lines per page as the PDF,
             # while a taller script or a picture still gets the room it needs.

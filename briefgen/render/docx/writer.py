@@ -545,8 +545,11 @@ def _back(doc, walk: _Walk, entry) -> None:
     issue = walk.chapter.issue
     cta = issue.call_to_action
     if walk.options["cover"] == "page" and not doc.back_run_in:
-        # A cover too, as in the PDF: its own section, without running head or footer.
-        _no_running_head(doc, doc.add_section(WD_SECTION.NEW_PAGE))
+        # A cover too, as in the PDF: its own section, without running head or footer,
+        # the panel space_back down the page.
+        back = doc.add_section(WD_SECTION.NEW_PAGE)
+        _no_running_head(doc, back)
+        back.top_margin = Mm(walk.layout.margins_mm[0] + walk.layout.style["space_back"])
     # (Run in, where the PDF set it after the text to fill a near-empty last page.)
     _heading_for(doc, entry, style=STYLE_BACK_HEADING)
     if cta.text:
