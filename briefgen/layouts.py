@@ -90,6 +90,7 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
     "pad_pull_quote": ("mm", 0, 30, "pull quote padding above and below"),
     "indent_pull_quote": ("mm", 0, 50, "pull quote indent from its rule"),
     "space_bio": ("mm", 0, 50, "space after each bio"),
+    "space_agenda_day": ("mm", 0, 30, "space before a day heading in a pack's agenda"),
     # rule widths
     "rule_running_head": ("pt", 0, 12, "rule under the running head"),
     "rule_heading1": ("pt", 0, 12, "rule under section headings"),
@@ -112,7 +113,8 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
                     "takes the whole width)"),
 }
 #: tokens a layout of its own (without `extends`) may leave out, and their values
-TOKEN_DEFAULTS = {"side_column": 0.0, "space_bio": 4.5, "scale_arabic": 1.0}
+TOKEN_DEFAULTS = {"side_column": 0.0, "space_bio": 4.5, "scale_arabic": 1.0,
+                  "space_agenda_day": 5.0}
 #: Fitting (see Layout.fitted): the tokens a document is set tighter by, where its
 #: pages would leave a near-empty page, and how much (a factor on each). Small
 #: enough that a reader does not notice: 4% of the leading, half the paragraph space.
