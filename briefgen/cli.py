@@ -154,8 +154,9 @@ def main(ctx, debug):
               help="A pack only: one edition per row (name, organisation, groups, password…).")
 @click.option("--only", metavar="NAME[,NAME]",
               help="With --recipients: write only these recipients' editions, named as in "
-                   "the name column (any case) or by file name (maria-rossi-2). Editions "
-                   "whose inputs did not change are left alone in any case.")
+                   "the name column (any case) or by file name (maria-rossi-2), or the rows "
+                   "where COLUMN=VALUE (groups=board: rows in that group). Editions whose "
+                   "inputs did not change are left alone in any case.")
 @click.option("--no-recipients", is_flag=True,
               help="Build the pack once, although briefgen.toml names recipients.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), metavar="N",

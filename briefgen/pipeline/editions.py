@@ -322,6 +322,9 @@ def _select(only: tuple[str, ...], recipients: list[Recipient], names: dict[int,
     by_file = {name.casefold(): index for index, name in names.items()}
     chosen: list[int] = []
     for wanted in only:
+        if "=" in wanted:  # a row filter: COLUMN=VALUE (groups: one of the row's groups)
+            chosen += [i for i in _matching_rows(wanted, recipients, csv_path) if i not in chosen]
+            continue
         key = " ".join(wanted.split()).casefold()
         found = by_name.get(key) or ([by_file[key]] if key in by_file else [])
         if not found:
@@ -335,6 +338,33 @@ def _select(only: tuple[str, ...], recipients: list[Recipient], names: dict[int,
                              "give names as in the name column, or the editions' file names")
         chosen += [i for i in found if i not in chosen]
     return sorted(chosen)
+
+
+def _matching_rows(condition: str, recipients: list[Recipient], csv_path: Path) -> list[int]:
+    """The rows where COLUMN=VALUE holds (any case; `groups=board`: board is one of
+    the row's groups). A column the list does not have, or no row matching, is a
+    usage error."""
+    column, _, value = condition.partition("=")
+    column = column.strip().lower().replace("organization", "organisation")
+    value = " ".join(value.split()).casefold()
+    columns = {"name", "organisation", "groups"} | {k for r in recipients for k, _ in r.extra}
+
+    def cells(recipient: Recipient) -> list[str]:
+        if column == "groups":
+            return list(recipient.groups)
+        if column in ("name", "organisation"):
+            return [getattr(recipient, column)]
+        return [dict(recipient.extra).get(column, "")]
+
+    if column not in columns:
+        raise UsageError(f"--only {condition!r}: {csv_path} has no `{column}` column",
+                         hint=f"filter on one of: {', '.join(sorted(columns))}")
+    found = [i for i, r in enumerate(recipients)
+             if any(" ".join(c.split()).casefold() == value for c in cells(r))]
+    if not found:
+        raise UsageError(f"--only {condition!r}: no row of {csv_path} has that value",
+                         hint="check the spelling against the list")
+    return found
 
 
 def _edition_keys(pack: Pack, recipients: list[Recipient], names: dict[int, str],
