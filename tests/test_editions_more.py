@@ -176,7 +176,8 @@ def test_a_rerun_leaves_unchanged_editions_alone_and_rewrites_what_changed(
     # A late bio change: every edition, the shared pages once per variant.
     layouts.clear()
     people = pack.parent / "nile-dispute" / "contributors.yaml"
-    edit(people, "Omar el-Tayeb is a hydrologist", "Omar el-Tayeb, newly appointed, is a hydrologist")
+    edit(people, "Omar el-Tayeb is a hydrologist",
+         "Omar el-Tayeb, newly appointed, is a hydrologist")
     late = run_cli(*argv)
     assert late.exit_code == 0, late.output
     assert "6 files written" in late.output and "0 unchanged" in late.output
@@ -340,7 +341,8 @@ def test_a_hidden_item_is_a_closed_session_that_leaks_nothing(pack, tmp_path):
     agenda = edition_agenda(out / "bob-smith.pdf")
     assert "SESSION 1: WATER 09:45 The Nile in dispute" in agenda
     # The slot is there, its speakers and page are not.
-    assert re.search(r"Amira Haddad, Tesfaye Bekele 10:45 Closed session 11:15 Coffee break", agenda), agenda
+    assert re.search(r"Amira Haddad, Tesfaye Bekele 10:45 Closed session 11:15 Coffee break",
+                     agenda), agenda
     assert "Omar el-Tayeb" not in agenda
     everything = pdf_everything(out / "bob-smith.pdf")
     for text in HIDDEN:
