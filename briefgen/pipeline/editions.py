@@ -15,6 +15,13 @@ name and renamed into place. Each edition's PDF is written on its own (its
 font subsets carry only its recipient's characters), and the same pack and
 list give byte-identical unencrypted editions. Ctrl-C stops the workers at
 once and reports exactly the files that were renamed into place.
+
+A rerun leaves alone the editions whose inputs did not change: each edition
+written is recorded in the rebuild cache (cache.vouch: its sha256 and size
+under a key of the pack's content, layout, options, file name and row), and
+an edition whose file still matches its record is not written again; only the
+variants that still have editions to write are laid out. `only` (--only)
+picks recipients by name, file name or COLUMN=VALUE.
 """
 from __future__ import annotations
 
