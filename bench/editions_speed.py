@@ -8,7 +8,14 @@ process each). Targets: 200 editions in at most 1/10 of the naive time
 prints how long a 200-row run takes to stop after Ctrl-C (target: under 2 s),
 and whether two runs give byte-identical editions.
 
-    .venv/bin/python bench/editions_speed.py [--skip-1000]
+Then, with the rebuild cache on (a fresh cache folder), 150 editions of a copy
+of the pack: the first run, a rerun with nothing changed (every edition left
+alone), a rerun after one row of the list changed (one edition written) and
+after one contributor's bio changed (every edition written, the shared layout
+once per variant: 2 here, board and the others), with the number of files
+each run wrote. `--rerun-only` prints these figures alone.
+
+    .venv/bin/python bench/editions_speed.py [--skip-1000] [--rerun-only]
 """
 from __future__ import annotations
 
@@ -60,8 +67,50 @@ def stop_time(argv: list[str], out: Path) -> tuple[float, int]:
     return time.perf_counter() - start, len(list(out.glob("*.pdf")))
 
 
+def reruns(work: Path) -> None:
+    """Seconds of 150 editions written, rerun unchanged, one row and one bio changed."""
+    content = work / "content"
+    for name in ("board-pack", "nile-dispute", "energy-forum"):
+        shutil.copytree(ROOT / "content" / name, content / name)
+    pack = content / "board-pack"
+    env = dict(os.environ, BRIEFGEN_CACHE="on", BRIEFGEN_CACHE_DIR=str(work / "cache"))
+    csv_path = recipients(work / "r150.csv", 150)
+    out = work / "editions-150"
+    argv = [sys.executable, "-m", "briefgen", "build", str(pack), "--format", "pdf",
+            "--recipients", str(csv_path), "-o", str(out)]
+
+    def timed() -> tuple[float, str]:
+        start = time.perf_counter()
+        done = subprocess.run(argv, capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            sys.exit(f"failed: {' '.join(argv)}\n{done.stderr}")
+        return time.perf_counter() - start, done.stdout.strip().splitlines()[-1]
+
+    first = timed()
+    unchanged = timed()
+    text = csv_path.read_text(encoding="utf-8")
+    csv_path.write_text(text.replace("Delegate 0007;Organisation 7;",
+                                          "Delegate 0007;Organisation 7 (new address);"),
+                        encoding="utf-8")
+    one_row = timed()
+    people = content / "nile-dispute" / "contributors.yaml"
+    people.write_text(people.read_text(encoding="utf-8").replace("bio: ", "bio: Newly "
+                                                                 "appointed. ", 1),
+                      encoding="utf-8")
+    one_bio = timed()
+    print("150 editions, PDF only, rebuild cache on:")
+    for label, (seconds, summary) in (("first run", first), ("rerun, nothing changed", unchanged),
+                                      ("one row changed", one_row),
+                                      ("one bio changed", one_bio)):
+        print(f"  {label:<24} {seconds:6.2f} s   ({summary})")
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="briefgen-editions-"))
+    if "--rerun-only" in sys.argv:
+        reruns(work)
+        shutil.rmtree(work)
+        return
     cli = [sys.executable, "-m", "briefgen", "build", str(PACK), "--format", "pdf"]
     naive = [run(cli + ["-o", str(work / f"naive-{i}")])[0] for i in range(10)]
     naive_one = statistics.mean(naive)
@@ -94,6 +143,7 @@ def main() -> None:
     print(f"Ctrl-C after the first edition: stopped in {stopped:.2f} s with {files} complete "
           "files (target under 2 s)")
     print(f"two runs of 5 editions byte-identical: {'yes' if identical else 'NO'}")
+    reruns(work)
     shutil.rmtree(work)
 
 

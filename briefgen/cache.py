@@ -11,6 +11,9 @@ What it keeps (files plus a JSON record each; nothing is ever unpickled or run):
 - finished outputs, keyed by every input (content, layout, options): a rebuild
   with nothing changed copies them instead of rendering. The output's facts
   (pages, page numbers of sections) are kept in the JSON record.
+- records without a file (`vouch`/`vouched`) for the editions of a pack: each
+  edition's sha256 and size under a key of everything it was made from, so that
+  a rerun leaves an edition that is still exactly that file alone.
 
 How it is kept honest:
 - The key covers every file of every input folder: its relative path, size
@@ -123,19 +126,25 @@ def file_digest(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def folder_digest(folder: str | Path) -> str:
-    """A hash of every file under `folder`: relative path, size and bytes.
+def folder_digest(folder: str | Path, exclude=()) -> str:
+    """A hash of every file under `folder`: relative path, size and bytes; files
+    and folders in `exclude` (absolute paths) are left out: an editions' recipients
+    list or output folder kept inside the pack folder is not one of its inputs.
 
     Raises Uncacheable over MAX_FILES files or MAX_BYTES bytes, or when a file
     cannot be read (the loaders report that one properly)."""
     from .fsguard import is_inside
 
     folder = Path(folder)
+    skip = {os.path.abspath(p) for p in exclude}
     h = hashlib.sha256()
     files = 0
     total = 0
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
+        dirnames[:] = sorted(d for d in dirnames if os.path.join(os.path.abspath(dirpath), d)
+                             not in skip)
+        filenames = [f for f in filenames
+                     if os.path.join(os.path.abspath(dirpath), f) not in skip]
         here = Path(dirpath)
         entries = []
         for name in dirnames:
@@ -322,6 +331,56 @@ def verified_path(kind: str, key: str, suffix: str = "") -> Path | None:
         drop(kind, key, suffix)
         return None
     return path
+
+
+# --- records that vouch for a file outside the cache -----------------------------------
+
+def vouch(kind: str, key: str, path: str | Path, info=None) -> bool:
+    """Keep a record (sha256 and size, no copy) of the file at `path` under `key`:
+    `vouched` later tells whether that file is still exactly what was written
+    for these inputs. Any failure only skips the record."""
+    if not enabled():
+        return False
+    record_path = _record_path(kind, key)
+    temp = None
+    try:
+        h = hashlib.sha256()
+        with _open_entry(Path(path)) as fh:
+            size = _hash_stream(fh, h)
+        record = json.dumps({"sha256": h.hexdigest(), "size": size,
+                             "info": encode_info(info if info is not None else {})},
+                            ensure_ascii=True).encode("ascii")
+        record_path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=record_path.parent, suffix=".part")
+        with os.fdopen(handle, "wb") as out:
+            out.write(record)
+        os.replace(temp, record_path)
+        return True
+    except (OSError, ValueError, TypeError, RecursionError):
+        if temp and os.path.exists(temp):
+            os.unlink(temp)
+        return False
+
+
+def vouched(kind: str, key: str, path: str | Path) -> bool:
+    """Whether the file at `path` (a regular file, not a link) has the size and
+    sha256 recorded by `vouch` under `key`: what was written for the same inputs,
+    unchanged since."""
+    if not enabled():
+        return False
+    record = _read_record(kind, key)
+    if record is None:
+        return False
+    sha, size, _ = record
+    try:
+        with _open_entry(Path(path)) as fh:
+            if os.fstat(fh.fileno()).st_size != size:
+                return False
+            h = hashlib.sha256()
+            read = _hash_stream(fh, h)
+    except OSError:
+        return False
+    return read == size and h.hexdigest() == sha
 
 
 def _empty(dest) -> None:

@@ -152,6 +152,11 @@ def main(ctx, debug):
               help="Let the layout load http(s) resources (off: local files only).")
 @click.option("--recipients", type=click.Path(path_type=Path), metavar="CSV",
               help="A pack only: one edition per row (name, organisation, groups, password…).")
+@click.option("--only", metavar="NAME[,NAME]",
+              help="With --recipients: write only these recipients' editions, named as in "
+                   "the name column (any case) or by file name (maria-rossi-2), or the rows "
+                   "where COLUMN=VALUE (groups=board: rows in that group). Editions whose "
+                   "inputs did not change are left alone in any case.")
 @click.option("--no-recipients", is_flag=True,
               help="Build the pack once, although briefgen.toml names recipients.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), metavar="N",
@@ -171,8 +176,8 @@ def main(ctx, debug):
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
 def build(ctx, issue_dir, layout, formats, output_dir, page_size, source_date_epoch,
-          print_marks, impose, pdf_variant, allow_remote, recipients, no_recipients, jobs,
-          encrypt, scheduler, reference_docx, comments, print_links, as_json):
+          print_marks, impose, pdf_variant, allow_remote, recipients, only, no_recipients,
+          jobs, encrypt, scheduler, reference_docx, comments, print_links, as_json):
     """Build ISSUE_DIR (an issue or a pack) into OUTPUT/<slug>.pdf and .docx;
     with --recipients, one edition of a pack per recipient. Defaults come from
     briefgen.toml (see `briefgen config`); the options given here win."""
@@ -197,6 +202,13 @@ def build(ctx, issue_dir, layout, formats, output_dir, page_size, source_date_ep
         from .render.docx.reference import check_reference
 
         check_reference(reference_docx)
+    only_names = tuple(n.strip() for n in (only or "").split(",") if n.strip())
+    if only is not None and not recipients:
+        raise UsageError("--only picks recipients of --recipients CSV, and none is given",
+                         hint="add --recipients CSV, or leave out --only")
+    if only is not None and not only_names:
+        raise UsageError("--only needs at least one name",
+                         hint="e.g. --only 'Ada Lovelace,bob-smith'")
     if recipients or encrypt or scheduler:
         if impose:
             raise UsageError("--impose is not available for editions",
@@ -205,7 +217,8 @@ def build(ctx, issue_dir, layout, formats, output_dir, page_size, source_date_ep
                          output_dir, chosen.value("page_size"), epoch_of(source_date_epoch),
                          chosen.value("pdf_variant"), allow_remote,
                          chosen.value("jobs"), bool(chosen.value("encrypt")), scheduler,
-                         bool(chosen.value("print")), reference_docx, as_json, print_links)
+                         bool(chosen.value("print")), reference_docx, as_json, print_links,
+                         only_names)
     if "jobs" in given:
         raise UsageError("-j sets how many editions are written at once, and only "
                          "--recipients makes editions",
@@ -236,7 +249,7 @@ def build(ctx, issue_dir, layout, formats, output_dir, page_size, source_date_ep
 
 def _editions(pack_dir, recipients, layout, fmts, output_dir, page_size, epoch, pdf_variant,
               allow_remote, jobs, encrypt, scheduler, print_marks, reference_docx=None,
-              as_json=False, print_links=False):
+              as_json=False, print_links=False, only=()):
     from .content.pack_folder import is_pack
     from .pipeline.editions import build_editions
     from .render import RenderOptions
@@ -253,7 +266,7 @@ def _editions(pack_dir, recipients, layout, fmts, output_dir, page_size, epoch, 
     if as_json:
         result = build_editions(pack_dir, recipients, layout=layout, formats=fmts,
                                 output_dir=output_dir, jobs=jobs, encrypt=encrypt,
-                                options=options, scheduler=scheduler)
+                                options=options, scheduler=scheduler, only=only)
     elif sys.stderr.isatty():
         from rich.progress import Progress
 
@@ -261,12 +274,12 @@ def _editions(pack_dir, recipients, layout, fmts, output_dir, page_size, epoch, 
             task = bar.add_task("editions", total=None)
             result = build_editions(pack_dir, recipients, layout=layout, formats=fmts,
                                     output_dir=output_dir, jobs=jobs, encrypt=encrypt,
-                                    options=options, scheduler=scheduler,
+                                    options=options, scheduler=scheduler, only=only,
                                     progress=lambda path: bar.advance(task))
     else:
         result = build_editions(pack_dir, recipients, layout=layout, formats=fmts,
                                 output_dir=output_dir, jobs=jobs, encrypt=encrypt,
-                                options=options, scheduler=scheduler,
+                                options=options, scheduler=scheduler, only=only,
                                 progress=lambda path: click.echo(f"wrote {path}", err=True))
     if as_json:
         _json({"command": "build", "ok": not result.failures and not result.internal
@@ -278,6 +291,7 @@ def _editions(pack_dir, recipients, layout, fmts, output_dir, page_size, epoch, 
                              "source": {"file": str(recipients), "line": line}}
                             for line, message in result.failures],
                "warnings": [as_problem(w) for w in result.warnings],
+               "unchanged": [str(path) for path in result.unchanged],
                "interrupted": result.interrupted, "not_done": result.not_done})
         if result.interrupted:
             sys.exit(130)
@@ -297,6 +311,7 @@ def _editions(pack_dir, recipients, layout, fmts, output_dir, page_size, epoch, 
                    "not done; no partial file was left", err=True)
         sys.exit(130)
     click.echo(f"{_plural(len(result.outputs), 'file')} written in {output_dir}, "
+               f"{len(result.unchanged)} unchanged, "
                f"{_plural(len(result.failures), 'row')} failed")
     if result.internal:
         click.echo("some editions failed because of a bug in briefgen; re-run with --debug "

@@ -19,37 +19,37 @@ def clean_line(text: str) -> str:
 # Fixed words of the layout in each language; English is the fallback.
 LABELS = {
     "en": {"prepared_for": "Prepared for", "annex_in_pdf": "The pages of this annex ({pages}) are in the PDF edition of the pack.",
-           "in_this_pack": "In this pack", "agenda": "Agenda", "annex": "Annex", "time": "Time", "item": "Item", "paper": "Paper", "pages": "pages",
+           "in_this_pack": "In this pack", "agenda": "Agenda", "annex": "Annex", "time": "Time", "item": "Item", "paper": "Paper", "closed_session": "Closed session", "pages": "pages",
            "issue": "Issue", "overview": "Overview", "experts": "Experts react",
            "contributors": "Contributors", "in_this_issue": "In this issue",
            "page": "Page", "of": "of", "contents": "Contents", "pull_quote": "Pull quote",
            "photo_of": "Photo of"},
     "fr": {"prepared_for": "Préparé pour", "annex_in_pdf": "Les pages de cette annexe ({pages}) figurent dans l’édition PDF du dossier.",
-           "in_this_pack": "Dans ce dossier", "agenda": "Ordre du jour", "annex": "Annexe", "time": "Heure", "item": "Point", "paper": "Document", "pages": "pages",
+           "in_this_pack": "Dans ce dossier", "agenda": "Ordre du jour", "annex": "Annexe", "time": "Heure", "item": "Point", "paper": "Document", "closed_session": "Séance à huis clos", "pages": "pages",
            "issue": "Numéro", "overview": "Présentation", "experts": "L’avis des experts",
            "contributors": "Contributeurs", "in_this_issue": "Dans ce numéro",
            "page": "Page", "of": "sur", "contents": "Sommaire", "pull_quote": "Citation",
            "photo_of": "Photo de"},
     "it": {"prepared_for": "Preparato per", "annex_in_pdf": "Le pagine di questo allegato ({pages}) sono nell’edizione PDF del dossier.",
-           "in_this_pack": "In questo dossier", "agenda": "Ordine del giorno", "annex": "Allegato", "time": "Ora", "item": "Punto", "paper": "Documento", "pages": "pagine",
+           "in_this_pack": "In questo dossier", "agenda": "Ordine del giorno", "annex": "Allegato", "time": "Ora", "item": "Punto", "paper": "Documento", "closed_session": "Sessione riservata", "pages": "pagine",
            "issue": "Numero", "overview": "Introduzione", "experts": "Gli esperti",
            "contributors": "Autori", "in_this_issue": "In questo numero",
            "page": "Pagina", "of": "di", "contents": "Indice", "pull_quote": "Citazione",
            "photo_of": "Foto di"},
     "es": {"prepared_for": "Preparado para", "annex_in_pdf": "Las páginas de este anexo ({pages}) están en la edición PDF del dosier.",
-           "in_this_pack": "En este dosier", "agenda": "Orden del día", "annex": "Anexo", "time": "Hora", "item": "Punto", "paper": "Documento", "pages": "páginas",
+           "in_this_pack": "En este dosier", "agenda": "Orden del día", "annex": "Anexo", "time": "Hora", "item": "Punto", "paper": "Documento", "closed_session": "Sesión a puerta cerrada", "pages": "páginas",
            "issue": "Número", "overview": "Introducción", "experts": "Opinan los expertos",
            "contributors": "Autores", "in_this_issue": "En este número",
            "page": "Página", "of": "de", "contents": "Índice", "pull_quote": "Cita",
            "photo_of": "Foto de"},
     "de": {"prepared_for": "Vorbereitet für", "annex_in_pdf": "Die Seiten dieses Anhangs ({pages}) stehen in der PDF-Ausgabe der Mappe.",
-           "in_this_pack": "In dieser Mappe", "agenda": "Tagesordnung", "annex": "Anhang", "time": "Zeit", "item": "Punkt", "paper": "Unterlage", "pages": "Seiten",
+           "in_this_pack": "In dieser Mappe", "agenda": "Tagesordnung", "annex": "Anhang", "time": "Zeit", "item": "Punkt", "paper": "Unterlage", "closed_session": "Nichtöffentliche Sitzung", "pages": "Seiten",
            "issue": "Ausgabe", "overview": "Überblick", "experts": "Stimmen der Experten",
            "contributors": "Autorinnen und Autoren", "in_this_issue": "In dieser Ausgabe",
            "page": "Seite", "of": "von", "contents": "Inhalt", "pull_quote": "Zitat",
            "photo_of": "Foto von"},
     "ar": {"prepared_for": "أُعدّ من أجل", "annex_in_pdf": "صفحات هذا الملحق ({pages}) موجودة في نسخة PDF من الملف.",
-           "in_this_pack": "في هذا الملف", "agenda": "جدول الأعمال", "annex": "ملحق", "time": "الوقت", "item": "البند", "paper": "الوثيقة", "pages": "صفحات",
+           "in_this_pack": "في هذا الملف", "agenda": "جدول الأعمال", "annex": "ملحق", "time": "الوقت", "item": "البند", "paper": "الوثيقة", "closed_session": "جلسة مغلقة", "pages": "صفحات",
            "issue": "العدد", "overview": "مقدمة", "experts": "آراء الخبراء",
            "contributors": "المساهمون", "in_this_issue": "في هذا العدد",
            "page": "صفحة", "of": "من", "contents": "المحتويات", "pull_quote": "اقتباس",
@@ -63,6 +63,16 @@ _MONTHS = {
     "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
     "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
     "ar": "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر",
+}
+
+
+_WEEKDAYS = {
+    "en": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
+    "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche",
+    "it": "lunedì martedì mercoledì giovedì venerdì sabato domenica",
+    "es": "lunes martes miércoles jueves viernes sábado domingo",
+    "de": "Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag",
+    "ar": "الاثنين الثلاثاء الأربعاء الخميس الجمعة السبت الأحد",
 }
 
 
@@ -81,6 +91,17 @@ def format_date(date: dt.date, lang: str) -> str:
     if lang.startswith(("es",)):
         return f"{date.day} de {month} de {date.year}"
     return f"{date.day} {month} {date.year}"
+
+
+def format_day(date: dt.date, lang: str) -> str:
+    """"Friday 27 November 2026": an agenda's day heading in the pack's language
+    ("vendredi 27 novembre 2026", "الجمعة 27 نوفمبر 2026"); ISO for unknown languages."""
+    days = _WEEKDAYS.get(lang.split("-")[0].lower())
+    if not days:
+        return date.isoformat()
+    weekday = days.split()[date.weekday()]
+    separator = ", " if lang.startswith(("de", "es")) else " "
+    return f"{weekday}{separator}{format_date(date, lang)}"
 
 
 def issue_line(issue, lang: str | None = None) -> str:

@@ -100,6 +100,7 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
     "pad_block": ("mm", 0, 30, "title block: space between its last line and its rule"),
     "space_block": ("mm", 0, 50, "title block: space below its rule"),
     "rule_block": ("pt", 0, 12, "title block: the rule that closes it"),
+    "space_agenda_day": ("mm", 0, 30, "space before a day heading in a pack's agenda"),
     # rule widths
     "rule_running_head": ("pt", 0, 12, "rule under the running head"),
     "rule_heading1": ("pt", 0, 12, "rule under section headings"),
@@ -125,7 +126,8 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
 TOKEN_DEFAULTS = {"side_column": 0.0, "space_bio": 4.5, "scale_arabic": 1.0,
                   "space_block_inner": 2.0, "space_block_issue_line": 3.0, "pad_block": 4.0,
                   "space_block": 6.0, "rule_block": 1.5,
-                  "space_back": 70.0, "pad_back": 10.0, "rule_back": 3.0}
+                  "space_back": 70.0, "pad_back": 10.0, "rule_back": 3.0,
+                  "space_agenda_day": 5.0}
 #: Fitting (see Layout.fitted): the tokens a document is set tighter by, where its
 #: pages would leave a near-empty page, and how much (a factor on each). Small
 #: enough that a reader does not notice: 4% of the leading, half the paragraph space.

@@ -279,6 +279,13 @@ class AgendaItem:
     speakers: tuple[Contributor, ...] = ()
     #: the paper the item points to: ("issue", slug) or ("annex", annex id), if any
     paper: tuple[str, str] | None = None
+    #: the day the item is on: a date, or a short label ("Day 1"); "" for none
+    day: dt.date | str = ""
+    #: the session it belongs to ("Morning session"); "" for none
+    session: str = ""
+    #: in an edition, an item whose paper the recipient may not see: its slot kept,
+    #: its title replaced by the pack's closed-session label, no speakers, no paper
+    closed: bool = False
 
 
 @dataclass(frozen=True)
@@ -338,6 +345,9 @@ class Pack:
     #: editions: a line on every page, and a diagonal watermark ({name}, {organisation})
     edition_footer: str = ""
     edition_watermark: str = ""
+    #: what an edition shows instead of an agenda item whose paper its recipient may
+    #: not see: None, the language's "Closed session"; "", the item is left out
+    closed_label: str | None = None
     #: the recipient of this edition, if it is one
     recipient: Recipient | None = None
     source_dir: Path | None = field(default=None, compare=False)
@@ -347,8 +357,11 @@ class Pack:
         return text_direction(self.lang)
 
     def for_recipient(self, recipient: Recipient) -> "Pack":
-        """The edition a recipient may see: confidential issues, annexes and agenda
-        items pointing to them are left out, unless the recipient's groups grant them."""
+        """The edition a recipient may see: confidential issues and annexes are left
+        out, unless the recipient's groups grant them. An agenda item pointing to one
+        keeps its slot (time, day, session) as a closed session: the pack's
+        `closed_label` instead of its title, without speakers or paper; with an empty
+        label the item is left out."""
         from dataclasses import replace
 
         hidden = {slug for slug, groups in self.confidential_issues
@@ -356,8 +369,20 @@ class Pack:
         issues = tuple(i for i in self.issues if i.slug not in hidden)
         annexes = tuple(a for a in self.annexes if recipient.grants(a.confidential))
         kept = {("issue", i.slug) for i in issues} | {("annex", a.id) for a in annexes}
-        agenda = tuple(item for item in self.agenda if item.paper is None or item.paper in kept)
-        return replace(self, issues=issues, annexes=annexes, agenda=agenda, recipient=recipient)
+        label = self.closed_label
+        if label is None:
+            from .i18n import labels
+
+            label = labels(self.lang)["closed_session"]
+        agenda = []
+        for item in self.agenda:
+            if item.paper is None or item.paper in kept:
+                agenda.append(item)
+            elif label:
+                agenda.append(AgendaItem(time=item.time, title=label, day=item.day,
+                                         session=item.session, closed=True))
+        return replace(self, issues=issues, annexes=annexes, agenda=tuple(agenda),
+                       recipient=recipient)
 
     def personalise(self, text: str) -> str:
         """`text` with {name}, {organisation} and any other {column} of the recipient's row."""

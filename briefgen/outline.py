@@ -146,11 +146,41 @@ class AnnexEntry:
 
 @dataclass(frozen=True)
 class AgendaRow:
+    """A row of the agenda table, as both writers draw it: an item, or the heading
+    of a day ("Friday 27 November 2026", in the pack's language) or of a session,
+    which spans the table (day and session rows only have a `title`)."""
+
     time: str
     title: str
-    speakers: tuple[Contributor, ...]
+    speakers: tuple[Contributor, ...] = ()
     #: the id of the section the row's paper is (a chapter or an annex), if any
     target: str | None = None
+    kind: Literal["item", "day", "session"] = "item"
+    #: an item the edition's recipient may not see: its slot, with the closed label
+    closed: bool = False
+
+
+def agenda_rows(items, lang: str, targets: dict) -> tuple[AgendaRow, ...]:
+    """The agenda's items with a heading row where a day begins and where a
+    session begins (a new session, or the same one on a new day). Items stay in
+    the pack's order (pack.yaml keeps each day's items together)."""
+    from .i18n import format_day
+
+    rows: list[AgendaRow] = []
+    day, session = "", ""
+    for item in items:
+        if item.day != day and item.day:
+            label = item.day if isinstance(item.day, str) else format_day(item.day, lang)
+            rows.append(AgendaRow("", label, kind="day"))
+            session = ""
+        day = item.day
+        if item.session and item.session != session:
+            rows.append(AgendaRow("", item.session, kind="session"))
+        session = item.session
+        rows.append(AgendaRow(item.time, item.title, item.speakers,
+                              targets.get(item.paper) if item.paper else None,
+                              closed=item.closed))
+    return tuple(rows)
 
 
 @dataclass(frozen=True)
@@ -460,9 +490,7 @@ def _pack_outline(pack: Pack, link_notes: bool = False) -> Outline:
     contents += [Entry(a.id, 1, f"{t['annex']} {a.letter}: {a.label}", "annex") for a in annexes]
     targets = {("issue", c.issue.slug): c.id for c in chapters}
     targets.update({("annex", a.annex.id): a.id for a in annexes})
-    agenda = tuple(AgendaRow(item.time, item.title, item.speakers,
-                             targets.get(item.paper) if item.paper else None)
-                   for item in pack.agenda)
+    agenda = agenda_rows(pack.agenda, pack.lang, targets)
     pieces = tuple(p for c in chapters for p in c.pieces)
     bios, bio_links = _bios(contributors, pack.lang, link_notes)
     return Outline("pack", pack, pack.title, pack.lang, tuple(chapters), tuple(contents),

@@ -133,10 +133,14 @@ def test_pack_docx_has_a_filled_toc_and_opens_in_libreoffice(pack_build, tmp_pat
     assert [p.text for p in document.paragraphs if p.style.name == "Heading 1"][:3] == [
         "Agenda", "The Nile in Dispute: Egypt, Ethiopia and the Renaissance Dam",
         "Sun for Export: Solar Power across North Africa"]
-    # The agenda (a header row and six items); the bios are a table of their own.
+    # The agenda (a header row, six items, two session headings); the bios are a
+    # table of their own.
     agenda = [t for t in document.tables
               if t.rows[0].cells[0].paragraphs[0].style.name == "Agenda Heading"]
-    assert len(agenda) == 1 and len(agenda[0].rows) == 7
+    assert len(agenda) == 1 and len(agenda[0].rows) == 9
+    sessions = [row.cells[0].text for row in agenda[0].rows
+                if row.cells[0].paragraphs[0].style.name == "Agenda Session"]
+    assert sessions == ["Session 1: Water", "Session 2: Energy"]
     names = [p.text for t in document.tables for row in t.rows for cell in row.cells
              for p in cell.paragraphs if p.style.name == "Bio Name"]
     assert names.count("Amira Haddad") == 1

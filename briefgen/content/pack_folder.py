@@ -10,6 +10,7 @@ import difflib
 from dataclasses import replace
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -27,10 +28,12 @@ from .yamlsrc import LineDict, LineList, load_yaml, read_text
 PACK_FILE = "pack.yaml"
 PACK_KEYS = {"title", "subtitle", "date", "organiser", "organizer", "lang", "slug", "layout",
              "event", "issues", "agenda", "annexes", "edition"}
-EDITION_KEYS = {"footer", "watermark"}
+EDITION_KEYS = {"footer", "watermark", "closed_label"}
 ISSUE_ENTRY_KEYS = {"path", "confidential"}
 EVENT_KEYS = {"name", "place", "dates"}
-AGENDA_KEYS = {"time", "title", "speakers", "paper"}
+AGENDA_KEYS = {"time", "title", "speakers", "paper", "day", "session"}
+MAX_DAY_LABEL = 40  # a day that is not a date is a short label: "Day 1", "Pre-conference"
+MAX_SESSION_LABEL = 120
 ANNEX_KEYS = {"file", "title", "id", "confidential"}
 MAX_ANNEX_BYTES = 50_000_000
 
@@ -154,6 +157,8 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
         for person in issue.contributors:
             people.setdefault(person.id, person)
     agenda = []
+    day: dt.date | str = ""  # an item without `day:` is on the day of the item before
+    day_lines: dict = {}  # day → line of the first item on it
     agenda_entries = data.get("agenda") or []
     if not isinstance(agenda_entries, list):
         p.error("`agenda` must be a list of items", path, data.line_of("agenda"))
@@ -187,15 +192,41 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
                 p.error(f"agenda item points to `{paper}`, which is neither an issue nor an annex",
                         path, entry.line_of("paper"),
                         f"did you mean `{close[0]}`?" if close else f"use one of: {', '.join(choices)}")
+        if entry.get("day") not in (None, ""):
+            given = _agenda_day(entry, path, p)
+            if given != day and given in day_lines:
+                p.error(f"the agenda comes back to day `{entry['day']}` after another day",
+                        path, entry.line_of("day"),
+                        f"keep each day's items together (its first item is on line "
+                        f"{day_lines[given]})")
+            day = given
+            day_lines.setdefault(day, entry.line_of("day"))
+        session = text("session", mapping=entry)
+        if len(session) > MAX_SESSION_LABEL:
+            p.error(f"agenda session is over {MAX_SESSION_LABEL} characters", path,
+                    entry.line_of("session"), "a session is a short label, e.g. "
+                    "`session: Morning session`")
         agenda.append(AgendaItem(time=text("time", mapping=entry),
                                  title=text("title", required=True, mapping=entry),
-                                 speakers=tuple(speakers), paper=target))
+                                 speakers=tuple(speakers), paper=target, day=day,
+                                 session=session))
     edition = data.get("edition") or LineDict()
     if not isinstance(edition, LineDict):
         p.error("`edition` needs indented footer/watermark fields", path, data.line_of("edition"))
         edition = LineDict()
     _check_keys(edition, EDITION_KEYS, path, p, "edition field")
-    for key in EDITION_KEYS:
+    closed_label = None  # the language's "Closed session"
+    if "closed_label" in edition:
+        value = edition["closed_label"]
+        if value in (None, False, ""):
+            closed_label = ""  # closed items are left out of the edition's agenda
+        elif isinstance(value, (dict, list, bool)):
+            p.error("edition closed_label must be text (or \"\" to leave closed items out)",
+                    path, edition.line_of("closed_label"),
+                    'e.g. `closed_label: "Closed session"`')
+        else:
+            closed_label = text("closed_label", mapping=edition)
+    for key in ("footer", "watermark"):
         if key in edition and not _placeholders_ok(str(edition[key])):
             p.error(f"edition {key} has a broken {{placeholder}}", path, edition.line_of(key),
                     "write {name}, {organisation} or {a-column-of-the-CSV}, braces closed")
@@ -210,8 +241,38 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
         agenda=tuple(agenda), annexes=tuple(annexes),
         confidential_issues=tuple(confidential_issues),
         edition_footer=str(edition.get("footer") or ""),
-        edition_watermark=str(edition.get("watermark") or ""),
+        edition_watermark=str(edition.get("watermark") or ""), closed_label=closed_label,
         source_dir=folder.resolve()), p.warnings)
+
+
+def _agenda_day(entry: LineDict, path: Path, p: _Problems) -> dt.date | str:
+    """An agenda item's `day:`: a date (YYYY-MM-DD) or a short label."""
+    value = entry.get("day")
+    line = entry.line_of("day")
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (dict, list, bool)):
+        p.error("`day` must be a date or a short label", path, line,
+                "e.g. `day: 2026-11-27` or `day: Day 1`")
+        return ""
+    label = " ".join(str(value).split())
+    if _DATE_LIKE.match(label):
+        try:
+            return dt.date.fromisoformat(label)
+        except ValueError:
+            p.error(f"bad date `{label}` in `day`", path, line,
+                    "write it as YYYY-MM-DD, e.g. `day: 2026-11-27`")
+            return ""
+    if len(label) > MAX_DAY_LABEL:
+        p.error(f"agenda day is over {MAX_DAY_LABEL} characters", path, line,
+                "write a date (YYYY-MM-DD) or a short label such as `Day 1`")
+        return ""
+    return smart_text(label)
+
+
+_DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
 def edition_placeholders(text: str) -> set[str]:

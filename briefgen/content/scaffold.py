@@ -188,17 +188,25 @@ event:
   dates: 27–28 November 2026
 issues:                                 # issue folders, in the order of the chapters
   - issues/first-issue
-agenda:                                 # optional
+agenda:                                 # optional, in order
   - time: "09:30"
     title: Welcome
+    # day: {today}                   # a meeting of several days: a date or a short
+                                        # label ("Day 1") on each day's first item
   - time: "10:00"
     title: Discussion of the first paper
+    # session: Morning session          # a heading over the items of one session
     speakers: [first-expert]            # contributor ids from the issues
     paper: first-issue                  # an issue's folder name, or an annex id
 annexes:                                # optional: PDF files (a DOCX needs LibreOffice)
   # - file: annexes/report.pdf
   #   title: The full report
   #   id: report                        # what `paper:` refers to (default: from the title)
+  #   confidential: [board]             # per-recipient editions: only these groups see it
+# edition:                              # per-recipient editions (build --recipients CSV)
+#   footer: "Prepared for {{name}}, {{organisation}}"
+#   closed_label: Closed session        # an agenda item whose paper is not in an edition;
+#                                       # "" leaves the item out of that edition's agenda
 """
 
 

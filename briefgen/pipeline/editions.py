@@ -15,6 +15,13 @@ name and renamed into place. Each edition's PDF is written on its own (its
 font subsets carry only its recipient's characters), and the same pack and
 list give byte-identical unencrypted editions. Ctrl-C stops the workers at
 once and reports exactly the files that were renamed into place.
+
+A rerun leaves alone the editions whose inputs did not change: each edition
+written is recorded in the rebuild cache (cache.vouch: its sha256 and size
+under a key of the pack's content, layout, options, file name and row), and
+an edition whose file still matches its record is not written again; only the
+variants that still have editions to write are laid out. `only` (--only)
+picks recipients by name, file name or COLUMN=VALUE.
 """
 from __future__ import annotations
 
@@ -31,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from .. import render
+from .. import cache, render
 from ..content.pack_folder import load_pack, resolve_layout_spec
 from ..errors import BriefgenError, ContentError, UsageError
 from ..layouts import Layout, find_layout
@@ -39,7 +46,7 @@ from ..model import Pack, Recipient
 from ..outline import build_outline
 from ..render import RenderOptions
 from ..slugs import slugify
-from .publish import Publication, remove_stale_parts
+from .publish import Publication, inputs_digest, remove_stale_parts
 
 MAX_CSV_BYTES = 20_000_000
 _GROUP_SPLIT = re.compile(r"[,;|]\s*|\s+")
@@ -57,6 +64,8 @@ class EditionsResult:
     interrupted: bool = False
     #: recipients whose editions were not (all) written because of the interruption
     not_done: int = 0
+    #: editions left as they were: made from the same inputs, and still that file
+    unchanged: list[Path] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- the recipients list
@@ -264,10 +273,12 @@ def _batch(variant: _Variant, batch, people, out: str, report: Report) -> None:
 def _write_edition(variant: _Variant, position: int, recipient: Recipient, index: int,
                    targets, out: str, report: Report) -> None:
     publication = Publication(Path(out), created=False, swept=True)  # build_editions sweeps
-    for writer_name, name in targets:
+    for writer_name, name, key in targets:
         try:
             temp = publication.stage(name)
             variant.sessions[writer_name].write(position, recipient, temp)
+            if key:  # the next run leaves this file alone while it is still these bytes
+                cache.vouch("editions", key, temp)
             with _INTERRUPT.critical():
                 target = publication.commit(temp)
                 report("file", index, str(target))
@@ -305,12 +316,104 @@ def _file_names(pack: Pack, recipients: list[Recipient], csv_path: Path
     return names, notes
 
 
+def _select(only: tuple[str, ...], recipients: list[Recipient], names: dict[int, str],
+            csv_path: Path) -> list[int]:
+    """The indexes of the rows `only` names: by the name column (any case) or by the
+    edition's file name (`maria-rossi-2`). An unknown name is a usage error with
+    the closest name there is."""
+    import difflib
+
+    by_name: dict[str, list[int]] = {}
+    for index, recipient in enumerate(recipients):
+        by_name.setdefault(recipient.name.casefold(), []).append(index)
+    by_file = {name.casefold(): index for index, name in names.items()}
+    chosen: list[int] = []
+    for wanted in only:
+        if "=" in wanted:  # a row filter: COLUMN=VALUE (groups: one of the row's groups)
+            chosen += [i for i in _matching_rows(wanted, recipients, csv_path) if i not in chosen]
+            continue
+        key = " ".join(wanted.split()).casefold()
+        found = by_name.get(key) or ([by_file[key]] if key in by_file else [])
+        if not found:
+            choices = [r.name for r in recipients] + list(names.values())
+            close = difflib.get_close_matches(wanted, choices, n=1, cutoff=0.6) or \
+                difflib.get_close_matches(key, [c.casefold() for c in choices], n=1, cutoff=0.6)
+            if close:
+                close = [next(c for c in choices if c.casefold() == close[0].casefold())]
+            raise UsageError(f"--only {wanted!r}: no recipient of that name in {csv_path}",
+                             hint=f"did you mean {close[0]!r}?" if close else
+                             "give names as in the name column, or the editions' file names")
+        chosen += [i for i in found if i not in chosen]
+    return sorted(chosen)
+
+
+def _matching_rows(condition: str, recipients: list[Recipient], csv_path: Path) -> list[int]:
+    """The rows where COLUMN=VALUE holds (any case; `groups=board`: board is one of
+    the row's groups). A column the list does not have, or no row matching, is a
+    usage error."""
+    column, _, value = condition.partition("=")
+    column = column.strip().lower().replace("organization", "organisation")
+    value = " ".join(value.split()).casefold()
+    columns = {"name", "organisation", "groups"} | {k for r in recipients for k, _ in r.extra}
+
+    def cells(recipient: Recipient) -> list[str]:
+        if column == "groups":
+            return list(recipient.groups)
+        if column in ("name", "organisation"):
+            return [getattr(recipient, column)]
+        return [dict(recipient.extra).get(column, "")]
+
+    if column not in columns:
+        raise UsageError(f"--only {condition!r}: {csv_path} has no `{column}` column",
+                         hint=f"filter on one of: {', '.join(sorted(columns))}")
+    found = [i for i, r in enumerate(recipients)
+             if any(" ".join(c.split()).casefold() == value for c in cells(r))]
+    if not found:
+        raise UsageError(f"--only {condition!r}: no row of {csv_path} has that value",
+                         hint="check the spelling against the list")
+    return found
+
+
+def _edition_keys(pack: Pack, recipients: list[Recipient], names: dict[int, str],
+                  layout: Layout, options: RenderOptions, formats: tuple[str, ...],
+                  encrypt: bool, csv_path: Path, out: Path, scheduler: str | None,
+                  result: EditionsResult) -> dict[int, dict[str, str]]:
+    """Per recipient and writer, the key of everything its edition is made from: the
+    pack's inputs (content folders and annexes, the recipients list and the output
+    folder excepted), the layout, the options, the file's name and the row. Empty
+    when editions are not to be skipped: the cache is off, --encrypt (no record of
+    anything derived from a password), a Dask cluster (its workers write)."""
+    if encrypt or scheduler or not recipients or not cache.enabled():
+        return {}
+    try:
+        reference = options.reference_docx
+        shared = inputs_digest(pack, layout, (repr(replace(options, warnings=None)),
+                                              cache.file_digest(reference) if reference else None),
+                               exclude=(csv_path.resolve(), out.resolve()))
+    except cache.Uncacheable as exc:
+        result.warnings.append(f"{exc.where()}: {exc.message}: every edition is written")
+        return {}
+    keys = {}
+    for index, recipient in enumerate(recipients):
+        row = repr((recipient.name, recipient.organisation, recipient.groups, recipient.extra))
+        keys[index] = {name: cache.digest("edition", name, shared, names[index], row)
+                       for name in formats}
+    return keys
+
+
 def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
                    layout: str | None = None, formats: tuple[str, ...] | None = None,
                    output_dir: str | Path = "output", jobs: int | None = None,
                    encrypt: bool = False, options: RenderOptions | None = None,
                    progress: Callable[[str], None] | None = None,
-                   scheduler: str | None = None) -> EditionsResult:
+                   scheduler: str | None = None,
+                   only: tuple[str, ...] = ()) -> EditionsResult:
+    """One edition per recipient of `recipients_csv` (only those `only` names, by
+    name or file name, when given). An edition whose inputs (the pack's content,
+    the layout, the options, the recipient's row) are those it was last written
+    from, and whose file is still exactly what was written then, is left alone
+    and listed in `unchanged` (the rebuild cache keeps a record of each; not with
+    `encrypt`, the cache is not to hold anything derived from passwords)."""
     formats = tuple(w.name for w in render.ordered(formats or render.defaults()[:1]))
     unprotected = [name for name in formats if "encrypt" not in render.get(name).supports]
     if encrypt and unprotected:
@@ -346,15 +449,37 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
         # A read-only (or full) folder is one clear error before any work.
         Publication.open(out, probe=True)
     names, notes = _file_names(pack, recipients, Path(recipients_csv))
+    if only:  # file names come from the whole list: an edition keeps its name
+        chosen_rows = _select(only, recipients, names, Path(recipients_csv))
+        result.failures = [(line, message) for line, message in result.failures
+                           if line in {recipients[i].line for i in chosen_rows}]
+        recipients = [recipients[i] for i in chosen_rows]
+        names = {new: names[old] for new, old in enumerate(chosen_rows)}
+        notes = [n for n in notes if any(f":{r.line}:" in n for r in recipients)]
     result.warnings += notes
     options = replace(options or RenderOptions(), warnings=[])
+    keys = _edition_keys(pack, recipients, names, chosen, options, formats, encrypt,
+                         Path(recipients_csv), out, scheduler, result)
+    if keys:
+        todo = []
+        for index, recipient in enumerate(recipients):
+            files = [out / (names[index] + render.get(name).suffix) for name in formats]
+            if all(cache.vouched("editions", keys[index][name], path)
+                   for name, path in zip(formats, files)):
+                result.unchanged += files
+            else:
+                todo.append(index)
+        recipients = [recipients[i] for i in todo]
+        names = {new: names[old] for new, old in enumerate(todo)}
+        keys = {new: keys[old] for new, old in enumerate(todo)}
     # The Dask path lays out each variant on the workers, not here.
     variants = _layout_variants(pack, recipients, chosen, options, formats, encrypt,
                                 lay_out=not scheduler) if recipients else []
     folder = str(out.resolve())  # workers resolve nothing against their own folder
     tasks = []
     for variant_index, variant in enumerate(variants):
-        members = [(index, [(name, names[index] + render.get(name).suffix) for name in formats])
+        members = [(index, [(name, names[index] + render.get(name).suffix,
+                             keys[index][name] if keys else "") for name in formats])
                    for index in variant.members]
         for start in range(0, len(members), BATCH):
             tasks.append((variant_index, members[start:start + BATCH], folder))
@@ -387,7 +512,7 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
         # A stopped worker's temporary file goes (and any left by an earlier
         # run that was killed); complete files stay. One listing of the folder.
         remove_stale_parts(out, {n for _, batch, _ in tasks for _, targets in batch
-                                 for _, n in targets}, own=True)
+                                 for _, n, _ in targets}, own=True)
     result.not_done = len([i for i in range(len(recipients)) if i not in done])
     if not result.interrupted and result.not_done:
         for index in range(len(recipients)):

@@ -161,14 +161,15 @@ def _alive(pid: int) -> bool:
 
 # ---------------------------------------------------------------- the rebuild cache
 
-def inputs_digest(document, layout, options: tuple) -> str:
-    """Everything an output depends on: content folders, annexes, layout files, options.
+def inputs_digest(document, layout, options: tuple, exclude=()) -> str:
+    """Everything an output depends on: content folders, annexes, layout files, options
+    (less the files and folders in `exclude`, see cache.folder_digest).
     Raises cache.Uncacheable when the inputs are too many to key."""
     from ..model import Pack
     from ..render.common import source_folders  # not .pdf: that imports WeasyPrint
 
     annexes = [a.digest for a in document.annexes] if isinstance(document, Pack) else []
-    parts = [cache.folder_digest(f) for f in source_folders(document)] + annexes
+    parts = [cache.folder_digest(f, exclude) for f in source_folders(document)] + annexes
     parts += [cache.folder_digest(f) for f in layout.folders]
     return cache.digest("inputs", *parts, repr(options))
 

@@ -59,6 +59,11 @@ STYLE_AGENDA_HEAD = "Agenda Heading"
 STYLE_AGENDA_TIME = "Agenda Time"
 STYLE_AGENDA_ITEM = "Agenda Item"
 STYLE_AGENDA_SPEAKERS = "Agenda Speakers"
+#: an agenda's day and session headings (rows spanning the table), and the label of
+#: an item an edition's recipient may not see ("Closed session")
+STYLE_AGENDA_DAY = "Agenda Day"
+STYLE_AGENDA_SESSION = "Agenda Session"
+STYLE_AGENDA_CLOSED = "Agenda Closed"
 STYLE_BIO_PAGES = "Bio Pages"
 STYLE_PREPARED_FOR = "Prepared For"
 #: a chapter opener's line above its title (series · issue) and its standfirst

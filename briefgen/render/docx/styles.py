@@ -25,7 +25,8 @@ from docx.shared import Mm, Pt, RGBColor
 from ...layouts import PAGE_SIZES, STYLE_TOKENS, Layout
 from ...model import Issue
 from .names import (CHAR_CODE, CHAR_LINK, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION,
-                    CHAR_PUBLISHER, CHAR_ROLE, CHAR_STRONG_EMPHASIS, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM,
+                    CHAR_PUBLISHER, CHAR_ROLE, CHAR_STRONG_EMPHASIS, STYLE_AGENDA_CLOSED,
+                    STYLE_AGENDA_DAY, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM, STYLE_AGENDA_SESSION,
                     STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION, STYLE_BIO,
                     STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PAGES, STYLE_CHAPTER_KICKER,
                     STYLE_CHAPTER_STANDFIRST, STYLE_BIO_PHOTO, STYLE_BACK_HEADING, STYLE_BODY,
@@ -200,8 +201,13 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              align="start", before=2, after=0, keep_next=True),
         Spec(STYLE_AGENDA_SPEAKERS, font="heading", size="size_small", colour="muted",
              align="start", after=2, keep_next=True),
-        # The back page's heading: a section heading without its rule, larger, as the
-        # PDF's .back h2 (3 mm below it)
+        # A day heading as the PDF's (.agenda-day: accent, the space token above it),
+        # a session heading as the column heads; a closed session's label muted.
+        Spec(STYLE_AGENDA_DAY, font="heading", size="size_agenda", bold=True, colour="accent",
+             align="start", before="space_agenda_day", after=2, keep_next=True),
+        Spec(STYLE_AGENDA_SESSION, font="heading", size="size_label", bold=True,
+             colour="muted", align="start", before=2, after=2, caps=True, keep_next=True),
+        Spec(STYLE_AGENDA_CLOSED, STYLE_AGENDA_ITEM, bold=False, italic=True, colour="muted"),
         # The back page is one tinted panel, as the PDF's .back: the heading under its
         # rule, the call to action, the colophon. Each style is a border group of its
         # own (Word and LibreOffice join paragraphs of the same borders), its padding

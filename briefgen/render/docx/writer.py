@@ -27,8 +27,9 @@ from ...outline import LinkNotes, build_outline, with_link_notes
 from .. import RenderOptions
 from ..common import created_at, format_date, issue_line, labels, mirrored_pages
 from .names import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION, CHAR_PUBLISHER,
-                    CHAR_ROLE, CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_AGENDA_HEAD,
-                    STYLE_AGENDA_ITEM, STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION,
+                    CHAR_ROLE, CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_AGENDA_CLOSED,
+                    STYLE_AGENDA_DAY, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM, STYLE_AGENDA_SESSION,
+                    STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION,
                     STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BACK_HEADING,
                     STYLE_BIO_PAGES, STYLE_BIO_PHOTO, STYLE_BODY, STYLE_BODY_CONTINUED,
                     STYLE_BODY_LAST, STYLE_CHAPTER_KICKER, STYLE_CHAPTER_STANDFIRST,
@@ -583,9 +584,18 @@ def _agenda(doc, outline, t: dict, numbers: dict, side: float = 0) -> None:
     for cell, text in zip(table.rows[0].cells, (t["time"], t["item"], t["paper"])):
         cell.paragraphs[0]._p.get_or_add_pPr().style = doc.style_ids[STYLE_AGENDA_HEAD]
         cell.paragraphs[0].add_run(text)
+    headings = {"day": STYLE_AGENDA_DAY, "session": STYLE_AGENDA_SESSION}
+    spanning = []
     for item in outline.agenda:
         cells = table.add_row().cells
-        for cell, style in zip(cells, (STYLE_AGENDA_TIME, STYLE_AGENDA_ITEM, STYLE_AGENDA_TIME)):
+        if item.kind in headings:  # a day or session: one cell across the table
+            cell = cells[0].merge(cells[2])
+            cell.paragraphs[0]._p.get_or_add_pPr().style = doc.style_ids[headings[item.kind]]
+            cell.paragraphs[0].add_run(item.title)
+            spanning.append(cell)
+            continue
+        title_style = STYLE_AGENDA_CLOSED if item.closed else STYLE_AGENDA_ITEM
+        for cell, style in zip(cells, (STYLE_AGENDA_TIME, title_style, STYLE_AGENDA_TIME)):
             cell.paragraphs[0]._p.get_or_add_pPr().style = doc.style_ids[style]
         cells[0].paragraphs[0].add_run(item.time)
         cells[1].paragraphs[0].add_run(item.title)
@@ -612,6 +622,8 @@ def _agenda(doc, outline, t: dict, numbers: dict, side: float = 0) -> None:
         column.width = width
         for cell in column.cells:
             cell.width = width
+    for cell in spanning:  # a day's or session's row: the whole width
+        cell.width = Emu(sum(widths))
 
 
 def _setup_section(section, layout: Layout, options: RenderOptions) -> None:
