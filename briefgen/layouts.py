@@ -69,6 +69,8 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
     "size_chapter_standfirst": ("pt", 5, 96, "pack chapter standfirsts"),
     "size_annex_title": ("pt", 5, 96, "pack annex divider titles"),
     "size_prepared_for": ("pt", 4, 96, "'Prepared for' panel"),
+    "size_divider_number": ("pt", 4, 96, "pack divider pages: the chapter's number ('Chapter 2')"),
+    "size_divider_title": ("pt", 5, 96, "pack divider pages: the chapter's title"),
     # line heights, multiples of the font size
     "leading_body": ("", 0.8, 3, "body text"),
     "leading_lede": ("", 0.8, 3, "the lede's first paragraph"),
@@ -90,6 +92,7 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
     "pad_pull_quote": ("mm", 0, 30, "pull quote padding above and below"),
     "indent_pull_quote": ("mm", 0, 50, "pull quote indent from its rule"),
     "space_bio": ("mm", 0, 50, "space after each bio"),
+    "space_divider": ("mm", 0, 200, "pack divider pages: space above the chapter's number"),
     # rule widths
     "rule_running_head": ("pt", 0, 12, "rule under the running head"),
     "rule_heading1": ("pt", 0, 12, "rule under section headings"),
@@ -97,6 +100,7 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
     "rule_cover": ("pt", 0, 12, "rule under the issue line on the cover"),
     "rule_piece": ("pt", 0, 12, "rule between contributions"),
     "rule_quote": ("pt", 0, 12, "bar beside block quotes"),
+    "rule_divider": ("pt", 0, 12, "pack divider pages: rule under the chapter's title"),
     # pictures and columns
     "photo": ("mm", 5, 100, "contributor photo (and initials circle) size"),
     "photo_gap": ("mm", 0, 50, "gap between a bio photo and its text"),
@@ -123,11 +127,12 @@ FIT = {"leading_body": 0.96, "leading_lede": 0.96, "space_paragraph": 0.5, "spac
 DOCX_SIZES = {"body": "size_body", "small": "size_small", "title": "size_title",
               "subtitle": "size_standfirst", "heading1": "size_heading1",
               "heading2": "size_heading2", "pull_quote": "size_pull_quote"}
-#: ([docx] table; running_title and links shape the PDF too: links = "notes" gives each
-#: external link a numbered note, a superscript and a list of URLs after the piece)
+#: ([docx] table; running_title, links and dividers shape the PDF too: links = "notes"
+#: gives each external link a numbered note, a superscript and a list of URLs after the
+#: piece; dividers = true gives each chapter of a pack a divider page before it)
 DOCX_OPTIONS = {"cover": ("page", "block"), "contents": (True, False), "bio_columns": (1, 2),
                 "bios": ("beside", "cards"), "running_title": ("full", "short"),
-                "links": ("inline", "notes")}
+                "links": ("inline", "notes"), "dividers": (False, True)}
 
 _TOP_KEYS = {"name", "description", "extends", "page_sizes", "margins_mm", "bleed_mm",
              "templates", "fonts", "colours", "style", "docx"}
@@ -495,11 +500,13 @@ def _load_layout(folder: Path, _children: tuple[Path, ...],
     options = dict(parent.docx_options) if parent else {"cover": "page", "contents": True,
                                                          "bio_columns": 1, "bios": "beside",
                                                          "running_title": "full",
-                                                         "links": "inline"}
+                                                         "links": "inline",
+                                                         "dividers": False}
     for key, allowed in DOCX_OPTIONS.items():
         if key in docx:
             if docx[key] not in allowed or type(docx[key]) is not type(allowed[0]):
-                fail(f"[docx] {key} must be one of {', '.join(map(repr, allowed))}", key)
+                shown = (str(v).lower() if isinstance(v, bool) else repr(v) for v in allowed)
+                fail(f"[docx] {key} must be one of {', '.join(shown)}", key)
             options[key] = docx[key]
 
     if problems:
