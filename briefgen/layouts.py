@@ -116,7 +116,10 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
                     "takes the whole width)"),
 }
 #: tokens a layout of its own (without `extends`) may leave out, and their values
-TOKEN_DEFAULTS = {"side_column": 0.0, "space_bio": 4.5, "scale_arabic": 1.0}
+TOKEN_DEFAULTS = {"side_column": 0.0, "space_bio": 4.5, "scale_arabic": 1.0,
+                  # the divider pages' (newer than most layouts; dividers are off by default)
+                  "size_divider_number": 11.0, "size_divider_title": 30.0,
+                  "space_divider": 70.0, "rule_divider": 2.0}
 #: Fitting (see Layout.fitted): the tokens a document is set tighter by, where its
 #: pages would leave a near-empty page, and how much (a factor on each). Small
 #: enough that a reader does not notice: 4% of the leading, half the paragraph space.

@@ -108,6 +108,27 @@ def test_a_layout_of_its_own_has_none_and_a_bad_value_names_its_line(tmp_path):
     assert ":4" in str(error.value)  # layout.toml, line 4
 
 
+def test_a_layout_of_its_own_written_before_dividers_still_loads(tmp_path):
+    """A root layout (no `extends`) without the divider tokens or setting: no dividers,
+    and the tokens' defaults (set, the layout's own values win)."""
+    import re
+
+    source = find_layout("policy-brief")
+    text = (source.path / "layout.toml").read_text(encoding="utf-8")
+    folder = tmp_path / "root"
+    shutil.copytree(source.path, folder)
+    older = re.sub(r"(?m)^(size_divider_\w+|space_divider|rule_divider|dividers) = .*\n", "",
+                   text)
+    assert "divider" not in older.split("[docx]")[0].replace("annex divider", "")
+    (folder / "layout.toml").write_text(older, encoding="utf-8")
+    layout = load_layout(folder)
+    assert layout.docx_options["dividers"] is False
+    assert (layout.style["size_divider_title"], layout.style["space_divider"]) == (30, 70)
+    (folder / "layout.toml").write_text(older.replace("[style]", "[style]\nspace_divider = 50"),
+                                        encoding="utf-8")
+    assert load_layout(folder).style["space_divider"] == 50
+
+
 def test_layouts_new_keeps_the_setting(tmp_path):
     copy = tmp_path / "house-brief"
     assert run_cli("layouts", "new", "house-brief", "--from", "policy-brief",
