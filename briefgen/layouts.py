@@ -69,6 +69,8 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
     "size_chapter_standfirst": ("pt", 5, 96, "pack chapter standfirsts"),
     "size_annex_title": ("pt", 5, 96, "pack annex divider titles"),
     "size_prepared_for": ("pt", 4, 96, "'Prepared for' panel"),
+    "size_divider_number": ("pt", 4, 96, "pack divider pages: the chapter's number ('Chapter 2')"),
+    "size_divider_title": ("pt", 5, 96, "pack divider pages: the chapter's title"),
     # line heights, multiples of the font size
     "leading_body": ("", 0.8, 3, "body text"),
     "leading_lede": ("", 0.8, 3, "the lede's first paragraph"),
@@ -101,6 +103,7 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
     "space_block": ("mm", 0, 50, "title block: space below its rule"),
     "rule_block": ("pt", 0, 12, "title block: the rule that closes it"),
     "space_agenda_day": ("mm", 0, 30, "space before a day heading in a pack's agenda"),
+    "space_divider": ("mm", 0, 200, "pack divider pages: space above the chapter's number"),
     # rule widths
     "rule_running_head": ("pt", 0, 12, "rule under the running head"),
     "rule_heading1": ("pt", 0, 12, "rule under section headings"),
@@ -108,6 +111,7 @@ STYLE_TOKENS: dict[str, tuple[str, float, float, str]] = {
     "rule_cover": ("pt", 0, 12, "rule under the issue line on the cover"),
     "rule_piece": ("pt", 0, 12, "rule between contributions"),
     "rule_quote": ("pt", 0, 12, "bar beside block quotes"),
+    "rule_divider": ("pt", 0, 12, "pack divider pages: rule under the chapter's title"),
     # pictures and columns
     "photo": ("mm", 5, 100, "contributor photo (and initials circle) size"),
     "photo_gap": ("mm", 0, 50, "gap between a bio photo and its text"),
@@ -127,7 +131,11 @@ TOKEN_DEFAULTS = {"side_column": 0.0, "space_bio": 4.5, "scale_arabic": 1.0,
                   "space_block_inner": 2.0, "space_block_issue_line": 3.0, "pad_block": 4.0,
                   "space_block": 6.0, "rule_block": 1.5,
                   "space_back": 70.0, "pad_back": 10.0, "rule_back": 3.0,
-                  "space_agenda_day": 5.0}
+                  "space_agenda_day": 5.0,
+
+                  # the divider pages' (newer than most layouts; dividers are off by default)
+                  "size_divider_number": 11.0, "size_divider_title": 30.0,
+                  "space_divider": 70.0, "rule_divider": 2.0}
 #: Fitting (see Layout.fitted): the tokens a document is set tighter by, where its
 #: pages would leave a near-empty page, and how much (a factor on each). Small
 #: enough that a reader does not notice: 4% of the leading, half the paragraph space.
@@ -138,11 +146,12 @@ FIT = {"leading_body": 0.96, "leading_lede": 0.96, "space_paragraph": 0.5, "spac
 DOCX_SIZES = {"body": "size_body", "small": "size_small", "title": "size_title",
               "subtitle": "size_standfirst", "heading1": "size_heading1",
               "heading2": "size_heading2", "pull_quote": "size_pull_quote"}
-#: ([docx] table; running_title and links shape the PDF too: links = "notes" gives each
-#: external link a numbered note, a superscript and a list of URLs after the piece)
+#: ([docx] table; running_title, links and dividers shape the PDF too: links = "notes"
+#: gives each external link a numbered note, a superscript and a list of URLs after the
+#: piece; dividers = true gives each chapter of a pack a divider page before it)
 DOCX_OPTIONS = {"cover": ("page", "block"), "contents": (True, False), "bio_columns": (1, 2),
                 "bios": ("beside", "cards"), "running_title": ("full", "short"),
-                "links": ("inline", "notes")}
+                "links": ("inline", "notes"), "dividers": (False, True)}
 
 _TOP_KEYS = {"name", "description", "extends", "page_sizes", "margins_mm", "bleed_mm",
              "templates", "fonts", "colours", "style", "docx"}
@@ -510,11 +519,13 @@ def _load_layout(folder: Path, _children: tuple[Path, ...],
     options = dict(parent.docx_options) if parent else {"cover": "page", "contents": True,
                                                          "bio_columns": 1, "bios": "beside",
                                                          "running_title": "full",
-                                                         "links": "inline"}
+                                                         "links": "inline",
+                                                         "dividers": False}
     for key, allowed in DOCX_OPTIONS.items():
         if key in docx:
             if docx[key] not in allowed or type(docx[key]) is not type(allowed[0]):
-                fail(f"[docx] {key} must be one of {', '.join(map(repr, allowed))}", key)
+                shown = (str(v).lower() if isinstance(v, bool) else repr(v) for v in allowed)
+                fail(f"[docx] {key} must be one of {', '.join(shown)}", key)
             options[key] = docx[key]
 
     if problems:

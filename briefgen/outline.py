@@ -19,6 +19,15 @@ not clickable either), and not a link whose words already show its address.
 `build_outline(document, link_notes=True)` makes such an outline;
 `with_link_notes(outline, layout, options)` is what each writer calls.
 
+Divider pages (layout option `dividers = true`): in a pack each chapter opens with
+a page of its own that says what the chapter is: its number ("Chapter 2", in the
+pack's language), its title, its series and date, and what it holds (each piece's
+headline and authors). The chapter's `divider` carries that, and its title on the
+divider is the chapter's heading, which the contents and the bookmarks point to;
+the chapter's text then begins on the next page. An issue alone has none.
+`build_outline(document, dividers=True)` makes such an outline; `for_layout(outline,
+layout, options)` is what each writer calls (links as notes, dividers, by the layout).
+
 An issue is a one-chapter pack here: both are a sequence of chapters, each an
 issue with its pieces, and the writers draw a single issue and a pack with the
 same code. What differs (a pack has an agenda, chapter openers, annexes; an
@@ -33,7 +42,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 from .content.pullquotes import _SENTENCE_END
-from .i18n import labels
+from .i18n import issue_line, labels
 from .model import (Annex, Block, Contribution, Contributor, Heading, Issue, ListBlock, Pack,
                     Paragraph, PullQuote, Quote, Span, is_allowed_link, text_direction)
 
@@ -117,6 +126,26 @@ class Piece:
 
 
 @dataclass(frozen=True)
+class DividerItem:
+    """A line of a divider page's list: a piece's headline (or label) and its authors."""
+
+    headline: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Divider:
+    """A pack chapter's divider page: "Chapter 2" (`label`), the chapter's title, its
+    series and date (`line`), and what it holds (`heading` over `items`)."""
+
+    number: int
+    label: str
+    line: str
+    heading: str
+    items: tuple[DividerItem, ...]
+
+
+@dataclass(frozen=True)
 class Chapter:
     """One issue of the document (a single issue is a one-chapter pack)."""
 
@@ -129,6 +158,8 @@ class Chapter:
     lede: tuple[Block, ...] = ()
     #: with link notes: the lede's numbered external links, printed after it
     lede_links: LinkNotes | None = None
+    #: with divider pages (a pack, layout dividers = true): the chapter's divider
+    divider: Divider | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +235,8 @@ class Outline:
     bios: dict[str, tuple[Block, ...]] = field(default_factory=dict)
     #: with link notes: contributor id → their bio's numbered links (bios with links only)
     bio_links: dict[str, LinkNotes] = field(default_factory=dict)
+    #: each chapter opens with a divider page (see Chapter.divider)
+    dividers: bool = False
 
     @property
     def dir(self) -> str:
@@ -466,7 +499,17 @@ def _issue_outline(issue: Issue, link_notes: bool = False) -> Outline:
                    bio_links=bio_links)
 
 
-def _pack_outline(pack: Pack, link_notes: bool = False) -> Outline:
+def _divider(number: int, issue: Issue, pieces: tuple[Piece, ...], lang: str) -> Divider:
+    """The divider page of the pack's chapter `number`, in the chapter's language (the
+    page belongs to the chapter: "الفصل 2" over an Arabic chapter in any pack)."""
+    t = labels(lang)
+    line = " · ".join(x for x in (issue.series, issue_line(issue)) if x)
+    items = tuple(DividerItem(p.label, tuple(person.name for person in
+                                             p.contribution.contributors)) for p in pieces)
+    return Divider(number, f"{t['chapter']} {number}", line, t["in_this_chapter"], items)
+
+
+def _pack_outline(pack: Pack, link_notes: bool = False, dividers: bool = False) -> Outline:
     t = labels(pack.lang)
     contents: list[Entry] = []
     if pack.agenda:
@@ -477,7 +520,9 @@ def _pack_outline(pack: Pack, link_notes: bool = False) -> Outline:
         pieces = tuple(_piece(f"c-{issue.slug}-{n}", n, c, chapter_lang, pack.lang, link_notes)
                        for n, c in enumerate(issue.contributions, 1))
         lede, lede_links = _noted(issue.lede, issue.lang) if link_notes else (issue.lede, None)
-        chapter = Chapter(f"issue-{issue.slug}", issue, pieces, chapter_lang, lede, lede_links)
+        divider = _divider(len(chapters) + 1, issue, pieces, issue.lang) if dividers else None
+        chapter = Chapter(f"issue-{issue.slug}", issue, pieces, chapter_lang, lede, lede_links,
+                          divider)
         chapters.append(chapter)
         contents.append(Entry(chapter.id, 1, issue.title, "chapter"))
         contents += [Entry(p.id, 2, p.label, "piece") for p in pieces]
@@ -495,7 +540,7 @@ def _pack_outline(pack: Pack, link_notes: bool = False) -> Outline:
     bios, bio_links = _bios(contributors, pack.lang, link_notes)
     return Outline("pack", pack, pack.title, pack.lang, tuple(chapters), tuple(contents),
                    annexes, agenda, contributors, _appearances(pieces), link_notes, bios,
-                   bio_links)
+                   bio_links, dividers)
 
 
 def _appearances(pieces: tuple[Piece, ...]) -> dict[str, tuple[str, ...]]:
@@ -506,11 +551,13 @@ def _appearances(pieces: tuple[Piece, ...]) -> dict[str, tuple[str, ...]]:
     return {person: tuple(ids) for person, ids in found.items()}
 
 
-def build_outline(document: Issue | Pack, *, link_notes: bool = False) -> Outline:
+def build_outline(document: Issue | Pack, *, link_notes: bool = False,
+                  dividers: bool = False) -> Outline:
     """The one description of what goes on the pages, for every writer; with
-    `link_notes`, external links numbered for print (see the module's docstring)."""
+    `link_notes`, external links numbered for print; with `dividers`, a pack's
+    chapters each open with a divider page (see the module's docstring)."""
     if isinstance(document, Pack):
-        return _pack_outline(document, link_notes)
+        return _pack_outline(document, link_notes, dividers)
     return _issue_outline(document, link_notes)
 
 
@@ -527,4 +574,21 @@ def with_link_notes(outline: Outline, layout, options=None) -> Outline:
     where links print as notes (wants_link_notes), the document's outline with them."""
     if outline.link_notes or not wants_link_notes(layout, options):
         return outline
-    return build_outline(outline.document, link_notes=True)
+    return build_outline(outline.document, link_notes=True, dividers=outline.dividers)
+
+
+def wants_dividers(layout) -> bool:
+    """Whether a pack's chapters open with divider pages: the layout says so
+    (`dividers = true` in layout.toml's [docx] table: policy-brief and conference)."""
+    return bool(layout.docx_options.get("dividers"))
+
+
+def for_layout(outline: Outline, layout, options=None) -> Outline:
+    """The outline the writers draw for `layout` and `options`: links as notes where
+    they print so (with_link_notes), a pack's divider pages where the layout has them.
+    The same outline when nothing changes."""
+    outline = with_link_notes(outline, layout, options)
+    dividers = outline.is_pack and wants_dividers(layout)
+    if dividers == outline.dividers:
+        return outline
+    return build_outline(outline.document, link_notes=outline.link_notes, dividers=dividers)

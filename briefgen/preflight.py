@@ -9,8 +9,8 @@ returns a list of `Finding`s, each with its page and, where known, the source
 The checks and their thresholds (all here, as constants):
 
 - ``page-fill``: a page whose lowest text line or picture ends above
-  FILL_MIN (35%) of the type area's height. The cover, the back page, annex
-  dividers and annex pages are excepted.
+  FILL_MIN (35%) of the type area's height. The cover, the back page, chapter
+  and annex dividers and annex pages are excepted.
 - ``stranded-heading``: a heading whose bottom lies within HEADING_LINES (3)
   body lines of the type area's bottom with fewer than 2 lines of its own
   section after it on that page.
@@ -380,7 +380,8 @@ class _Run:
             result.ends[index] = len(result.boxes)
 
         visit(box, (), 1.0, False)
-        result.excepted = bool(classes & {"cover", "annex-page", "annex-divider", "back"}
+        result.excepted = bool(classes & {"cover", "annex-page", "annex-divider", "back",
+                                          "chapter-divider"}
                                or "back" in ids)
         return result
 

@@ -81,11 +81,14 @@ class Doc:
 
 
 def set_text(paragraph, text: str) -> None:
-    """A plain edit: the paragraph's first run holds the new text, the others none."""
+    """A plain edit: the paragraph's first run holds the new text, the others none,
+    and its links are gone with their words (python-docx's runs leave them out)."""
     runs = paragraph.runs
     runs[0].text = text
     for run in runs[1:]:
         run.text = ""
+    for link in paragraph._p.findall(w("hyperlink")):
+        paragraph._p.remove(link)
 
 
 def append_text(paragraph, text: str) -> None:

@@ -176,10 +176,22 @@ PDF_PROBES = {
     "size_agenda": ("board-pack", _el(tag="table", inside="agenda"), _size),
     "agenda_time": ("board-pack", _el(tag="td", cls="time"), _px("width", "mm")),
     "size_small": ("board-pack", _el(cls="speakers", inside="agenda"), _size),
-    "size_chapter_title": ("board-pack", _el(cls="chapter-title", inside="chapter"), _size),
+    "size_chapter_title": ("board-pack", _el(cls="chapter-title", inside="chapter",
+                                             not_cls="divider-title"), _size),
     "size_chapter_standfirst": ("board-pack", _el(cls="chapter-standfirst"), _size),
     "size_annex_title": ("board-pack", _el(tag="h2", inside="annex-divider"), _size),
+    "size_divider_number": ("board-pack", _el(cls="divider-number"), _size),
+    "size_divider_title": ("board-pack", _el(tag="h2", inside="chapter-divider"), _size),
+    "space_divider": ("board-pack", _el(cls="chapter-divider"), _px("padding_top", "mm")),
+    "rule_divider": ("board-pack", _el(tag="h2", inside="chapter-divider"),
+                     _px("border_bottom_width", "pt")),
 }
+#: a pack in a layout with divider pages (policy-brief, conference) opens its chapters
+#: with them, its title there: no chapter title at size_chapter_title; in one without
+#: (memo) no divider. None: the layout does not show the token.
+NOT_SHOWN = {"dividers": ("size_chapter_title",),
+             "no dividers": ("size_divider_number", "size_divider_title", "space_divider",
+                             "rule_divider")}
 #: where a layout's issue does not show an element, the probe is read from its pack
 #: or skipped (memo: no contents or cover page; its title block has its own classes)
 LAYOUT_PROBES = {
@@ -219,6 +231,9 @@ LAYOUT_PROBES = {
 
 
 def pdf_value(layout_name: str, token: str):
+    dividers = find_layout(layout_name).docx_options["dividers"]
+    if token in NOT_SHOWN["dividers" if dividers else "no dividers"]:
+        return None
     probe = LAYOUT_PROBES.get(layout_name, {}).get(token) or PDF_PROBES.get(token)
     if probe is None:
         return None
@@ -490,6 +505,11 @@ DOCX_PROBES = {
     "size_prepared_for": _docx_size(N.STYLE_PREPARED_FOR),
     "rule_quote": _docx_edge("Quote", "left"),
     "photo": _docx_photo,
+    # defined in every DOCX (a pack's divider pages, in layouts with dividers = true)
+    "size_divider_number": _docx_size(N.STYLE_DIVIDER_NUMBER),
+    "size_divider_title": _docx_size(N.STYLE_DIVIDER_TITLE),
+    "space_divider": _docx_space(N.STYLE_DIVIDER_NUMBER, "before"),
+    "rule_divider": _docx_edge(N.STYLE_DIVIDER_TITLE, "bottom"),
 }
 #: a title block's (memo: docx cover = "block"), read from its styles
 DOCX_BLOCK_PROBES = {

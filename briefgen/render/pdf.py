@@ -15,7 +15,7 @@ from .base import Editions, Started, Writer, register
 from .common import BOOKLET_LAYOUTS, created_at, labels, mirrored_pages, source_folders  # noqa: F401
 from .fetch import ConfinedFetcher, report_stylesheet_urls
 from .templating import render_template
-from ..outline import Outline, build_outline, with_link_notes
+from ..outline import Outline, build_outline, for_layout
 # the preflight's thresholds, which layout()'s passes mend before the checks run
 from ..preflight import FILL_MIN, HYPHENS, HYPHENS_MAX
 from .quotes import balance_pull_quotes
@@ -27,7 +27,7 @@ def build_html(document: Issue | Pack, layout: Layout, options: RenderOptions, *
     (the document's outline, when the caller has not built it already)."""
     if outline is None:
         outline = build_outline(document)
-    outline = with_link_notes(outline, layout, options)  # links printed as notes, or not
+    outline = for_layout(outline, layout, options)  # links as notes, divider pages, or not
     created = created_at(document, options).strftime("%Y-%m-%dT%H:%M:%SZ")
     name = layout.pack_template if outline.is_pack else layout.pdf_template
     from ..content.review import review_notes

@@ -34,7 +34,7 @@ from ...docx_styles import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGAN
                             STYLE_CTA, STYLE_CTA_LINK, STYLE_EXPERTS_INTRO, STYLE_ISSUE_LINE,
                             STYLE_LEDE, STYLE_LINK_NOTE, STYLE_LINK_NOTES_HEADING, STYLE_PUBLISHER,
                             STYLE_PULL_QUOTE, STYLE_RUNNING_TITLE, STYLE_SERIES, STYLE_STANDFIRST,
-                            CUSTOM_PROPERTY, STYLE_COVER_IMAGE)
+                            CUSTOM_PROPERTY, STYLE_COVER_IMAGE, STYLE_DIVIDER)
 from ... import fsguard
 from ...errors import BriefgenError, ContentError
 from ...i18n import parse_issue_line
@@ -67,6 +67,10 @@ _IGNORED = {"TOC Heading", "TOC 1", "TOC 2", "TOC 3", STYLE_COLOPHON, STYLE_COVE
 #: a bio, and the numbers after the linked words, are made from the links themselves
 _LINK_NOTES = {STYLE_LINK_NOTES_HEADING, STYLE_LINK_NOTE}
 _IGNORED |= _LINK_NOTES
+#: a pack chapter's divider page (layout dividers = true): its number, title and list
+#: are made from the issue, never read back as its text
+_DIVIDER = set(STYLE_DIVIDER)
+_IGNORED |= _DIVIDER
 
 
 @dataclass
@@ -471,6 +475,8 @@ class _Reader:
                 # its text's heading: the piece's headline, the bio's name.)
                 self.where[paragraph._p] = (key, None)
                 continue
+            if style in _DIVIDER or style == STYLE_RUNNING_TITLE:
+                continue  # (a pack's: made from its issues; the running head's hidden text)
             spans = self._spans(paragraph)
             if not "".join(s.text for s in spans).strip():
                 continue

@@ -70,6 +70,18 @@ STYLE_PREPARED_FOR = "Prepared For"
 STYLE_CHAPTER_KICKER = "Chapter Kicker"
 STYLE_CHAPTER_STANDFIRST = "Chapter Standfirst"
 STYLE_COVER_IMAGE = "Cover Image"
+#: a pack chapter's divider page (layout dividers = true): its number ("Chapter 2"), its
+#: title (a heading, based on Heading 1: the chapter's bookmark and outline entry), its
+#: series and date, and its list of pieces (a label, each headline and its authors).
+#: An import leaves them out: an issue has no divider, and a pack's come from its issues.
+STYLE_DIVIDER_NUMBER = "Divider Number"
+STYLE_DIVIDER_TITLE = "Divider Title"
+STYLE_DIVIDER_LINE = "Divider Line"
+STYLE_DIVIDER_LABEL = "Divider Label"
+STYLE_DIVIDER_HEADLINE = "Divider Headline"
+STYLE_DIVIDER_NAMES = "Divider Names"
+STYLE_DIVIDER = (STYLE_DIVIDER_NUMBER, STYLE_DIVIDER_TITLE, STYLE_DIVIDER_LINE,
+                 STYLE_DIVIDER_LABEL, STYLE_DIVIDER_HEADLINE, STYLE_DIVIDER_NAMES)
 #: a hidden paragraph at each head of a pack's section with the text its running
 #: head shows (a chapter's short title), for a STYLEREF (layout running_title = "short")
 STYLE_RUNNING_TITLE = "Running Title"

@@ -32,7 +32,9 @@ from .names import (CHAR_CODE, CHAR_LINK, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_OR
                     STYLE_CHAPTER_STANDFIRST, STYLE_BIO_PHOTO, STYLE_BACK_HEADING, STYLE_BODY,
                     STYLE_BODY_CONTINUED, STYLE_COLOPHON, STYLE_COLOPHON_FIELDS,
                     STYLE_COVER_CONTRIBUTOR, STYLE_COVER_IMAGE, STYLE_COVER_LABEL, STYLE_CTA,
-                    STYLE_CTA_LINK, STYLE_EXPERTS_INTRO, STYLE_ISSUE_LINE, STYLE_LEDE,
+                    STYLE_CTA_LINK, STYLE_DIVIDER_HEADLINE, STYLE_DIVIDER_LABEL,
+                    STYLE_DIVIDER_LINE, STYLE_DIVIDER_NAMES, STYLE_DIVIDER_NUMBER,
+                    STYLE_DIVIDER_TITLE, STYLE_EXPERTS_INTRO, STYLE_ISSUE_LINE, STYLE_LEDE,
                     STYLE_LINK_NOTE, STYLE_LINK_NOTES_HEADING, STYLE_PREPARED_FOR, STYLE_PUBLISHER,
                     STYLE_PULL_QUOTE, STYLE_RUNNING_TITLE, STYLE_SERIES, STYLE_STANDFIRST)
 from .oxml import border, clear_borders, ppr_flag, set_cs_size, set_fonts, set_language, shade
@@ -188,6 +190,24 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              align="start", before=0, after=1 * 72 / 25.4, keep_next=True, indent=hang),
         Spec(STYLE_CHAPTER_STANDFIRST, font="body", size="size_chapter_standfirst",
              italic=True, colour="muted", align="start", after="space_paragraph"),
+        # A pack chapter's divider page, as the PDF's (.chapter-divider): across both
+        # columns, the number space_divider below the type area's top, the title a
+        # heading over its rule, the series and date, then the pieces and their authors.
+        Spec(STYLE_DIVIDER_NUMBER, font="heading", size="size_divider_number", bold=True,
+             caps=True, colour="accent", align="start", before="space_divider",
+             after=3 * 72 / 25.4, keep_next=True, indent=hang),
+        Spec(STYLE_DIVIDER_TITLE, "Heading 1", font="display", size="size_divider_title",
+             leading="leading_title", colour="text", before=0, after=4 * 72 / 25.4,
+             edges=(Edge("bottom", "accent", "rule_divider", "pad_heading1"),), indent=hang),
+        Spec(STYLE_DIVIDER_LINE, font="heading", size="size_issue_line", colour="muted",
+             align="start", before=0, after=12 * 72 / 25.4, keep_next=True, indent=hang),
+        Spec(STYLE_DIVIDER_LABEL, font="heading", size="size_label", bold=True, caps=True,
+             colour="accent", align="start", before=0, after=2 * 72 / 25.4, keep_next=True,
+             indent=hang),
+        Spec(STYLE_DIVIDER_HEADLINE, font="heading", size="size_contents", bold=True,
+             colour="text", align="start", before=0, after=0, keep_next=True, indent=hang),
+        Spec(STYLE_DIVIDER_NAMES, font="heading", size="size_small", colour="muted",
+             align="start", before=0, after=2.5 * 72 / 25.4, indent=hang),
         # the pages a contributor appears on, closing the bio as the PDF's .bio-pages
         Spec(STYLE_BIO_PAGES, font="heading", size="size_label", colour="muted",
              align="start", after=0),

@@ -23,7 +23,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from ...layouts import PAGE_SIZES, Layout
 from ...model import (Block, Heading, Issue, ListBlock, Pack, Paragraph, Quote, Span,
                       first_strong_direction, is_allowed_link, list_separator, text_direction)
-from ...outline import LinkNotes, build_outline, with_link_notes
+from ...outline import LinkNotes, build_outline, for_layout
 from .. import RenderOptions
 from ..common import created_at, format_date, issue_line, labels, mirrored_pages
 from .names import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION, CHAR_PUBLISHER,
@@ -34,6 +34,8 @@ from .names import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION,
                     STYLE_BIO_PAGES, STYLE_BIO_PHOTO, STYLE_BODY, STYLE_BODY_CONTINUED,
                     STYLE_BODY_LAST, STYLE_CHAPTER_KICKER, STYLE_CHAPTER_STANDFIRST,
                     STYLE_COLOPHON, STYLE_COLOPHON_FIELDS, STYLE_COVER_CONTRIBUTOR,
+                    STYLE_DIVIDER_HEADLINE, STYLE_DIVIDER_LABEL, STYLE_DIVIDER_LINE,
+                    STYLE_DIVIDER_NAMES, STYLE_DIVIDER_NUMBER, STYLE_DIVIDER_TITLE,
                     STYLE_COVER_IMAGE, STYLE_COVER_LABEL, STYLE_CTA, STYLE_CTA_LINK,
                     STYLE_EXPERTS_INTRO, STYLE_ISSUE_LINE, STYLE_LEDE, STYLE_LINK_NOTE,
                     STYLE_LINK_NOTES_HEADING, STYLE_PREPARED_FOR, STYLE_PUBLISHER,
@@ -66,9 +68,9 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     when the caller has built it already."""
     if outline is None:
         outline = build_outline(document)
-    # Links printed as notes where the layout (links = "notes") or the build asks: the
-    # numbers and lists the outline gives, as the PDF's.
-    outline = with_link_notes(outline, layout, render_options)
+    # Links printed as notes where the layout (links = "notes") or the build asks, and a
+    # pack's divider pages where the layout has them: the outline gives them, as the PDF's.
+    outline = for_layout(outline, layout, render_options)
     doc = _Doc(Document())
     walk = _Walk(outline, labels(outline.lang),
                  PACK_OPTIONS if outline.is_pack else layout.docx_options,
@@ -76,6 +78,9 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     walk.layout = layout
     #: a pack whose layout names chapters by their short titles in the running head
     walk.short_heads = outline.is_pack and layout.docx_options.get("running_title") == "short"
+    #: the running head reads a hidden Running Title (not Heading 1): short titles, or
+    #: divider pages (a chapter's title there is a Divider Title, not a Heading 1)
+    walk.running_titles = walk.short_heads or outline.dividers
     before = snapshot(doc)
     # A pack has a cover page in every layout (a memo's issue has a title block):
     # its cover styles are the cover page's.
@@ -398,7 +403,7 @@ def _body_section(doc, document: Issue | Pack, walk: _Walk) -> None:
     if walk.outline.is_pack:
         # The running head names the current chapter: a STYLEREF to its Heading 1,
         # or, where the layout wants short titles, to a hidden Running Title.
-        source = STYLE_RUNNING_TITLE if walk.short_heads else "Heading 1"
+        source = STYLE_RUNNING_TITLE if walk.running_titles else "Heading 1"
         head = dict(left=document.title, right_field=f'STYLEREF "{source}"',
                     footer_left=document.event_name or document.organiser)
     else:
@@ -458,18 +463,52 @@ def _chapter(doc, walk: _Walk, entry) -> None:
     chapter = walk.chapter = walk.chapters[entry.id]
     issue = chapter.issue
     doc.lang = chapter.lang
-    _head_section(doc, walk, issue.running_title if walk.short_heads else entry.label)
-    # In the PDF's order and sizes: the kicker above the title, a compact
-    # standfirst, the lede in body text (the PDF's chapter has no lede size).
-    doc.para(STYLE_CHAPTER_KICKER, " · ".join(x for x in (issue.series, issue_line(issue)) if x))
-    doc.fresh_page = True  # the kicker is on the title's new page
-    chapter_title(_heading_for(doc, entry), walk.layout)
+    running = issue.running_title if walk.short_heads else entry.label
+    if chapter.divider:
+        # Its divider page, then the text from the next page on, under a running head
+        # that names the chapter on that first page already (the PDF's first-except:
+        # the title was on the divider).
+        _divider(doc, walk, entry, chapter)
+        _head_section(doc, walk, running, plain_first=False)
+    else:
+        _head_section(doc, walk, running)
+        # In the PDF's order and sizes: the kicker above the title, a compact
+        # standfirst, the lede in body text (the PDF's chapter has no lede size).
+        doc.para(STYLE_CHAPTER_KICKER, " · ".join(x for x in (issue.series, issue_line(issue))
+                                                  if x))
+        doc.fresh_page = True  # the kicker is on the title's new page
+        chapter_title(_heading_for(doc, entry), walk.layout)
     if issue.standfirst:
         doc.para(STYLE_CHAPTER_STANDFIRST, issue.standfirst)
     _blocks(doc, chapter.lede, STYLE_BODY)
     _link_notes(doc, chapter.lede_links)
     if issue.experts_intro:
         doc.para(STYLE_EXPERTS_INTRO, issue.experts_intro)
+
+
+def _divider(doc, walk: _Walk, entry, chapter) -> None:
+    """A chapter's divider page (outline.Divider), as the PDF's: a section of its own
+    without running head or folio (an edition's footer line stays), the number, the
+    title (the chapter's bookmark, a heading), series and date, its pieces and authors."""
+    divider = chapter.divider
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.different_first_page_header_footer = False
+    _no_running_head(doc, section)
+    if doc.edition_line:
+        line = section.footer.paragraphs[0]
+        line._p.get_or_add_pPr().style = doc.style_ids["Footer"]
+        line.add_run(doc.edition_line)
+    doc.para(STYLE_DIVIDER_NUMBER, divider.label)
+    doc.fresh_page = True  # the number is on the title's new page
+    _heading_for(doc, entry, style=STYLE_DIVIDER_TITLE)
+    if divider.line:
+        doc.para(STYLE_DIVIDER_LINE, divider.line)
+    if divider.items:
+        doc.para(STYLE_DIVIDER_LABEL, divider.heading)
+    for item in divider.items:
+        doc.para(STYLE_DIVIDER_HEADLINE, item.headline)
+        if item.names:
+            doc.para(STYLE_DIVIDER_NAMES, ", ".join(item.names))
 
 
 def _piece(doc, walk: _Walk, entry) -> None:
@@ -649,19 +688,21 @@ def _side_column(section, layout: Layout, direction: str) -> None:
         section.left_margin = Mm(layout.margins_mm[3] + extra)
 
 
-def _head_section(doc, walk: _Walk, current: str) -> None:
+def _head_section(doc, walk: _Walk, current: str, plain_first: bool = True) -> None:
     """A new page and section whose running head names `current` (a pack's
     chapter, its contributors, an annex): the STYLEREF that Word recomputes, its
-    result cached for readers that show it as it is (LibreOffice)."""
+    result cached for readers that show it as it is (LibreOffice). `plain_first`:
+    its first page's head leaves the name out (the section's title is on it)."""
     _running_head(doc, doc.add_section(WD_SECTION.NEW_PAGE), walk.t, cached=current,
-                  **walk.head)
+                  plain_first=plain_first, **walk.head)
     _running_title(doc, walk, current)
 
 
 def _running_title(doc, walk: _Walk, text: str) -> None:
-    """Where the running head names short titles: a hidden paragraph that its
-    STYLEREF finds (it takes no room, and is no page's first paragraph)."""
-    if not walk.short_heads:
+    """Where the running head reads Running Titles (short titles, divider pages): a
+    hidden paragraph that its STYLEREF finds (it takes no room, and is no page's
+    first paragraph)."""
+    if not walk.running_titles:
         return
     fresh = doc.fresh_page
     _hide(doc.para(STYLE_RUNNING_TITLE, text))
@@ -694,7 +735,7 @@ def _no_running_head(doc, section) -> None:
 
 
 def _running_head(doc, section, t: dict, left: str, right: str = "", right_field: str = "",
-                  footer_left: str = "", cached: str = "") -> None:
+                  footer_left: str = "", cached: str = "", plain_first: bool = True) -> None:
     """Header "left <tab> right" (text, or a field such as STYLEREF) and footer
     "footer_left <tab> Page N of M" of a section; the cover section keeps none."""
     text_width = section.page_width - section.left_margin - section.right_margin
@@ -719,7 +760,10 @@ def _running_head(doc, section, t: dict, left: str, right: str = "", right_field
             add_field(even_head, right_field, cached)
         section.even_page_footer.is_linked_to_previous = False
         _page_footer(doc, section.even_page_footer, t, section, footer_left, outer_left=True)
-    if right_field:
+    if right_field and not plain_first:
+        # (a new section copies the one before: a chapter's plain first page too)
+        section.different_first_page_header_footer = False
+    if right_field and plain_first:
         # A pack's section names its chapter from its second page on, as the PDF
         # (string(chapter, first-except)): the opener's title is on the page already.
         section.different_first_page_header_footer = True
