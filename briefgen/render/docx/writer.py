@@ -418,7 +418,8 @@ def _body_section(doc, document: Issue | Pack, walk: _Walk) -> None:
     if walk.options["cover"] == "page":
         body = doc.add_section(WD_SECTION.NEW_PAGE)
         _side_column(body, walk.layout, walk.outline.dir)
-        _running_head(doc, body, t, **head)
+        # (a pack's body begins with its contents, on page 2)
+        _running_head(doc, body, t, first_page=2, **head)
     else:
         # A title block on page 1: one section, whose first page has no running head.
         body = doc.sections[0]
@@ -471,7 +472,7 @@ def _chapter(doc, walk: _Walk, entry) -> None:
         _divider(doc, walk, entry, chapter)
         _head_section(doc, walk, running, plain_first=False)
     else:
-        _head_section(doc, walk, running)
+        _head_section(doc, walk, running, page=walk.numbers.get(entry.id))
         # In the PDF's order and sizes: the kicker above the title, a compact
         # standfirst, the lede in body text (the PDF's chapter has no lede size).
         doc.para(STYLE_CHAPTER_KICKER, " · ".join(x for x in (issue.series, issue_line(issue))
@@ -538,7 +539,7 @@ def _contributors(doc, walk: _Walk, entry) -> None:
                                       WD_SECTION.CONTINUOUS), walk.options["bio_columns"])
         walk.columns = True
     if outline.is_pack:
-        _head_section(doc, walk, entry.label)
+        _head_section(doc, walk, entry.label, page=walk.numbers.get(entry.id))
     _heading_for(doc, entry)
     _bios(doc, walk)
     if walk.columns:
@@ -569,7 +570,7 @@ def _annex(doc, walk: _Walk, entry) -> None:
     the DOCX has the PDF's pages and every later page number is the PDF's."""
     doc.lang = None
     t, annex = walk.t, walk.annexes[entry.id]
-    _head_section(doc, walk, entry.label)
+    _head_section(doc, walk, entry.label, page=walk.numbers.get(entry.id))
     _heading_for(doc, entry)
     doc.para(STYLE_BODY, t["annex_in_pdf"].format(pages=annex.annex.pages))
     for number, page_id in enumerate(annex.page_ids, 1):
@@ -688,13 +689,15 @@ def _side_column(section, layout: Layout, direction: str) -> None:
         section.left_margin = Mm(layout.margins_mm[3] + extra)
 
 
-def _head_section(doc, walk: _Walk, current: str, plain_first: bool = True) -> None:
+def _head_section(doc, walk: _Walk, current: str, plain_first: bool = True,
+                  page: int | None = None) -> None:
     """A new page and section whose running head names `current` (a pack's
     chapter, its contributors, an annex): the STYLEREF that Word recomputes, its
     result cached for readers that show it as it is (LibreOffice). `plain_first`:
-    its first page's head leaves the name out (the section's title is on it)."""
+    its first page's head leaves the name out (the section's title is on it);
+    `page`, the PDF's number of that first page, puts its folio outside in a booklet."""
     _running_head(doc, doc.add_section(WD_SECTION.NEW_PAGE), walk.t, cached=current,
-                  plain_first=plain_first, **walk.head)
+                  plain_first=plain_first, first_page=page, **walk.head)
     _running_title(doc, walk, current)
 
 
@@ -735,7 +738,8 @@ def _no_running_head(doc, section) -> None:
 
 
 def _running_head(doc, section, t: dict, left: str, right: str = "", right_field: str = "",
-                  footer_left: str = "", cached: str = "", plain_first: bool = True) -> None:
+                  footer_left: str = "", cached: str = "", plain_first: bool = True,
+                  first_page: int | None = None) -> None:
     """Header "left <tab> right" (text, or a field such as STYLEREF) and footer
     "footer_left <tab> Page N of M" of a section; the cover section keeps none."""
     text_width = section.page_width - section.left_margin - section.right_margin
@@ -774,7 +778,9 @@ def _running_head(doc, section, t: dict, left: str, right: str = "", right_field
         right_tab(plain, text_width)
         plain.add_run(left + "\t")
         section.first_page_footer.is_linked_to_previous = False
-        _page_footer(doc, section.first_page_footer, t, section, footer_left)
+        _page_footer(doc, section.first_page_footer, t, section, footer_left,
+                     outer_left=doc.mirrored and isinstance(first_page, int)
+                     and first_page % 2 == 0)
 
 
 def _page_footer(doc, footer_part, t: dict, section, left: str,
