@@ -15,7 +15,7 @@ from .test_build_pdf import flat, pdf_pages_text
 
 SAMPLE = ROOT / "content" / "energy-forum"
 #: the sample's links, in reading order: (the linked words, the URL)
-LINKS = [("strongest sunlight on Earth", "https://globalsolaratlas.info/"),
+LINKS = [("strongest sunlight on Earth", "https://globalsolaratlas.info"),
          ("plan transmission",
           "https://www.iea.org/reports/electricity-grids-and-secure-energy-transitions"),
          ("hydrogen", "https://www.iea.org/energy-system/low-emission-fuels/hydrogen"),
