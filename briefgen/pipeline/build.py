@@ -126,7 +126,7 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
     running: dict[int, ForkedWrite] = {}
     try:
         temps = [publication.stage(f"{document.slug}{w.suffix}") for w in writers]
-        keys = [output_key(w.name, inputs) if inputs else "" for w in writers]
+        keys = [output_key(w.name, inputs) if inputs and w.cacheable else "" for w in writers]
         for index, (writer_class, temp) in enumerate(zip(writers, temps)):
             writer = writer_class()
             if index in running:
@@ -165,8 +165,9 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
             if "pages" in writer.provides and result.pages is None:
                 result.pages, result.pages_of = found.get("pages"), f"{document.slug}{writer.suffix}"
             for ending in writer.companions(options):
-                writer.write_companion(ending, temp, publication.stage(f"{document.slug}{ending}"),
-                                       options)
+                folder = ending.endswith("/")
+                staged = publication.stage(f"{document.slug}{ending.rstrip('/')}", folder=folder)
+                writer.write_companion(ending, temp, staged, options)
         result.outputs = publication.publish()
     except BaseException:
         for job in running.values():
