@@ -56,6 +56,10 @@ class Writer:
         """Write `target`; return the facts learnt on the way (at least `provides`)."""
         raise NotImplementedError
 
+    def prepare(self) -> None:
+        """Optionally, what this writer can do before the facts it needs are known
+        (its imports): the build calls it in the worker that waits for them."""
+
     def start(self, outline: "Outline", layout: "Layout", target: Path,
               options: "RenderOptions", facts: dict) -> "Started | None":
         """Optionally write in two steps: do the work that yields the facts (for the

@@ -29,6 +29,9 @@ class DocxWriter(Writer):
     name, suffix = "docx", ".docx"
     needs = frozenset({"page_numbers", "page_starts", "fitted"})
 
+    def prepare(self) -> None:
+        from . import writer  # noqa: F401 - python-docx, while the PDF is laid out
+
     def write(self, outline, layout, target, options, facts) -> dict:
         from dataclasses import replace
 
