@@ -51,6 +51,7 @@ from briefgen.render import pdf
 from briefgen.render.docx import DocxWriter
 
 spent = {"setup": 0.0, "render": 0.0, "write_pdf": 0.0, "docx": 0.0, "html": 0.0}
+calls = {"render": 0}
 
 def timed(owner, name, key):
     real = getattr(owner, name)
@@ -60,6 +61,7 @@ def timed(owner, name, key):
             return real(*args, **kwargs)
         finally:
             spent[key] += time.perf_counter() - began
+            calls[key] = calls.get(key, 0) + 1
     setattr(owner, name, wrapper)
 
 timed(pdf.Renderer, "__init__", "setup")
@@ -74,6 +76,7 @@ spent["total"] = time.perf_counter() - start
 spent["import"] = imported
 spent["find_library"] = weasy.lookups["seconds"]
 spent["find_library_calls"] = weasy.lookups["calls"]
+spent["renders"] = calls["render"]
 print(json.dumps(spent))
 '''
 
@@ -140,7 +143,7 @@ def phases(issue: str, layout: str | None, work: Path) -> None:
             (f"  of which find_library ({spent['find_library_calls']} names)",
              spent["find_library"]),
             ("renderer setup (CSS, @font-face, FontConfiguration)", spent["setup"]),
-            ("WeasyPrint render (all makeup passes)", spent["render"]),
+            (f"WeasyPrint render ({spent['renders']} layout passes)", spent["render"]),
             ("write_pdf (with the tags finisher)", spent["write_pdf"]),
             ("DOCX writer", spent["docx"]),
             ("briefgen's own (load, templates, checks, save)", own),
