@@ -219,7 +219,8 @@ class ForkedWrite:
             try:
                 writer.prepare()
                 with os.fdopen(facts_in, "r", encoding="utf-8") as pipe:
-                    text = pipe.read()
+                    # one line: another fork of the parent may hold the pipe open
+                    text = pipe.readline()
                 if not text:  # the parent stopped (or died) before the facts were known
                     os._exit(1)
                 facts = cache.decode_info(json.loads(text))
@@ -250,7 +251,7 @@ class ForkedWrite:
         self.sent = True
         try:
             with os.fdopen(self.facts_pipe, "w", encoding="utf-8") as pipe:
-                json.dump(cache.encode_info(facts), pipe)
+                pipe.write(json.dumps(cache.encode_info(facts)) + "\n")
         except BrokenPipeError:
             pass  # the worker failed while preparing: join() reports why
 
