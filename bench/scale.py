@@ -5,9 +5,10 @@ contributors repeated, each contributor a new person), prints the wall time
 and peak RSS (largest single process) of `briefgen build` (PDF + DOCX, fresh
 process, rebuild cache off) and of a bare
 `weasyprint.HTML(filename=…).write_pdf()` of the HTML that build lays out
-(`briefgen build --format html`), run in turn; their ratios; and the time per
-contribution, which stays flat when the build is linear. Targets: peak RSS
-for 400 contributions ≤ 1.05 × bare.
+(`briefgen build --format html`), and of that bare render with the build's PDF
+options (tagged, PDF/UA-1), run in turn; their ratios, which stay steady when
+briefgen adds nothing that grows faster than WeasyPrint's own work; and the
+build's time per contribution. Target: peak RSS for 400 contributions ≤ 1.05 × bare.
 
     .venv/bin/python bench/scale.py [--sizes 1,5,25,100,400] [--runs N]
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_speed import BARE, ROOT, reference_html, run  # noqa: E402
+from build_speed import BARE, BARE_TAGGED, ROOT, reference_html, run  # noqa: E402
 
 SAMPLE = ROOT / "content" / "nile-dispute"
 
@@ -59,25 +60,30 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="briefgen-scale-"))
-    print("contributions  build s  bare s  ratio  build/contrib ms  build MB  bare MB  "
-          "RSS ratio")
+    print("contributions  build s  bare s  ratio  tagged s  ratio  build/contrib ms  "
+          "build MB  bare MB  RSS ratio  tagged MB")
     for count in (int(n) for n in args.sizes.split(",")):
         issue = make_issue(work / f"issue-{count}", count)
         html = reference_html(str(issue), None, work / f"ref-{count}")
         build = [sys.executable, "-m", "briefgen", "build", str(issue), "-o",
                  str(work / f"out-{count}")]
         bare = [sys.executable, "-c", BARE, str(html), str(work / f"bare-{count}.pdf")]
-        walls, rss = {"build": [], "bare": []}, {"build": [], "bare": []}
-        for _ in range(args.runs):  # in turn: build, bare, build, bare …
-            for name, argv in (("build", build), ("bare", bare)):
+        tagged = [sys.executable, "-c", BARE_TAGGED, str(html), str(work / f"tagged-{count}.pdf")]
+        walls = {"build": [], "bare": [], "tagged": []}
+        rss = {"build": [], "bare": [], "tagged": []}
+        for _ in range(args.runs):  # in turn: build, bare, tagged, build …
+            for name, argv in (("build", build), ("bare", bare), ("tagged", tagged)):
                 seconds, peak = run(argv)
                 walls[name].append(seconds)
                 rss[name].append(peak)
         b, w = statistics.median(walls["build"]), statistics.median(walls["bare"])
+        t = statistics.median(walls["tagged"])
         ratio = statistics.median(x / y for x, y in zip(walls["build"], walls["bare"]))
-        print(f"{count:13d}  {b:7.2f}  {w:6.2f}  {ratio:5.2f}  {b / count * 1000:16.0f}  "
-              f"{max(rss['build']):8d}  {max(rss['bare']):7d}  "
-              f"{max(rss['build']) / max(rss['bare']):9.2f}", flush=True)
+        tagged_ratio = statistics.median(x / y for x, y in zip(walls["build"], walls["tagged"]))
+        print(f"{count:13d}  {b:7.2f}  {w:6.2f}  {ratio:5.2f}  {t:8.2f}  {tagged_ratio:5.2f}  "
+              f"{b / count * 1000:16.0f}  {max(rss['build']):8d}  {max(rss['bare']):7d}  "
+              f"{max(rss['build']) / max(rss['bare']):9.2f}  {max(rss['tagged']):9d}",
+              flush=True)
 
 
 if __name__ == "__main__":
