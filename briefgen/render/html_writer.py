@@ -7,7 +7,8 @@ hands WeasyPrint (the page CSS made from layout.toml, then the layout's
 style.css files, as <layout>.css), the fonts, pictures and cover images. Every reference is relative,
 so the page opens in a browser without network access, and a bare
 `weasyprint.HTML(filename="<slug>.html").write_pdf()` lays out the same pages as
-the build (a pack's annex pages stay the placeholders briefgen draws onto).
+the build (without what the build draws onto them afterwards: a pack's annexes
+on their placeholder pages, --print's crop marks and slug line).
 
 The stylesheets go in as `<link>` elements before the template's own `<style>`:
 the build passes them to WeasyPrint as user stylesheets, which the template's
