@@ -133,3 +133,35 @@ def test_an_edited_template_is_read_again_in_the_same_process(tmp_path, monkeypa
     assert "Edited by the layout's author" in second
     if compiled_cache == "on":  # both versions were compiled and kept
         assert len(list((tmp_path / "cache").rglob("*.cache"))) >= 2
+
+
+def test_a_layouts_own_pictures_come_along_and_refused_files_stay_out(tmp_path):
+    """A layout's style.css loading a picture from its folder (relative url()) and
+    one from outside it: the first is copied to the assets, the second left out,
+    as in the PDF."""
+    from PIL import Image
+
+    folder = tmp_path / "textured"
+    shutil.copytree(ROOT / "layouts" / "policy-brief", folder)
+    (folder / "images").mkdir()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(folder / "images" / "texture.png")
+    secret = tmp_path / "secret.png"
+    Image.new("RGB", (8, 8), (0, 0, 0)).save(secret)
+    style = folder / "style.css"
+    style.write_text(style.read_text(encoding="utf-8")
+                     + "\n.cover { background-image: url(images/texture.png); }\n"
+                     + f'.back {{ background-image: url("{secret.as_uri()}"); }}\n',
+                     encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("build", SAMPLE, "-l", folder, "-f", "pdf,html", "-o", out)
+    assert result.exit_code == 0, result.output
+    assets = out / "nile-dispute-assets"
+    assert (assets / "texture.png").read_bytes() == (folder / "images" / "texture.png").read_bytes()
+    assert not (assets / "secret.png").exists()
+    css = (assets / "textured.css").read_text(encoding="utf-8")
+    assert "url(texture.png)" in css and "secret" not in css and "file:" not in css
+    import weasyprint
+
+    bare = tmp_path / "bare.pdf"
+    weasyprint.HTML(filename=str(out / "nile-dispute.html")).write_pdf(str(bare))
+    assert pdf_pages_text(bare) == pdf_pages_text(out / "nile-dispute.pdf")

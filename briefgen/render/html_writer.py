@@ -163,7 +163,8 @@ def standalone(html_text: str, layout, options, document, folder: str,
     assets = Assets(roots, options.allow_remote, warnings)
     prefix = quote(folder) + "/"
     hrefs = []
-    page = rewrite_css(page_css(layout, options), str(layout.path) + "/", assets)
+    page = rewrite_css(page_css(layout, options), Path(layout.path).absolute().as_uri() + "/",
+                       assets)
     hrefs.append(prefix + quote(assets.add("page.css", page.encode("utf-8"))))
     for sheet in layout.stylesheets:
         root = next(f for f in layout.folders if fsguard.is_inside(f, sheet))
