@@ -132,7 +132,9 @@ def main(ctx, debug):
 @click.option("--layout", "-l", metavar="NAME|PATH", shell_complete=_complete_layout,
               help=LAYOUT_HELP)
 @click.option("--format", "-f", "formats", metavar="pdf,docx",
-              help="Comma-separated output formats (default: pdf,docx; editions: pdf).")
+              help="Comma-separated output formats (default: pdf,docx; editions: pdf). "
+                   "html: the HTML the PDF is laid out from, with <slug>-assets/ beside it "
+                   "(stylesheets, fonts, pictures), to debug a layout's CSS in a browser.")
 @click.option("--output", "-o", "output_dir", type=click.Path(path_type=Path), metavar="DIR",
               help="Folder for the outputs (default: output/ in the current folder).")
 @click.option("--page-size", metavar="SIZE", help=PAGE_SIZE_HELP)

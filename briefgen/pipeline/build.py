@@ -122,14 +122,31 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
         """A writer's facts, with its preflight findings (if any) under "preflight"."""
         checked = writer.findings(outline, chosen, options)
         return found if checked is None else {**found, "preflight": checked}
-    # Writers that another (running) writer started in a worker process, by index.
+    # Writers in worker processes, by index: forked before anything is laid out (the
+    # worker is small: it does not carry the laid-out pages, which the parent holds
+    # while it writes the PDF), each waiting for the facts it needs from an earlier
+    # writer. Without fork (or served from the cache), a writer runs in this process.
     running: dict[int, ForkedWrite] = {}
     try:
         temps = [publication.stage(f"{document.slug}{w.suffix}") for w in writers]
-        keys = [output_key(w.name, inputs) if inputs else "" for w in writers]
+        keys = [output_key(w.name, inputs) if inputs and w.cacheable else "" for w in writers]
+        for later, waiting in enumerate(writers):
+            earlier = set().union(*(w.provides for w in writers[:later]))
+            if waiting.needs and waiting.needs <= earlier and hasattr(os, "fork") \
+                    and not (keys[later] and cache.has("outputs", keys[later], waiting.suffix)):
+                running[later] = ForkedWrite.start(waiting(), outline, chosen, temps[later],
+                                                   options)
+
+        def hand_over(known: dict) -> None:
+            """Send the workers waiting for facts the facts known so far, once they suffice."""
+            for later, job in running.items():
+                if not job.sent and writers[later].needs <= set(known):
+                    job.send(known)
+
         for index, (writer_class, temp) in enumerate(zip(writers, temps)):
             writer = writer_class()
             if index in running:
+                hand_over(facts)
                 found = running.pop(index).join(options)
                 if keys[index] and not render_warnings:
                     cache.store("outputs", keys[index], temp, writer.suffix, found)
@@ -143,16 +160,9 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
                         return _checked(writer, writer.write(outline, chosen, temp, options,
                                                              dict(facts)))
                     # The facts are known before the file is written (the PDF's page
-                    # numbers, once laid out): the writers waiting for them write
-                    # their files in worker processes while this one finishes.
-                    early = {**facts, **started.facts}
-                    for later in range(index + 1, len(writers)):
-                        waiting = writers[later]
-                        if waiting.needs and waiting.needs <= set(early) and hasattr(os, "fork") \
-                                and not (keys[later] and cache.has("outputs", keys[later],
-                                                                   waiting.suffix)):
-                            running[later] = ForkedWrite.start(waiting(), outline, chosen,
-                                                               temps[later], options, early)
+                    # numbers, once laid out): the workers waiting for them write
+                    # their files while this one finishes.
+                    hand_over({**facts, **started.facts})
                     return _checked(writer, started.finish())
 
                 found = through_cache(keys[index], writer.suffix, temp, make,
@@ -162,11 +172,13 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
                 for item in found.pop("preflight", None) or ():
                     result.findings.append(Finding.from_dict(item))
             facts.update(found)
+            hand_over(facts)  # a writer served from the cache: its facts, at once
             if "pages" in writer.provides and result.pages is None:
                 result.pages, result.pages_of = found.get("pages"), f"{document.slug}{writer.suffix}"
             for ending in writer.companions(options):
-                writer.write_companion(ending, temp, publication.stage(f"{document.slug}{ending}"),
-                                       options)
+                folder = ending.endswith("/")
+                staged = publication.stage(f"{document.slug}{ending.rstrip('/')}", folder=folder)
+                writer.write_companion(ending, temp, staged, options)
         result.outputs = publication.publish()
     except BaseException:
         for job in running.values():
@@ -180,25 +192,38 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
 
 
 class ForkedWrite:
-    """One writer's `write` in a forked worker process (the parent goes on with
-    its own work). Its facts and warnings come back as JSON through a pipe; a
-    user's mistake comes back as the same one-line error."""
+    """One writer's `write` in a forked worker process, started before the facts it
+    needs are known: it prepares (`Writer.prepare`: its imports) and waits for them
+    on a pipe (`send`), then writes while the parent goes on with its own work. Its
+    facts and warnings come back as JSON through another pipe; a user's mistake
+    comes back as the same one-line error. A worker whose parent dies reads the end
+    of its pipe and leaves."""
 
-    def __init__(self, pid: int, pipe: int):
-        self.pid, self.pipe = pid, pipe
+    def __init__(self, pid: int, pipe: int, facts_pipe: int):
+        self.pid, self.pipe, self.facts_pipe = pid, pipe, facts_pipe
+        self.sent = False
 
     @classmethod
-    def start(cls, writer, outline, layout, target: Path, options: RenderOptions,
-              facts: dict) -> "ForkedWrite":
+    def start(cls, writer, outline, layout, target: Path,
+              options: RenderOptions) -> "ForkedWrite":
         import json
         from dataclasses import replace
 
         read_end, write_end = os.pipe()
+        facts_in, facts_out = os.pipe()
         pid = os.fork()
         if pid == 0:  # the worker: write, report, leave without the parent's clean-up
             os.close(read_end)
+            os.close(facts_out)
             status = 0
             try:
+                writer.prepare()
+                with os.fdopen(facts_in, "r", encoding="utf-8") as pipe:
+                    # one line: another fork of the parent may hold the pipe open
+                    text = pipe.readline()
+                if not text:  # the parent stopped (or died) before the facts were known
+                    os._exit(1)
+                facts = cache.decode_info(json.loads(text))
                 warnings: list = []
                 found = writer.write(outline, layout, target, replace(options, warnings=warnings),
                                      facts)
@@ -216,11 +241,26 @@ class ForkedWrite:
             finally:
                 os._exit(status)
         os.close(write_end)
-        return cls(pid, read_end)
+        os.close(facts_in)
+        return cls(pid, read_end, facts_out)
+
+    def send(self, facts: dict) -> None:
+        """The facts the worker waits for: it writes its file now."""
+        import json
+
+        self.sent = True
+        try:
+            with os.fdopen(self.facts_pipe, "w", encoding="utf-8") as pipe:
+                pipe.write(json.dumps(cache.encode_info(facts)) + "\n")
+        except BrokenPipeError:
+            pass  # the worker failed while preparing: join() reports why
 
     def join(self, options: RenderOptions) -> dict:
         import json
 
+        if not self.sent:  # nothing will provide them now: the worker leaves
+            self.sent = True
+            os.close(self.facts_pipe)
         with os.fdopen(self.pipe, "r", encoding="utf-8") as pipe:
             text = pipe.read()
         os.waitpid(self.pid, 0)
@@ -244,10 +284,12 @@ class ForkedWrite:
             os.waitpid(self.pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
-        try:
-            os.close(self.pipe)
-        except OSError:
-            pass
+        for pipe in (self.pipe, None if self.sent else self.facts_pipe):
+            try:
+                if pipe is not None:
+                    os.close(pipe)
+            except OSError:
+                pass
 
 
 def _file_key(path: Path | None) -> str | None:

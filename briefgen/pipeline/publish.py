@@ -66,13 +66,22 @@ class Publication:
             raise folder_problem(out, exc, created) from None
         return cls(out, created)
 
-    def stage(self, name: str) -> Path:
-        """A new temporary file for `name` in the folder, remembered for publishing."""
+    def stage(self, name: str, *, folder: bool = False) -> Path:
+        """A new temporary file for `name` in the folder, remembered for publishing;
+        with `folder`, a temporary folder (published whole, replacing the old one)."""
         if not self.swept:
             remove_stale_parts(self.folder, (name,))
-        handle, temp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".part",
-                                        dir=self.folder)
-        os.close(handle)
+        if folder:
+            target = self.folder / name
+            if target.is_symlink() or (target.exists() and not target.is_dir()):
+                raise UsageError("output path exists and is not a folder", path=target,
+                                 hint="remove it, or choose another -o folder")
+            temp = tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", suffix=".part",
+                                    dir=self.folder)
+        else:
+            handle, temp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".part",
+                                            dir=self.folder)
+            os.close(handle)
         self.staged.append((Path(temp), self.folder / name))
         return Path(temp)
 
@@ -88,6 +97,9 @@ class Publication:
     def publish(self) -> dict[str, Path]:
         """Rename every staged file into place, in the order staged."""
         published = {}
+        # folders first: a file that loads from one (an HTML page's assets) never
+        # stands in its place before it does
+        self.staged.sort(key=lambda staged: not staged[0].is_dir())
         while self.staged:
             temp, target = self.staged[0]
             _rename(temp, target)
@@ -98,7 +110,7 @@ class Publication:
     def discard(self) -> None:
         """Remove every staged file; and the folder if this run made it and left it empty."""
         for temp, _ in self.staged:
-            temp.unlink(missing_ok=True)
+            _remove(temp)
         self.staged.clear()
         try:
             if self.created and not any(self.folder.iterdir()):
@@ -110,8 +122,31 @@ class Publication:
 def _rename(temp: Path, target: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
+    if temp.is_dir():  # a staged folder: complete before it takes the name
+        os.chmod(temp, 0o777 & ~umask)
+        old = None
+        if target.is_dir() and not target.is_symlink():
+            # moved aside under a part's name (swept by a later run if this one dies)
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.",
+                                        suffix=".part", dir=target.parent))
+            os.rmdir(old)
+            os.rename(target, old)
+        os.rename(temp, target)
+        if old is not None:
+            _remove(old)
+        return
     os.chmod(temp, 0o666 & ~umask)
     os.replace(temp, target)
+
+
+def _remove(path: Path) -> None:
+    """A staged file or folder, gone."""
+    if path.is_dir() and not path.is_symlink():
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def remove_stale_parts(out: Path, names: Iterable[str], *, own: bool = False) -> list[Path]:
@@ -132,7 +167,12 @@ def remove_stale_parts(out: Path, names: Iterable[str], *, own: bool = False) ->
         if not any(_stale(stem[cut + 1:].split(".", 1)[0], own) for cut in cuts):
             continue
         try:
-            path.unlink()
+            if path.is_dir() and not path.is_symlink():
+                import shutil
+
+                shutil.rmtree(path)
+            else:
+                path.unlink()
             removed.append(path)
         except OSError:
             pass

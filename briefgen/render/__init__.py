@@ -49,6 +49,7 @@ class RenderOptions:
 
 register_lazy("pdf", "briefgen.render.pdf:PdfWriter", default=True)
 register_lazy("docx", "briefgen.render.docx:DocxWriter", default=True)
+register_lazy("html", "briefgen.render.html_writer:HtmlWriter")
 
 __all__ = ["RenderOptions", "Writer", "Editions", "defaults", "get", "names", "ordered",
            "register", "register_lazy", "suppliers"]

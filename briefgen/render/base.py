@@ -48,11 +48,17 @@ class Writer:
     provides: ClassVar[frozenset[str]] = frozenset()
     #: build options beyond the common ones that this writer honours ("impose", "encrypt")
     supports: ClassVar[frozenset[str]] = frozenset()
+    #: whether the rebuild cache may serve this writer's file (and its facts)
+    cacheable: ClassVar[bool] = True
 
     def write(self, outline: "Outline", layout: "Layout", target: Path,
               options: "RenderOptions", facts: dict) -> dict:
         """Write `target`; return the facts learnt on the way (at least `provides`)."""
         raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Optionally, what this writer can do before the facts it needs are known
+        (its imports): the build calls it in the worker that waits for them."""
 
     def start(self, outline: "Outline", layout: "Layout", target: Path,
               options: "RenderOptions", facts: dict) -> "Started | None":
@@ -74,12 +80,14 @@ class Writer:
         raise NotImplementedError(f"the {self.name} writer cannot measure without writing")
 
     def companions(self, options: "RenderOptions") -> tuple[str, ...]:
-        """Endings of further files written beside the target (e.g. "-booklet.pdf")."""
+        """Endings of further files written beside the target (e.g. "-booklet.pdf");
+        an ending with a final "/" is a folder (published whole, like a file)."""
         return ()
 
     def write_companion(self, ending: str, written: Path, target: Path,
                         options: "RenderOptions") -> None:
-        """Write the companion `ending` to `target`, from this writer's file `written`."""
+        """Write the companion `ending` to `target` (a new empty folder for a folder's
+        ending), from this writer's file `written`."""
         raise NotImplementedError
 
     def editions(self, outline: "Outline", layout: "Layout", options: "RenderOptions",

@@ -97,12 +97,18 @@ def report_stylesheet_urls(layout, roots: tuple[Path, ...], warnings: list,
     for sheet in layout.stylesheets:
         base = sheet.as_uri()
         try:
-            rules = tinycss2.parse_stylesheet(sheet.read_text(encoding="utf-8"))
+            text = sheet.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             from ..errors import LayoutError
 
             raise LayoutError("stylesheet is not UTF-8 text", path=sheet,
                               hint="save it as UTF-8") from None
+        # Without "url(", "@import" or an escape that could spell them, there is
+        # nothing to report: the sheet is not parsed twice (WeasyPrint parses it too).
+        lowered = text.lower()
+        if "url(" not in lowered and "@import" not in lowered and "\\" not in text:
+            continue
+        rules = tinycss2.parse_stylesheet(text)
         for line, ref in _urls(rules):
             url = urljoin(base, ref)
             why = refusal(url, roots, allow_remote)

@@ -328,8 +328,37 @@ class Laid:
                 "back_run_in": self.back_run_in}
 
 
+#: the last document laid out, for the HTML writer: ((outline, layout, options), its
+#: final HTML, the layout its pages were set in). Strings only: no pages kept alive.
+_LAST_FINAL: tuple | None = None
+
+
+def final_html(outline: Outline, chosen: Layout, options: RenderOptions) -> tuple[str, Layout]:
+    """The HTML the PDF is (or would be) laid out from, after the makeup passes, and
+    the layout (the chosen one, or its fitted tokens) whose stylesheets set it: from
+    the PDF writer's layout of this very build when there was one, else laid out now."""
+    if _LAST_FINAL is not None:
+        (done, done_layout, done_options), html_text, used = _LAST_FINAL
+        if done is outline and done_layout is chosen and done_options is options:
+            return html_text, used
+    laid = layout(outline.document, chosen, options, outline=outline)
+    return laid.html_text, laid.renderer.layout
+
+
 def layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
            outline: Outline | None = None, **extra) -> Laid:
+    """`_layout`, remembering the final HTML of a whole document (see final_html)."""
+    global _LAST_FINAL
+    if outline is None:
+        outline = build_outline(document)
+    laid = _layout(document, chosen, options, outline=outline, **extra)
+    _LAST_FINAL = None if extra else ((outline, chosen, options), laid.html_text,
+                                      laid.renderer.layout)
+    return laid
+
+
+def _layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
+            outline: Outline | None = None, **extra) -> Laid:
     """Lay out a document (the HTML of its template, `extra` passed to it) into pages.
 
     Fitting: where a section's last lines spill onto a near-empty page (a lone bio,

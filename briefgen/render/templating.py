@@ -233,8 +233,24 @@ class ConfinedLoader(BaseLoader):
                 raise LayoutError("the template is not UTF-8 text", path=path,
                                   hint="save it as UTF-8") from None
             self.files.add(str(path))
-            return source, str(path), lambda: True
+            return source, str(path), _unchanged(root, relative, path)
         raise TemplateNotFound(template)
+
+
+def _unchanged(root: Path, relative: Path, path: Path):
+    """Jinja's `uptodate` for a template read from `root / relative`: the environment
+    is kept between renders (see `environment`), so an edited template (another
+    modification time or size, as a live preview sees it) or a link now leading out
+    of the layout folder is read again, through the checks above."""
+    def stamp():
+        try:
+            status = os.stat(path)
+        except OSError:
+            return None
+        return status.st_mtime_ns, status.st_size, os.path.realpath(path)
+
+    first = stamp()
+    return lambda: first is not None and stamp() == first and fsguard.is_inside(root, relative)
 
 
 def css_string(value) -> Markup:
@@ -269,6 +285,45 @@ def _direction(text: str, default: str = "ltr") -> str:
     return first_strong_direction(text) or default
 
 
+#: environments kept between renders, by the template folders they read from
+_ENVIRONMENTS: dict[tuple, tuple[LayoutSandbox, set[str]]] = {}
+
+
+def cached_environment(layout: Layout) -> tuple[LayoutSandbox, set[str]]:
+    """The sandbox for a layout's templates and the set of template files it has
+    read, kept between renders: a layout's templates are compiled once per process,
+    not once per render (a build renders its template two to four times: the
+    makeup passes, the fitted tokens, the editions' covers). Keyed by the template
+    folders; a template edited since is compiled again (see `_unchanged`)."""
+    key = (tuple(str(folder) for folder in layout.template_dirs),
+           tuple((name, str(folder)) for name, folder in layout.ancestors))
+    if key not in _ENVIRONMENTS:
+        files: set[str] = set()
+        _ENVIRONMENTS[key] = (environment(layout, files), files)
+    return _ENVIRONMENTS[key]
+
+
+def _bytecode_cache():
+    """Compiled templates kept between runs, in the rebuild cache's folder (only when
+    the cache is on, and so in this user's own folder), each under its template's
+    name and the checksum of its source: a cold build reads a template (through the
+    checks above) but does not compile it again. Another briefgen or Jinja uses
+    another folder."""
+    from .. import cache
+
+    if not cache.enabled():
+        return None
+    import jinja2
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = cache.root() / "templates" / cache.digest("templates", jinja2.__version__)[:24]
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(str(folder))
+
+
 def environment(layout: Layout, files: set[str] | None = None) -> LayoutSandbox:
     files = set() if files is None else files
     # A layout's own templates shadow its ancestors'; "policy-brief/issue.html.j2"
@@ -279,7 +334,8 @@ def environment(layout: Layout, files: set[str] | None = None) -> LayoutSandbox:
                       for name, folder in layout.ancestors}),
     ])
     env = LayoutSandbox(loader=loader, autoescape=True, undefined=StrictUndefined,
-                        trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+                        trim_blocks=True, lstrip_blocks=True, auto_reload=True,
+                        bytecode_cache=_bytecode_cache())
     env.filters.update(blocks=blocks_html, spans=spans_html, css_string=css_string,
                        date=format_date, no_widow=no_widow, url=file_url)
     env.globals.pop("lipsum", None)  # lipsum(10**9) would run for ever
@@ -305,9 +361,9 @@ def _template_line(exc: BaseException, files: set[str]) -> tuple[str | None, int
 
 def render_template(layout: Layout, name: str, **context) -> str:
     variables = template_context(layout, **context)
-    files: set[str] = set()
+    env, files = cached_environment(layout)
     try:
-        return environment(layout, files).get_template(name).render(**variables)
+        return env.get_template(name).render(**variables)
     except BriefgenError:
         raise  # a template that leads outside its layout folder: already says which
     except SecurityError as exc:

@@ -9,8 +9,16 @@
 from __future__ import annotations
 
 from .names import *  # noqa: F401,F403  (style names, as before the split)
-from .writer import write
 from ..base import Writer, register
+
+
+def write(*args, **kwargs):
+    """`writer.write`, imported when first called: choosing the writers (the
+    registry reads this module's class) imports no python-docx, so a build with
+    the PDF imports it in the worker that writes the DOCX, not before the fork."""
+    from .writer import write as write_docx
+
+    return write_docx(*args, **kwargs)
 
 
 @register
@@ -20,6 +28,9 @@ class DocxWriter(Writer):
 
     name, suffix = "docx", ".docx"
     needs = frozenset({"page_numbers", "page_starts", "fitted", "back_run_in"})
+
+    def prepare(self) -> None:
+        from . import writer  # noqa: F401 - python-docx, while the PDF is laid out
 
     def write(self, outline, layout, target, options, facts) -> dict:
         from dataclasses import replace

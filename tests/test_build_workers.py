@@ -1,0 +1,72 @@
+"""A writer that needs the PDF's page numbers runs in a worker process forked
+before the PDF is laid out, and gets the numbers through a pipe. What it writes,
+and how it fails, is what the user sees of a writer run in the build itself."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from briefgen import render
+from briefgen.errors import BriefgenError
+from briefgen.render.base import Writer
+
+from .conftest import SAMPLE, run_cli
+from .test_build_pdf import outline_titles
+
+
+class PagesWriter(Writer):
+    """Each section id and its page, one a line, and the process that wrote them."""
+
+    name, suffix = "pages", ".txt"
+    needs = frozenset({"page_numbers"})
+
+    def prepare(self) -> None:
+        self.prepared_in = os.getpid()
+
+    def write(self, outline, layout, target, options, facts) -> dict:
+        numbers = facts["page_numbers"]
+        lines = [f"{entry.label}\t{numbers[entry.id]}" for entry in outline.contents]
+        lines.append(f"pid\t{os.getpid()}\tprepared\t{getattr(self, 'prepared_in', None)}")
+        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return {}
+
+
+class FailingWriter(PagesWriter):
+    name = "failing"
+
+    def write(self, outline, layout, target, options, facts) -> dict:
+        target.write_text("half", encoding="utf-8")
+        raise BriefgenError(f"page {facts['page_numbers'][outline.contents[0].id]} is too full",
+                            hint="shorten it")
+
+
+@pytest.fixture
+def writers():
+    render.register(PagesWriter)
+    render.register(FailingWriter)
+    yield
+    render.base.unregister("pages")
+    render.base.unregister("failing")
+
+
+def test_the_worker_writes_with_the_pdfs_page_numbers(writers, tmp_path):
+    result = run_cli("build", SAMPLE, "--format", "pdf,pages", "-o", tmp_path)
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "nile-dispute.txt").read_text(encoding="utf-8").splitlines()
+    *entries, process = lines
+    bookmarks = dict(outline_titles(tmp_path / "nile-dispute.pdf"))
+    listed = {label: int(page) for label, page in (line.split("\t") for line in entries)}
+    assert len(listed) >= 5 and listed == {label: bookmarks[label] for label in listed}
+    # written in another process, which prepared itself there before writing
+    _, pid, _, prepared = process.split("\t")
+    assert pid == prepared and int(pid) != os.getpid()
+
+
+def test_a_mistake_in_the_worker_is_one_line_and_nothing_is_written(writers, tmp_path):
+    out = tmp_path / "out"
+    result = run_cli("build", SAMPLE, "--format", "pdf,failing", "-o", out)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "is too full" in lines[0] and "shorten it" in lines[0], lines
+    assert not out.exists() or not list(out.iterdir())
