@@ -48,6 +48,21 @@ def run_cli(*args: str):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
+def edit(path, old, new):
+    """Replace the first `old` in a test's copy of a source file (it must be there)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"test set-up: {old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(path, needle):
+    """The line number of the first line of `path` that contains `needle`."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory):
     out = tmp_path_factory.mktemp("sample-out")

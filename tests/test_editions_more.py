@@ -19,7 +19,7 @@ from briefgen.model import AgendaItem, Recipient
 from briefgen.outline import agenda_rows, build_outline
 from briefgen.pipeline import editions as editions_module
 
-from .conftest import need_tool, run_cli
+from .conftest import edit, line_of, need_tool, run_cli
 from .test_build_pdf import flat, pdf_pages_text
 from .test_packs import outline as bookmarks
 
@@ -33,19 +33,6 @@ def write_csv(folder, text=ROWS):
     path = folder / "list.csv"
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def edit(path, old, new):
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def line_of(path, needle):
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if needle in line:
-            return number
-    raise AssertionError(needle)
 
 
 def stamp(path):

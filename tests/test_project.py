@@ -86,7 +86,7 @@ def test_every_problem_of_the_file_is_one_line_with_its_line(repo):
         "line",
         "error: briefgen.toml:4: `output` '../out' leads outside the folder of briefgen.toml — "
         "give a path inside ., or use the command-line flag",
-        "error: briefgen.toml:5: `formats` has an unknown format odt — choose from pdf, docx",
+        "error: briefgen.toml:5: `formats` has an unknown format odt — choose from pdf, docx, html",
         "error: briefgen.toml:6: `layout` './nowhere' is not a layout folder (no layout.toml in "
         "it) — `briefgen layouts new NAME` makes one",
         "error: briefgen.toml:7: unknown key `build` — known: " + ", ".join(project.KEYS),

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from .conftest import SAMPLE, run_cli
+from .conftest import SAMPLE, edit, line_of, run_cli
 
 
 @pytest.fixture
@@ -13,19 +13,6 @@ def issue(tmp_path):
     folder = tmp_path / "issue"
     shutil.copytree(SAMPLE, folder)
     return folder
-
-
-def edit(path, old, new):
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"test set-up: {old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def line_of(path, needle):
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if needle in line:
-            return number
-    raise AssertionError(needle)
 
 
 def fails(folder, tmp_path, *expected):
