@@ -282,8 +282,10 @@ def annex_letter(index: int) -> str:
 #: DOCX keeps a skipped quote, hidden, so that an import reads it back.
 PULL_QUOTE_MIN_WORDS = 90
 PULL_QUOTE_MAX_SHARE = 0.25
-#: and each side of it holds at least this many words of text
+#: and each side of it holds at least this many words of text; a side as short as
+#: _SIDE_MIN_SHORT only where every other place stands beside the quoted sentence
 _SIDE_MIN_WORDS = 25
+_SIDE_MIN_SHORT = 10
 
 
 def _words(blocks) -> int:
@@ -320,6 +322,16 @@ def _split_paragraph(paragraph: Paragraph, at: int) -> tuple[Paragraph, Paragrap
             Paragraph(tuple(s for s in right if s.text)))
 
 
+def _first_sentence(text: str) -> str:
+    match = _SENTENCE_END.search(text)
+    return text[:match.end()] if match else text
+
+
+def _last_sentence(text: str) -> str:
+    ends = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() < len(text.rstrip())]
+    return text[ends[-1]:] if ends else text
+
+
 def place_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...], tuple[Block, ...], bool]:
     """(blocks before the pull quote, blocks after it, whether the text after it goes
     on with the paragraph before it).
@@ -329,7 +341,8 @@ def place_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...], tup
     newsletter's shape) or whose paragraph ends lie far from the middle, between
     two sentences, away from the quote's own, the paragraph then going
     on after the quote as a magazine's column does. Each side keeps at least
-    _SIDE_MIN_WORDS words; where no place does, the quote goes under the headline."""
+    _SIDE_MIN_WORDS words (_SIDE_MIN_SHORT where every such place stands beside
+    the quoted sentence); where no place does, the quote goes under the headline."""
     body = contribution.body
     total = _words(body)
     quote = " ".join(contribution.pull_quote.text.split()) if contribution.pull_quote else ""
@@ -340,8 +353,14 @@ def place_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...], tup
             continue
         # between this paragraph and the next block
         words = len(block.text.split())
-        if index + 1 < len(body) and min(seen + words, total - seen - words) >= _SIDE_MIN_WORDS:
-            score = abs(seen + words - total / 2)
+        side = min(seen + words, total - seen - words)
+        if index + 1 < len(body) and side >= _SIDE_MIN_SHORT:
+            # (not beside its own sentence: the last of this paragraph, the first of the next)
+            following = body[index + 1].text if isinstance(body[index + 1], Paragraph) else ""
+            neighbours = " ".join((_last_sentence(block.text) + " "
+                                   + _first_sentence(following)).split())
+            score = abs(seen + words - total / 2) + (1000 if quote and quote in neighbours else 0) \
+                + (500 if side < _SIDE_MIN_WORDS else 0)
             if best is None or score < best[0]:
                 best = (score, body[:index + 1], body[index + 1:], False)
         # inside it, at a sentence's end
@@ -350,14 +369,16 @@ def place_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...], tup
         for k in range(1, len(ends) - 1):
             at = ends[k]
             before_words = seen + len(text[:at].split())
-            if min(before_words, total - before_words) < _SIDE_MIN_WORDS:
+            side = min(before_words, total - before_words)
+            if side < _SIDE_MIN_SHORT:
                 continue
             # The quote beside its own sentence reads as a stutter: a place away from it.
             neighbours = " ".join((text[ends[k - 1]:at] + " " + text[at:ends[k + 1]]).split())
             # Between paragraphs is better: a cut in one wins only when it is nearer
             # the middle by a quarter of the piece.
             score = abs(before_words - total / 2) + total / 4 + 0.5 \
-                + (1000 if quote and quote in neighbours else 0)
+                + (1000 if quote and quote in neighbours else 0) \
+                + (500 if side < _SIDE_MIN_WORDS else 0)
             if best is None or score < best[0]:
                 first, second = _split_paragraph(block, at)
                 best = (score, body[:index] + (first,), (second,) + body[index + 1:], True)

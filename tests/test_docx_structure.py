@@ -115,6 +115,12 @@ def test_justified_text_is_hyphenated(built):
     assert re.search(r'<w:autoHyphenation( w:val="(true|1)")?/>', settings)
     body = next(s for s in styles_of(built["nile-dispute"]) if s["name"] == "Body Text")
     assert '<w:jc w:val="both"/>' in body["xml"]
+    # …and only what the PDF hyphenates: not headings, pull quotes, cover lines
+    styles = {s["name"]: s["xml"] for s in styles_of(built["nile-dispute"])}
+    assert "suppressAutoHyphens" not in styles["Body Text"]
+    for name in ("Title", "heading 1", "heading 2", "Pull Quote", "Attribution", "Subtitle",
+                 "Cover Series", "Bio Affiliation"):
+        assert "<w:suppressAutoHyphens/>" in styles[name], name
 
 
 def test_app_properties_name_briefgen_and_count_the_text(built):

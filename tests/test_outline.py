@@ -6,8 +6,8 @@ import datetime as dt
 from briefgen.content.issue_folder import load_issue
 from briefgen.content.pack_folder import load_pack
 from briefgen.model import Contribution, Issue, Paragraph, PullQuote, Span
-from briefgen.outline import (PULL_QUOTE_MAX_SHARE, PULL_QUOTE_MIN_WORDS, annex_letter,
-                              build_outline)
+from briefgen.outline import (PULL_QUOTE_MAX_SHARE, PULL_QUOTE_MIN_WORDS, _piece,
+                              annex_letter, build_outline)
 
 from .conftest import ROOT, SAMPLE
 
@@ -51,10 +51,34 @@ def test_pull_quotes_stand_mid_text_and_only_in_pieces_long_enough():
             assert piece.before == () and not piece.continued
             continue
         shown += 1
-        # mid-text: never under the headline, never after the last words
+        # mid-text: never under the headline, never after the last words; a shorter
+        # side only where every other place stands beside the quoted sentence
         before = _words(piece.before)
-        assert 25 <= before <= words - 25, (piece.id, before, words)
+        assert 10 <= before <= words - 10, (piece.id, before, words)
+        # never beside its own sentence: the reader would meet it twice in a row
+        last = " ".join(piece.before[-1].text.split()) if piece.before else ""
+        first = " ".join(piece.after[0].text.split()) if piece.after else ""
+        quote = " ".join(piece.pull_quote.text.split())
+        assert not last.endswith(quote) and not first.startswith(quote), piece.id
     assert shown == 4  # the sample's fifth piece is 81 words: under the threshold
+
+
+def test_a_quote_from_the_middle_of_a_one_paragraph_piece_is_set_apart_from_it():
+    """Where both places with 25 words either side stand beside the quoted sentence,
+    the quote goes to a place with a shorter side instead."""
+    sentences = ["One two three four five six seven eight nine ten eleven twelve.",
+                 "Thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty "
+                 "twenty-one twenty-two twenty-three twenty-four twenty-five twenty-six.",
+                 "This is the sentence that the editor marked as the piece's pull quote.",
+                 "Then more words follow here, one after another, until the piece ends "
+                 "with a long closing sentence of its own that runs on for a while yet, "
+                 "and on, and on, to the very end of it all, and a little further still, "
+                 "so that the piece is long enough for a pull quote to be shown at all."]
+    piece = _piece("c-1", 1, _contribution(" ".join(sentences), quote=sentences[2]), "en",
+                   "en")
+    assert piece.continued
+    assert not piece.after[0].text.startswith(sentences[2])
+    assert not piece.before[-1].text.endswith(sentences[2])
 
 
 def _contribution(*paragraphs: str, quote: str) -> Contribution:

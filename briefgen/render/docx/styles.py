@@ -83,6 +83,26 @@ class Spec:
     clear_edges: bool = False
 
 
+#: styles whose text the PDF never hyphenates (hyphens: manual: headings, cover lines,
+#: pull quotes, attributions, affiliations, contents, dividers, link notes): Word's
+#: automatic hyphenation is for the document, so these suppress it
+NOT_HYPHENATED = frozenset({
+    "Title", "Heading 1", "Heading 2", "Heading 3", STYLE_STANDFIRST, STYLE_PUBLISHER,
+    STYLE_SERIES, STYLE_ISSUE_LINE, STYLE_COVER_LABEL, STYLE_COVER_CONTRIBUTOR,
+    STYLE_PULL_QUOTE, STYLE_ATTRIBUTION, STYLE_BIO_NAME, STYLE_BIO_AFFILIATION,
+    STYLE_CHAPTER_KICKER, STYLE_CHAPTER_STANDFIRST, STYLE_PREPARED_FOR, STYLE_CTA_LINK,
+    STYLE_LINK_NOTE, STYLE_LINK_NOTES_HEADING, *STYLE_COLOPHON_FIELDS.values(),
+    "Divider Number", "Divider Line", "Divider Label", "Divider Headline", "Divider Names",
+    "Header", "Footer"})
+#: what follows w:suppressAutoHyphens in a w:pPr (CT_PPr's order)
+_AFTER_HYPHENS = ("w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct",
+                  "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
+                  "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+                  "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
+                  "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
+                  "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+
+
 def style_specs(layout: Layout) -> tuple[Spec, ...]:
     """The table of the layout's Word styles, in the order they are defined."""
     cover_page = layout.docx_options["cover"] == "page"
@@ -385,6 +405,10 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
         pf = s.paragraph_format
         if spec.align:
             pf.alignment = _ALIGN[spec.align]
+        if spec.name in NOT_HYPHENATED:
+            ppr = s.element.get_or_add_pPr()
+            if ppr.find(qn("w:suppressAutoHyphens")) is None:
+                ppr.insert_element_before(OxmlElement("w:suppressAutoHyphens"), *_AFTER_HYPHENS)
         for attribute in ("before", "after"):
             length = points(layout, getattr(spec, attribute), size)
             if length is not None:

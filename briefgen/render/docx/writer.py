@@ -1326,8 +1326,10 @@ def _mirror_sides(ppr, style, hang: str | None = None) -> None:
     # An indent (w:left, the paragraph's own start side) stays; a hang into the side
     # column goes to the paragraph's end side, which is the document's start.
     if hang is not None:
+        # (and the style's end indent, a panel's padding, on the paragraph's start)
+        own = style_ppr.find(qn("w:ind")) if style_ppr is not None else None
         node = OxmlElement("w:ind")
-        node.set(qn("w:left"), "0")
+        node.set(qn("w:left"), (own.get(qn("w:right")) if own is not None else None) or "0")
         node.set(qn("w:right"), hang)
         ppr.insert_element_before(node, "w:jc", "w:textDirection", "w:outlineLvl", "w:rPr",
                                   "w:sectPr", "w:pPrChange")
