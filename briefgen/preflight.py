@@ -380,9 +380,12 @@ class _Run:
             result.ends[index] = len(result.boxes)
 
         visit(box, (), 1.0, False)
-        result.excepted = bool(classes & {"cover", "annex-page", "annex-divider", "back",
+        # (the back matter excepts its page only where it has a page of its own: run in
+        # after the text, as a memo's, it is text like any other)
+        back_page = str(getattr(box.page_type, "name", "") or "") == "back"
+        result.excepted = bool(classes & {"cover", "annex-page", "annex-divider",
                                           "chapter-divider"}
-                               or "back" in ids)
+                               or (back_page and ("back" in classes or "back" in ids)))
         return result
 
     def _subtree(self, box) -> list:

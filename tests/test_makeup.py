@@ -302,3 +302,22 @@ def test_a_short_issue_runs_its_back_matter_in_rather_than_leave_a_near_empty_pa
     outline, chosen = build_outline(issue), find_layout("policy-brief")
     laid = layout(issue, chosen, RenderOptions(), outline=outline)
     assert laid.facts["back_run_in"] and check(laid.document, outline, chosen) == []
+
+
+def test_a_memo_call_to_action_is_not_left_alone_on_its_last_page():
+    """Run in after the text (memo), the call to action is text like any other: alone
+    on a near-empty last page it is a finding, and the fitting pass keeps it on the
+    page before (energy-forum, memo, Letter: 3 pages unfitted, 2 fitted)."""
+    from briefgen.render.pdf import Laid, Renderer, build_html
+
+    document, chosen = _load("energy-forum"), find_layout("memo")
+    options = RenderOptions(page_size="Letter")
+    outline = build_outline(document)
+    loose = Laid(Renderer(document, chosen, options),
+                 build_html(document, chosen, options, outline=outline))
+    assert len(loose.document.pages) == 3
+    assert [f.page for f in check(loose.document, outline, chosen)
+            if f.check == "page-fill"] == [3]
+    laid = layout(document, chosen, options, outline=outline)
+    assert len(laid.document.pages) == 2 and laid.facts["fitted"]
+    assert check(laid.document, outline, chosen) == []

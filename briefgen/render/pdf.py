@@ -280,6 +280,19 @@ def spilled(flows: list[_PageFlow], first_pages: dict[str, int]) -> list[str]:
     return found
 
 
+def _back_alone(flows: list[_PageFlow]) -> bool:
+    """The back matter, run in after the text (memo), alone on a near-empty last page."""
+    last = flows[-1] if flows else None
+    return (last is not None and last.kind == "body" and last.chain[:1] == ("back",)
+            and last.room > (1 - FILL_MIN) * last.height)
+
+
+def _loose(laid) -> list[str]:
+    """What the fitting pass would mend: the sections spilling onto near-empty pages,
+    and a call to action alone on the last page ("back")."""
+    return spilled(laid.flows, laid.anchors) + (["back"] if _back_alone(laid.flows) else [])
+
+
 def to_balance(flows: list[_PageFlow], first_pages: dict[str, int],
                outline: Outline) -> list[tuple[str, str]]:
     """Pieces (or bios) to move to the next page so that a chapter's (or the
@@ -375,7 +388,7 @@ def _layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
     smooth = _mark_paragraphs(html_text, steps, "data-no-ladder") if steps else None
     if smooth is not None:
         laid = Laid(laid.renderer, smooth)
-    loose = spilled(laid.flows, laid.anchors)
+    loose = _loose(laid)
     if not loose:
         return _run_in_back(laid)
     tighter = chosen.fitted()
@@ -383,7 +396,7 @@ def _layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
     if smooth is not None:
         tight_html = _mark_paragraphs(tight_html, steps, "data-no-ladder") or tight_html
     tight = Laid(Renderer(document, tighter, options), tight_html)
-    left = spilled(tight.flows, tight.anchors)
+    left = _loose(tight)
     if len(left) < len(loose) and len(tight.document.pages) <= len(laid.document.pages):
         tight.fitted = True
         laid, loose = tight, left
@@ -406,7 +419,7 @@ def _layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
                                                   f' id="{anchor}" data-balance', 1)
         current = Laid(laid.renderer, balanced_html)
         current.fitted = laid.fitted
-        left = spilled(current.flows, current.anchors)
+        left = _loose(current)
         if len(left) < len(loose) and len(current.document.pages) <= len(laid.document.pages):
             best, loose = current, left
         if not loose:
