@@ -385,7 +385,8 @@ class _Run:
         back_page = str(getattr(box.page_type, "name", "") or "") == "back"
         result.excepted = bool(classes & {"cover", "annex-page", "annex-divider",
                                           "chapter-divider"}
-                               or (back_page and ("back" in classes or "back" in ids)))
+                               or (back_page and ("back" in classes or "back" in ids))
+                               or box.page_type.blank)  # a booklet's verso left blank
         return result
 
     def _subtree(self, box) -> list:

@@ -35,6 +35,8 @@ class RenderOptions:
     #: the back matter (call to action, colophon) runs in after the text instead of
     #: taking a page of its own: the PDF laid out with it did so (render/pdf.layout)
     back_run_in: bool = False
+    #: the pages the PDF left blank (a booklet's verso before a recto opener)
+    blank_pages: tuple[int, ...] = ()
     #: a Word template (.dotx/.docx) whose styles replace the DOCX's by name (--reference-docx)
     reference_docx: Path | None = None
     #: imposition of a companion file ("booklet"), for the writers that support "impose"

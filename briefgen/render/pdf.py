@@ -57,8 +57,16 @@ def page_css(layout: Layout, options: RenderOptions) -> str:
     # Mirrored pages: the layout's left margin is the inner one (by the fold), its
     # right margin the outer one. :left/:right follow the binding (WeasyPrint makes
     # the first page a left page in a right-to-left document).
+    # A booklet opens its chapters and annexes on a recto (a right-hand page; the
+    # left-hand one in a book bound on the right), with a blank verso before where
+    # needed: no running head or folio on it.
     sides = (f"@page :left {{ margin-left: {right}mm; margin-right: {left}mm; }}\n"
              f"@page :right {{ margin-left: {left}mm; margin-right: {right}mm; }}\n"
+             ".chapter-divider, .annex-divider { break-before: recto; }\n"
+             "@page :blank { @top-left { content: none !important; border: 0 !important; } "
+             "@top-right { content: none !important; border: 0 !important; } "
+             "@bottom-left { content: none !important; } "
+             "@bottom-right { content: none !important; } }\n"
              if mirrored_pages(layout, options) else "")
     return (f"@page {{ size: {width}mm {height}mm; margin: {top}mm {right}mm {bottom}mm "
             f"{left}mm;{marks} }}\n" + sides +
@@ -263,7 +271,7 @@ def _near_empty(flows: list[_PageFlow], first_pages: dict[str, int]):
         if flow.kind != "body" or not flow.chain or flow.room <= (1 - FILL_MIN) * flow.height:
             continue
         following = flows[number] if number < len(flows) else None
-        if following is not None and following.kind == "body" and not any(
+        if following is not None and following.kind == "body" and following.chain and not any(
                 first_pages.get(a) == number + 1 for a in following.chain):
             continue  # the next page goes on with the same text: not a section's end
         yield number, flow
@@ -338,7 +346,9 @@ class Laid:
     def facts(self) -> dict:
         return {"pages": len(self.document.pages), "page_numbers": self.anchors,
                 "page_starts": page_starts(self.flows, self.anchors), "fitted": self.fitted,
-                "back_run_in": self.back_run_in}
+                "back_run_in": self.back_run_in,
+                "blank_pages": [n for n, page in enumerate(self.document.pages, 1)
+                                if page._page_box.page_type.blank]}
 
 
 #: the last document laid out, for the HTML writer: ((outline, layout, options), its
@@ -677,7 +687,8 @@ class PdfEditions(Editions):
 @register
 class PdfWriter(Writer):
     name, suffix = "pdf", ".pdf"
-    provides = frozenset({"page_numbers", "page_starts", "fitted", "back_run_in", "pages"})
+    provides = frozenset({"page_numbers", "page_starts", "fitted", "back_run_in",
+                          "blank_pages", "pages"})
     supports = frozenset({"impose", "encrypt", "pdf_variant"})
 
     def write(self, outline, layout, target, options, facts) -> dict:

@@ -27,7 +27,8 @@ class DocxWriter(Writer):
     and it starts a page where the PDF does at a section (see writer._heading_for)."""
 
     name, suffix = "docx", ".docx"
-    needs = frozenset({"page_numbers", "page_starts", "fitted", "back_run_in"})
+    needs = frozenset({"page_numbers", "page_starts", "fitted", "back_run_in",
+                       "blank_pages"})
 
     def prepare(self) -> None:
         from . import writer  # noqa: F401 - python-docx, while the PDF is laid out
@@ -40,7 +41,8 @@ class DocxWriter(Writer):
         return write(outline.document, layout, target,
                      replace(options, page_numbers=facts.get("page_numbers"),
                              page_starts=tuple(facts.get("page_starts") or ()),
-                             back_run_in=bool(facts.get("back_run_in"))),
+                             back_run_in=bool(facts.get("back_run_in")),
+                             blank_pages=tuple(facts.get("blank_pages") or ())),
                      outline=outline) or {}
 
 

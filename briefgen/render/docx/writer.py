@@ -90,6 +90,7 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     doc.index_styles()
     doc.page_starts = frozenset(render_options.page_starts)
     doc.back_run_in = render_options.back_run_in
+    doc.blank_pages = frozenset(render_options.blank_pages)
     # A booklet (conference, or --impose booklet), as its PDF: inner and outer margins,
     # and the folio on the outer side, left on even pages.
     # (Not where a side column widens one margin: Word would move it to the other
@@ -173,6 +174,8 @@ class _Doc:
         self.back_run_in = False
         #: left and right pages mirrored: margins, and even pages' own header and footer
         self.mirrored = False
+        #: pages the PDF left blank (before a booklet's recto opener): so does the DOCX
+        self.blank_pages: frozenset[int] = frozenset()
         #: nothing is written yet on the page a new-page section began
         self.fresh_page = False
 
@@ -492,6 +495,7 @@ def _divider(doc, walk: _Walk, entry, chapter) -> None:
     without running head or folio (an edition's footer line stays), the number, the
     title (the chapter's bookmark, a heading), series and date, its pieces and authors."""
     divider = chapter.divider
+    _blank_before(doc, walk.numbers.get(entry.id))
     section = doc.add_section(WD_SECTION.NEW_PAGE)
     section.different_first_page_header_footer = False
     _no_running_head(doc, section)
@@ -570,6 +574,7 @@ def _annex(doc, walk: _Walk, entry) -> None:
     the DOCX has the PDF's pages and every later page number is the PDF's."""
     doc.lang = None
     t, annex = walk.t, walk.annexes[entry.id]
+    _blank_before(doc, walk.numbers.get(entry.id))
     _head_section(doc, walk, entry.label, page=walk.numbers.get(entry.id))
     _heading_for(doc, entry)
     doc.para(STYLE_BODY, t["annex_in_pdf"].format(pages=annex.annex.pages))
@@ -687,6 +692,17 @@ def _side_column(section, layout: Layout, direction: str) -> None:
         section.right_margin = Mm(layout.margins_mm[1] + extra)
     else:
         section.left_margin = Mm(layout.margins_mm[3] + extra)
+
+
+def _blank_before(doc, page) -> None:
+    """The blank page the PDF leaves before `page` (a booklet's verso before a chapter
+    or annex that opens on a recto): a page of its own, without head or folio. (Word's
+    odd-page section breaks would do it in Word, but LibreOffice leaves them out.)"""
+    if isinstance(page, int) and page - 1 in doc.blank_pages:
+        section = doc.add_section(WD_SECTION.NEW_PAGE)
+        section.different_first_page_header_footer = False
+        _no_running_head(doc, section)
+        doc.para(STYLE_BODY)
 
 
 def _head_section(doc, walk: _Walk, current: str, plain_first: bool = True,
