@@ -317,7 +317,7 @@ def _locate(spec: str, relative_to: Path | None) -> Path:
                           hint=f"for the layout folder, write a path: {as_path}")
     names = sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
     close = difflib.get_close_matches(spec, names, n=1)
-    hint = f"did you mean {close[0]}?" if close else f"shipped layouts: {', '.join(names)}"
+    hint = f"did you mean {close[0]!r}?" if close else f"shipped layouts: {', '.join(names)}"
     raise LayoutError(f"unknown layout {spec!r}", hint=hint)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import briefgen
-from briefgen.render import docx as docx_writer
+from briefgen.render.docx import writer as docx_module_writer
 
 from .conftest import SAMPLE, run_cli
 
@@ -61,7 +61,7 @@ def test_failure_mid_render_leaves_previous_outputs_untouched(tmp_path, monkeypa
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(docx_writer.writer, "core_properties", broken)
+    monkeypatch.setattr(docx_module_writer, "core_properties", broken)
     result = run_cli("build", SAMPLE, "-o", tmp_path)
     assert result.exit_code == 1
     assert "internal error" in result.output and "--debug" in result.output
@@ -71,7 +71,7 @@ def test_failure_mid_render_leaves_previous_outputs_untouched(tmp_path, monkeypa
 
 
 def test_debug_shows_the_traceback(tmp_path, monkeypatch):
-    monkeypatch.setattr(docx_writer.writer, "core_properties",
+    monkeypatch.setattr(docx_module_writer, "core_properties",
                         lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
     result = run_cli("--debug", "build", SAMPLE, "-o", tmp_path)
     assert result.exit_code == 1 and "Traceback" in result.output

@@ -48,6 +48,22 @@ def test_bad_date(issue, tmp_path):
     fails(issue, tmp_path, f"issue.md:{line_of(md, 'date:')}: bad date `2026-13-45`", "YYYY-MM-DD")
 
 
+@pytest.mark.parametrize("empty", ["date:", "date: ~", 'date: ""'])
+def test_an_empty_date_is_an_error_not_1970(issue, tmp_path, empty):
+    md = issue / "issue.md"
+    edit(md, "date: 2026-11-20", empty)
+    output = fails(issue, tmp_path, f"issue.md:{line_of(md, 'date:')}: `date` is empty",
+                   "YYYY-MM-DD")
+    assert "missing `date`" not in output
+
+
+def test_an_empty_title_is_one_error_on_its_line(issue, tmp_path):
+    md = issue / "issue.md"
+    edit(md, 'title: "The Nile in Dispute: Egypt, Ethiopia and the Renaissance Dam"', "title:")
+    output = fails(issue, tmp_path, f"issue.md:{line_of(md, 'title:')}: `title` is empty")
+    assert "missing `title`" not in output
+
+
 def test_image_not_found(issue, tmp_path):
     (issue / "images" / "omar-el-tayeb.jpg").unlink()
     line = line_of(issue / "contributors.yaml", "photo: images/omar-el-tayeb.jpg")
@@ -119,7 +135,7 @@ def test_not_utf8(issue, tmp_path):
 
 def test_unknown_layout_and_format(tmp_path):
     result = run_cli("build", SAMPLE, "-o", tmp_path / "o", "--layout", "policy-brif")
-    assert result.exit_code == 2 and "did you mean policy-brief?" in result.output
+    assert result.exit_code == 2 and "did you mean 'policy-brief'?" in result.output
     result = run_cli("build", SAMPLE, "-o", tmp_path / "o", "--format", "pdf,odt")
     assert result.exit_code == 2 and "unknown format odt" in result.output
     result = run_cli("build", SAMPLE, "-o", tmp_path / "o", "--page-size", "A3")

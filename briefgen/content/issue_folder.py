@@ -122,7 +122,7 @@ def load_issue(folder: str | Path) -> LoadResult:
     def text_field(key, required=False):
         value = meta.get(key)
         if value is None:
-            if required:
+            if required and key not in meta:  # (`key:` with nothing after it: "empty")
                 p.error(f"missing `{key}`", issue_path, meta.line,
                         f"add a `{key}:` line to the front matter")
             return ""
@@ -142,6 +142,9 @@ def load_issue(folder: str | Path) -> LoadResult:
     date = _parse_date(str(meta.get("date") or "").strip(), issue_path, meta, p)
     if "date" not in meta:
         p.error("missing `date`", issue_path, meta.line, "add a line such as `date: 2026-11-20`")
+    elif not str(meta.get("date") or "").strip():
+        p.error("`date` is empty", issue_path, meta.line_of("date"),
+                "write it as YYYY-MM-DD, e.g. 2026-11-20")
     slug_source = str(meta.get("slug") or "").strip() or folder.resolve().name
     slug = slugify(slug_source, fallback="issue")
 

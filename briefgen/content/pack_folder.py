@@ -81,8 +81,12 @@ def load_pack(folder: str | Path, workdir: Path | None = None) -> PackResult:
         try:
             date = dt.date.fromisoformat(str(data["date"]).strip())
         except ValueError:
-            p.error(f"bad date `{data['date']}`", path, data.line_of("date"),
-                    "write it as YYYY-MM-DD")
+            if data["date"] is None or not str(data["date"]).strip():
+                p.error("`date` is empty", path, data.line_of("date"),
+                        "write it as YYYY-MM-DD, e.g. 2026-11-27")
+            else:
+                p.error(f"bad date `{data['date']}`", path, data.line_of("date"),
+                        "write it as YYYY-MM-DD")
     event = data.get("event") or LineDict()
     if not isinstance(event, LineDict):
         p.error("`event` needs indented name/place/dates fields", path, data.line_of("event"))

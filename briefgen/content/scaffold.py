@@ -23,7 +23,7 @@ series: Your Series                   # the newsletter's name; also the running 
 issue: 1                              # issue number (optional)
 date: {today}                      # YYYY-MM-DD (required)
 title: "The Issue's Title: What It Is About"  # required; quote it when it contains a colon
-short_title: The Issue's Title        # running head on every page (default: title)
+# short_title: The Issue's Title      # a shorter running head (default: the title)
 standfirst: >-
   One or two sentences under the title on the cover: what this issue is about
   and why it matters now.
