@@ -144,7 +144,8 @@ def test_one_word_last_line_of_a_headline_and_an_attribution(tmp_path):
 def test_three_hyphens_in_a_row(tmp_path):
     words = ("internationalisation incomprehensibility characteristically "
              "representativeness electrification institutionalisation ") * 4
-    css = ".contribution > p { width: 38mm; hyphens: auto; text-align: justify; }"
+    css = (".contribution > p { width: 38mm; hyphens: auto; text-align: justify; "
+           "hyphenate-limit-chars: 5 2 2; }")
     findings, _ = run(tmp_path, css=css, text=words)
     hyphens = of(findings, "hyphens")
     assert hyphens, findings
