@@ -276,14 +276,17 @@ def has(kind: str, key: str, suffix: str = "") -> bool:
     return _entry(kind, key, suffix).is_file() and _record_path(kind, key).is_file()
 
 
+def _enabled_record(kind: str, key: str):
+    """The record (sha256, size, info) kept under `key`, when the cache is on and has one."""
+    return _read_record(kind, key) if enabled() else None
+
+
 def fetch(kind: str, key: str, suffix: str, dest: str | Path):
     """Copy a verified entry to `dest` and return its info (a miss: None).
 
     The bytes are hashed as they are copied, so what lands in `dest` is exactly
     what was checked. On a mismatch `dest` is emptied and the entry dropped."""
-    if not enabled():
-        return None
-    record = _read_record(kind, key)
+    record = _enabled_record(kind, key)
     if record is None:
         return None
     sha, size, info = record
@@ -366,9 +369,7 @@ def vouched(kind: str, key: str, path: str | Path) -> bool:
     """Whether the file at `path` (a regular file, not a link) has the size and
     sha256 recorded by `vouch` under `key`: what was written for the same inputs,
     unchanged since."""
-    if not enabled():
-        return False
-    record = _read_record(kind, key)
+    record = _enabled_record(kind, key)
     if record is None:
         return False
     sha, size, _ = record
