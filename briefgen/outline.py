@@ -283,7 +283,7 @@ def annex_letter(index: int) -> str:
 PULL_QUOTE_MIN_WORDS = 90
 PULL_QUOTE_MAX_SHARE = 0.25
 #: and each side of it holds at least this many words of text; a side as short as
-#: _SIDE_MIN_SHORT only where every other place stands beside the quoted sentence
+#: _SIDE_MIN_SHORT only where no such place is free (see place_pull_quote)
 _SIDE_MIN_WORDS = 25
 _SIDE_MIN_SHORT = 10
 
@@ -341,8 +341,10 @@ def place_pull_quote(contribution: Contribution) -> tuple[tuple[Block, ...], tup
     newsletter's shape) or whose paragraph ends lie far from the middle, between
     two sentences, away from the quote's own, the paragraph then going
     on after the quote as a magazine's column does. Each side keeps at least
-    _SIDE_MIN_WORDS words (_SIDE_MIN_SHORT where every such place stands beside
-    the quoted sentence); where no place does, the quote goes under the headline."""
+    _SIDE_MIN_WORDS words; a place with a side of only _SIDE_MIN_SHORT words is
+    taken where no such place is free (every one beside the quoted sentence, or
+    none at all in a short piece), as a quote under the headline would repeat a
+    sentence a few lines below it; where no place at all is free, it goes there."""
     body = contribution.body
     total = _words(body)
     quote = " ".join(contribution.pull_quote.text.split()) if contribution.pull_quote else ""

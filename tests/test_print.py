@@ -301,3 +301,23 @@ def test_single_sided_layout_keeps_folios_on_one_side(tmp_path):
     folios = folio_x(out / "nile-dispute.pdf")
     assert len(folios) >= 3
     assert all(x0 > width / 2 for x0, _, width in folios.values())
+
+
+def test_the_rebuild_cache_keeps_a_booklet_apart_from_a_plain_build(tmp_path, monkeypatch):
+    """--impose booklet mirrors the pages of the PDF and the DOCX themselves: a cached
+    plain build must not be served for it (nor the other way round)."""
+    monkeypatch.setenv("BRIEFGEN_CACHE", "on")
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", str(tmp_path / "cache"))
+    sample = str(ROOT / "content" / "nile-dispute")
+    assert run_cli("build", sample, "-o", tmp_path / "plain").exit_code == 0
+    result = run_cli("build", sample, "--impose", "booklet", "-o", tmp_path / "booklet")
+    assert result.exit_code == 0, result.output
+
+    def folio_sides(path):
+        with pdfplumber.open(path) as pdf:
+            return [any(w["text"] == str(page.page_number) and w["x0"] < page.width / 2
+                        for w in page.extract_words() if w["top"] > page.height - 75)
+                    for page in pdf.pages[1:4]]
+
+    assert folio_sides(tmp_path / "plain" / "nile-dispute.pdf") == [False, False, False]
+    assert folio_sides(tmp_path / "booklet" / "nile-dispute.pdf") == [True, False, True]

@@ -103,9 +103,10 @@ def build(issue_dir: str | Path, *, layout: str | None = None,
     inputs = ""
     if cache.enabled():
         try:
+            # (--impose booklet mirrors the pages of the PDF and the DOCX themselves)
             inputs = inputs_digest(document, chosen, (page_size, epoch, print_marks, pdf_variant,
                                                       allow_remote, _file_key(reference_docx),
-                                                      comments, print_links))
+                                                      comments, print_links, impose))
         except cache.Uncacheable as exc:
             result.warnings.append(f"{exc.where()}: {exc.message}: built without the cache")
             result.warning_items.append(result.warnings[-1])

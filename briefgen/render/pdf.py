@@ -12,7 +12,7 @@ from ..layouts import PAGE_SIZES, Layout
 from ..model import Issue, Pack, Recipient
 from . import RenderOptions
 from .base import Editions, Started, Writer, register
-from .common import BOOKLET_LAYOUTS, created_at, labels, mirrored_pages, source_folders  # noqa: F401
+from .common import created_at, labels, mirrored_pages, source_folders
 from .fetch import ConfinedFetcher, report_stylesheet_urls
 from .templating import render_template
 from ..outline import Outline, build_outline, for_layout

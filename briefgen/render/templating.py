@@ -303,27 +303,6 @@ def cached_environment(layout: Layout) -> tuple[LayoutSandbox, set[str]]:
     return _ENVIRONMENTS[key]
 
 
-def _bytecode_cache():
-    """Compiled templates kept between runs, in the rebuild cache's folder (only when
-    the cache is on, and so in this user's own folder), each under its template's
-    name and the checksum of its source: a cold build reads a template (through the
-    checks above) but does not compile it again. Another briefgen or Jinja uses
-    another folder."""
-    from .. import cache
-
-    if not cache.enabled():
-        return None
-    import jinja2
-    from jinja2 import FileSystemBytecodeCache
-
-    folder = cache.root() / "templates" / cache.digest("templates", jinja2.__version__)[:24]
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
-        return None
-    return FileSystemBytecodeCache(str(folder))
-
-
 def environment(layout: Layout, files: set[str] | None = None) -> LayoutSandbox:
     files = set() if files is None else files
     # A layout's own templates shadow its ancestors'; "policy-brief/issue.html.j2"
@@ -334,8 +313,7 @@ def environment(layout: Layout, files: set[str] | None = None) -> LayoutSandbox:
                       for name, folder in layout.ancestors}),
     ])
     env = LayoutSandbox(loader=loader, autoescape=True, undefined=StrictUndefined,
-                        trim_blocks=True, lstrip_blocks=True, auto_reload=True,
-                        bytecode_cache=_bytecode_cache())
+                        trim_blocks=True, lstrip_blocks=True, auto_reload=True)
     env.filters.update(blocks=blocks_html, spans=spans_html, css_string=css_string,
                        date=format_date, no_widow=no_widow, url=file_url)
     env.globals.pop("lipsum", None)  # lipsum(10**9) would run for ever

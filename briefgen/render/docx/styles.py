@@ -92,8 +92,8 @@ NOT_HYPHENATED = frozenset({
     STYLE_PULL_QUOTE, STYLE_ATTRIBUTION, STYLE_BIO_NAME, STYLE_BIO_AFFILIATION,
     STYLE_CHAPTER_KICKER, STYLE_CHAPTER_STANDFIRST, STYLE_PREPARED_FOR, STYLE_CTA_LINK,
     STYLE_LINK_NOTE, STYLE_LINK_NOTES_HEADING, *STYLE_COLOPHON_FIELDS.values(),
-    "Divider Number", "Divider Line", "Divider Label", "Divider Headline", "Divider Names",
-    "Header", "Footer"})
+    STYLE_DIVIDER_NUMBER, STYLE_DIVIDER_LINE, STYLE_DIVIDER_LABEL, STYLE_DIVIDER_HEADLINE,
+    STYLE_DIVIDER_NAMES, "Header", "Footer"})
 #: what follows w:suppressAutoHyphens in a w:pPr (CT_PPr's order)
 _AFTER_HYPHENS = ("w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct",
                   "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
@@ -119,7 +119,6 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
     # page (A5) gets them in proportion, leaving its cover image more room.
     top, _, bottom, _ = layout.margins_mm
     fit = min(1.0, (PAGE_SIZES[layout.page_sizes[0]][1] - top - bottom) / 233)
-    panel = tuple(Edge(side, "accent_light", 0.5, 8) for side in _SIDES)
     # the back page's panel: its sides padded by pad_back, in the panel's own colour
     back_sides = tuple(Edge(side, "accent_light", 0.5, "pad_back") for side in ("left", "right"))
     back_panel = (Edge("top", "accent_light", 0.5, 0), *back_sides,
