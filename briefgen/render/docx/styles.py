@@ -214,19 +214,19 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
         # heading over its rule, the series and date, then the pieces and their authors.
         Spec(STYLE_DIVIDER_NUMBER, font="heading", size="size_divider_number", bold=True,
              caps=True, colour="accent", align="start", before="space_divider",
-             after=3 * 72 / 25.4, keep_next=True, indent=hang),
+             after="space_divider_number", keep_next=True, indent=hang),
         Spec(STYLE_DIVIDER_TITLE, "Heading 1", font="display", size="size_divider_title",
-             leading="leading_title", colour="text", before=0, after=4 * 72 / 25.4,
+             leading="leading_title", colour="text", before=0, after="space_divider_title",
              edges=(Edge("bottom", "accent", "rule_divider", "pad_heading1"),), indent=hang),
         Spec(STYLE_DIVIDER_LINE, font="heading", size="size_issue_line", colour="muted",
-             align="start", before=0, after=12 * 72 / 25.4, keep_next=True, indent=hang),
+             align="start", before=0, after="space_divider_line", keep_next=True, indent=hang),
         Spec(STYLE_DIVIDER_LABEL, font="heading", size="size_label", bold=True, caps=True,
-             colour="accent", align="start", before=0, after=2 * 72 / 25.4, keep_next=True,
-             indent=hang),
+             colour="accent", align="start", before=0, after="space_divider_label",
+             keep_next=True, indent=hang),
         Spec(STYLE_DIVIDER_HEADLINE, font="heading", size="size_contents", bold=True,
              colour="text", align="start", before=0, after=0, keep_next=True, indent=hang),
         Spec(STYLE_DIVIDER_NAMES, font="heading", size="size_small", colour="muted",
-             align="start", before=0, after=2.5 * 72 / 25.4, indent=hang),
+             align="start", before=0, after="space_divider_item", indent=hang),
         # the pages a contributor appears on, closing the bio as the PDF's .bio-pages
         Spec(STYLE_BIO_PAGES, font="heading", size="size_label", colour="muted",
              align="start", after=0),
@@ -243,9 +243,11 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
         # A day heading as the PDF's (.agenda-day: accent, the space token above it),
         # a session heading as the column heads; a closed session's label muted.
         Spec(STYLE_AGENDA_DAY, font="heading", size="size_agenda", bold=True, colour="accent",
-             align="start", before="space_agenda_day", after=2, keep_next=True),
+             align="start", before="space_agenda_day", after="pad_agenda", keep_next=True),
+        # (their rules are the table's own row lines in Word)
         Spec(STYLE_AGENDA_SESSION, font="heading", size="size_label", bold=True,
-             colour="muted", align="start", before=2, after=2, caps=True, keep_next=True),
+             colour="muted", align="start", before=2 * 72 / 25.4, after="pad_agenda",
+             caps=True, keep_next=True),
         Spec(STYLE_AGENDA_CLOSED, STYLE_AGENDA_ITEM, bold=False, italic=True, colour="muted"),
         # The back page is one tinted panel, as the PDF's .back: the heading under its
         # rule, the call to action, the colophon. Each style is a border group of its
