@@ -513,6 +513,13 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
         # run that was killed); complete files stay. One listing of the folder.
         remove_stale_parts(out, {n for _, batch, _ in tasks for _, targets in batch
                                  for _, n, _ in targets}, own=True)
+    # (a recipient whose files were all renamed into place is done, even where the
+    # interruption came between its last file and its worker's word that it was)
+    written = {Path(path).name for path in result.outputs}
+    for _, batch, _ in tasks:
+        for index, targets in batch:
+            if targets and all(name in written for _, name, _ in targets):
+                done.add(index)
     result.not_done = len([i for i in range(len(recipients)) if i not in done])
     if not result.interrupted and result.not_done:
         for index in range(len(recipients)):
