@@ -55,20 +55,23 @@ def edition_agenda(path):
 
 # ---------------------------------------------------------------- --only
 
-def test_only_writes_the_named_editions_by_name_or_file_name(pack, tmp_path):
+def only(pack, tmp_path, names, rows=ROWS):
+    """Build the pack's editions of `rows` with --only `names`: (result, output folder)."""
     out = tmp_path / "out"
-    result = run_cli("build", pack, "--recipients", write_csv(tmp_path), "-o", out,
-                     "--only", "ada LOVELACE, carla-rossi")
+    return run_cli("build", pack, "--recipients", write_csv(tmp_path, rows), "-o", out,
+                   "--only", names), out
+
+
+def test_only_writes_the_named_editions_by_name_or_file_name(pack, tmp_path):
+    result, out = only(pack, tmp_path, "ada LOVELACE, carla-rossi")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["ada-lovelace.pdf", "carla-rossi.pdf"]
     assert "Prepared for Carla Rossi" in flat(pdf_pages_text(out / "carla-rossi.pdf")[0])
 
 
 def test_only_picks_one_of_two_namesakes_by_file_name_and_keeps_its_name(pack, tmp_path):
-    rows = ROWS + "Ada Lovelace;Second Office;;D4\n"
-    out = tmp_path / "out"
-    result = run_cli("build", pack, "--recipients", write_csv(tmp_path, rows), "-o", out,
-                     "--only", "ada-lovelace-2")
+    result, out = only(pack, tmp_path, "ada-lovelace-2",
+                       rows=ROWS + "Ada Lovelace;Second Office;;D4\n")
     assert result.exit_code == 0, result.output
     assert [p.name for p in out.iterdir()] == ["ada-lovelace-2.pdf"]
     cover = flat(pdf_pages_text(out / "ada-lovelace-2.pdf")[0])
@@ -76,22 +79,17 @@ def test_only_picks_one_of_two_namesakes_by_file_name_and_keeps_its_name(pack, t
 
 
 def test_only_a_row_filter_picks_the_rows_of_a_group(pack, tmp_path):
-    out = tmp_path / "out"
-    result = run_cli("build", pack, "--recipients", write_csv(tmp_path), "-o", out,
-                     "--only", "groups=staff,seat=a1")
+    result, out = only(pack, tmp_path, "groups=staff,seat=a1")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["ada-lovelace.pdf", "carla-rossi.pdf"]
-    result = run_cli("build", pack, "--recipients", write_csv(tmp_path), "-o", out,
-                     "--only", "group=board")
+    result, _ = only(pack, tmp_path, "group=board")
     assert result.exit_code == 2
     assert "has no `group` column — filter on one of: groups, name, organisation, seat" \
         in result.output
 
 
 def test_an_unknown_name_is_one_line_with_the_closest_name_and_nothing_written(pack, tmp_path):
-    out = tmp_path / "out"
-    result = run_cli("build", pack, "--recipients", write_csv(tmp_path), "-o", out,
-                     "--only", "Ada Lovelace,Bob Smyth")
+    result, out = only(pack, tmp_path, "Ada Lovelace,Bob Smyth")
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.output
