@@ -211,8 +211,6 @@ def page_starts(flows: list[_PageFlow], first_pages: dict[str, int]) -> list[str
     return starts
 
 
-
-
 def ladders(rendered) -> list[int]:
     """The paragraphs (their index among the document's <p> elements) where
     HYPHENS_MAX lines in a row end in a hyphen: the preflight's hyphens finding,
@@ -264,11 +262,22 @@ def _mark_paragraphs(html_text: str, indexes, attribute: str) -> str | None:
     return "".join(out) + html_text[last:]
 
 
+def _underfilled(flow: _PageFlow) -> bool:
+    """Less than FILL_MIN of the page's type area used (the preflight's page-fill)."""
+    return flow.room > (1 - FILL_MIN) * flow.height
+
+
+def _mark(html_text: str, anchor: str, attribute: str) -> str:
+    """The element with id `anchor` (one briefgen wrote: content text is escaped, so
+    it cannot carry one) given `attribute`, which page_css styles."""
+    return html_text.replace(f' id="{anchor}"', f' id="{anchor}" {attribute}', 1)
+
+
 def _near_empty(flows: list[_PageFlow], first_pages: dict[str, int]):
-    """(number, flow) of each near-empty body page (less than FILL_MIN of it used, the
-    preflight's page-fill threshold) that ends a section: the next page begins another, or is not a body page."""
+    """(number, flow) of each near-empty body page (_underfilled) that ends a
+    section: the next page begins another, or is not a body page."""
     for number, flow in enumerate(flows, 1):
-        if flow.kind != "body" or not flow.chain or flow.room <= (1 - FILL_MIN) * flow.height:
+        if flow.kind != "body" or not flow.chain or not _underfilled(flow):
             continue
         following = flows[number] if number < len(flows) else None
         if following is not None and following.kind == "body" and following.chain and not any(
@@ -292,7 +301,7 @@ def _back_alone(flows: list[_PageFlow]) -> bool:
     """The back matter, run in after the text (memo), alone on a near-empty last page."""
     last = flows[-1] if flows else None
     return (last is not None and last.kind == "body" and last.chain[:1] == ("back",)
-            and last.room > (1 - FILL_MIN) * last.height)
+            and _underfilled(last))
 
 
 def _loose(laid) -> list[str]:
@@ -425,8 +434,7 @@ def _layout(document: Issue | Pack, chosen: Layout, options: RenderOptions, *,
             marks.add(moved)
         balanced_html = laid.html_text
         for anchor in sorted(marks):
-            balanced_html = balanced_html.replace(f' id="{anchor}"',
-                                                  f' id="{anchor}" data-balance', 1)
+            balanced_html = _mark(balanced_html, anchor, "data-balance")
         current = Laid(laid.renderer, balanced_html)
         current.fitted = laid.fitted
         left = _loose(current)
@@ -445,7 +453,7 @@ def _run_in_back(laid: Laid) -> Laid:
     follows_back = [n for n in near if n < len(laid.flows) and laid.flows[n].kind == "back"]
     if not follows_back or ' id="back"' not in laid.html_text:
         return laid
-    run_in = Laid(laid.renderer, laid.html_text.replace(' id="back"', ' id="back" data-run-in', 1))
+    run_in = Laid(laid.renderer, _mark(laid.html_text, "back", "data-run-in"))
     run_in.fitted = laid.fitted
     if (len(list(_near_empty(run_in.flows, run_in.anchors))) < len(near)
             and len(run_in.document.pages) < len(laid.document.pages)):
