@@ -437,17 +437,6 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
             pf.keep_together = spec.keep_together
 
     doc.styles[STYLE_RUNNING_TITLE].font.hidden = True  # read by STYLEREF only
-    # A links list's URLs are never hyphenated, as the PDF's (hyphens: none); Word
-    # hyphenates the rest of the document automatically (below).
-    notes = doc.styles[STYLE_LINK_NOTE].element.get_or_add_pPr()
-    if notes.find(qn("w:suppressAutoHyphens")) is None:
-        notes.insert_element_before(
-            OxmlElement("w:suppressAutoHyphens"), "w:kinsoku", "w:wordWrap",
-            "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
-            "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
-            "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
-            "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
-            "w:rPr", "w:sectPr", "w:pPrChange")
     # The pictures and the agenda table the writer places, in the PDF's sizes.
     if not layout.docx_options["cover"] == "page":
         # A title block (memo) has no cover image in the PDF: the picture stays in

@@ -496,9 +496,7 @@ def _divider(doc, walk: _Walk, entry, chapter) -> None:
     title (the chapter's bookmark, a heading), series and date, its pieces and authors."""
     divider = chapter.divider
     _blank_before(doc, walk.numbers.get(entry.id))
-    section = doc.add_section(WD_SECTION.NEW_PAGE)
-    section.different_first_page_header_footer = False
-    _no_running_head(doc, section)
+    section = _plain_page(doc)
     if doc.edition_line:
         line = section.footer.paragraphs[0]
         line._p.get_or_add_pPr().style = doc.style_ids["Footer"]
@@ -593,8 +591,7 @@ def _back(doc, walk: _Walk, entry) -> None:
     if walk.options["cover"] == "page" and not doc.back_run_in:
         # A cover too, as in the PDF: its own section, without running head or footer,
         # the panel space_back down the page.
-        back = doc.add_section(WD_SECTION.NEW_PAGE)
-        _no_running_head(doc, back)
+        back = _plain_page(doc)
         back.top_margin = Mm(walk.layout.margins_mm[0] + walk.layout.style["space_back"])
     # (Run in, where the PDF set it after the text to fill a near-empty last page.)
     _heading_for(doc, entry, style=STYLE_BACK_HEADING)
@@ -699,9 +696,7 @@ def _blank_before(doc, page) -> None:
     or annex that opens on a recto): a page of its own, without head or folio. (Word's
     odd-page section breaks would do it in Word, but LibreOffice leaves them out.)"""
     if isinstance(page, int) and page - 1 in doc.blank_pages:
-        section = doc.add_section(WD_SECTION.NEW_PAGE)
-        section.different_first_page_header_footer = False
-        _no_running_head(doc, section)
+        _plain_page(doc)
         doc.para(STYLE_BODY)
 
 
@@ -740,8 +735,12 @@ def _hide(paragraph) -> None:
     mark.append(OxmlElement("w:vanish"))
 
 
-def _no_running_head(doc, section) -> None:
-    """Empty header and footer of its own (not the previous section's)."""
+def _plain_page(doc):
+    """A new page and section without running head or folio (a divider, the back page,
+    a blank verso): empty header and footer of its own, not the previous section's,
+    and no first-page variant of them either."""
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.different_first_page_header_footer = False
     parts = (section.header, section.footer)
     if doc.mirrored:
         parts += (section.even_page_header, section.even_page_footer)
@@ -751,6 +750,7 @@ def _no_running_head(doc, section) -> None:
             ppr = paragraph._p.pPr
             if ppr is not None and ppr.pStyle is not None:
                 ppr.remove(ppr.pStyle)  # no Header style: no rule under an empty head
+    return section
 
 
 def _running_head(doc, section, t: dict, left: str, right: str = "", right_field: str = "",
