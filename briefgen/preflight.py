@@ -42,6 +42,7 @@ The checks and their thresholds (all here, as constants):
 from __future__ import annotations
 
 import bisect
+import functools
 import io
 import re
 import statistics
@@ -318,6 +319,7 @@ class _Run:
 
         self.B = boxes
         self.outline, self.layout, self.sources = outline, layout, sources
+        self.document = document
         self.findings: list[Finding] = []
         self.pages: list[_Page] = []
         #: element → [(page number, box, chain)] in order, for elements split over pages
@@ -698,6 +700,8 @@ class _Run:
         from weasyprint.text.ffi import ffi, pango
 
         bundled = {face.family.lower() for face in self.layout.faces}
+        if _fonts_clean(self.document, bundled):
+            return
         fallback: dict[str, list] = {}
         missing: dict[str, list] = {}
         for page in self.pages:
@@ -843,6 +847,19 @@ class _Run:
         return sorted(self.findings, key=lambda f: (f.page or 0, order.get(f.check, 99)))
 
 
+def _fonts_clean(document, bundled: set[str]) -> bool:
+    """True when the PDF written from `document` used only the layout's bundled
+    families and drew no glyph that its font lacks: what the fonts check would
+    find on the pages is then nothing, and the pages need not be shaped again
+    to look (WeasyPrint keeps every font it drew with in `document.fonts`, with
+    the characters it had no glyph for in `missing`). False when not written."""
+    fonts = getattr(document, "fonts", None)
+    if not fonts:
+        return False
+    return all(str(getattr(font, "family", "")).lower() in bundled
+               and not getattr(font, "missing", True) for font in fonts.values())
+
+
 def _rgb(colour) -> tuple[float, float, float]:
     try:
         srgb = colour.to("srgb")
@@ -855,6 +872,7 @@ def _hex(rgb) -> str:
     return "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
 
 
+@functools.lru_cache(maxsize=4096)  # a page has few colours, drawn over few others
 def _luminance(rgb) -> float:
     def channel(c):
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
@@ -862,6 +880,7 @@ def _luminance(rgb) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
+@functools.lru_cache(maxsize=4096)
 def _ratio(a, b) -> float:
     la, lb = _luminance(a), _luminance(b)
     return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)

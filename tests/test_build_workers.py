@@ -21,7 +21,7 @@ class PagesWriter(Writer):
     name, suffix = "pages", ".txt"
     needs = frozenset({"page_numbers"})
 
-    def prepare(self) -> None:
+    def prepare(self, outline, layout, options) -> None:
         self.prepared_in = os.getpid()
 
     def write(self, outline, layout, target, options, facts) -> dict:
@@ -70,3 +70,34 @@ def test_a_mistake_in_the_worker_is_one_line_and_nothing_is_written(writers, tmp
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "is too full" in lines[0] and "shorten it" in lines[0], lines
     assert not out.exists() or not list(out.iterdir())
+
+
+def test_the_docx_prepared_ahead_is_the_docx_written_at_once(tmp_path):
+    """The DOCX worker styles its document, draws the initials and reads the fonts
+    while the PDF is laid out (DocxWriter.prepare): what it then writes is byte
+    for byte what is written with nothing prepared, for an issue with initials
+    circles and a pack; the prepared document is used once, and only for the
+    layout it was made for (a fitted layout styles its own)."""
+    from briefgen.content.issue_folder import load_issue
+    from briefgen.content.pack_folder import load_pack
+    from briefgen.layouts import find_layout
+    from briefgen.outline import build_outline
+    from briefgen.render import RenderOptions
+    from briefgen.render.docx import DocxWriter, writer
+    from briefgen.render.pdf import PdfWriter
+
+    for document in (load_issue(SAMPLE).issue, load_pack(SAMPLE.parent / "board-pack").pack):
+        layout = find_layout(None)
+        options = RenderOptions(source_date_epoch=1700000000, warnings=[])
+        outline = build_outline(document)
+        facts = {**PdfWriter().measure(outline, layout, options), "fitted": False}
+        DocxWriter().write(outline, layout, tmp_path / "plain.docx", options, facts)
+        DocxWriter().prepare(outline, layout, options)
+        assert writer._PREPARED
+        DocxWriter().write(outline, layout, tmp_path / "prepared.docx", options, facts)
+        assert not writer._PREPARED  # used, and only once
+        assert (tmp_path / "prepared.docx").read_bytes() == (tmp_path / "plain.docx").read_bytes()
+        DocxWriter().prepare(outline, layout, options)
+        DocxWriter().write(outline, layout, tmp_path / "fitted.docx", options,
+                           {**facts, "fitted": True})
+        assert (tmp_path / "fitted.docx").read_bytes() != (tmp_path / "plain.docx").read_bytes()

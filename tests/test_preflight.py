@@ -217,6 +217,22 @@ def test_fallback_font_for_characters_the_layout_lacks(tmp_path):
     assert any("नमस्ते" in f.message for f in fonts)
 
 
+def test_fonts_found_after_a_build_too(tmp_path):
+    """A build checks the pages after writing the PDF, where the fonts check
+    reads what WeasyPrint drew with: a fallback family, and a character no font
+    has (a private-use code point), are still found, on their page."""
+    from briefgen.pipeline.build import build
+
+    folder = make_issue(tmp_path / "issue", second_text=BODY + " नमस्ते दुनिया \ue000 " + BODY)
+    result = build(folder, output_dir=tmp_path / "out", formats=("pdf",))
+    fonts = of(result.findings, "fonts")
+    assert any("नमस्ते" in f.message and "bundle" in f.message for f in fonts), fonts
+    assert any("no font has" in f.message for f in fonts), fonts
+    clean = build(make_issue(tmp_path / "clean"), output_dir=tmp_path / "out2",
+                  formats=("pdf",))
+    assert not of(clean.findings, "fonts")
+
+
 def test_json_findings_and_exit_code_3(tmp_path):
     folder = make_issue(tmp_path / "issue")
     layout = make_layout(tmp_path / "layout", colours='text = "#bbbbbb"')

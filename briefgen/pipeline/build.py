@@ -218,7 +218,7 @@ class ForkedWrite:
             os.close(facts_out)
             status = 0
             try:
-                writer.prepare()
+                writer.prepare(outline, layout, options)
                 with os.fdopen(facts_in, "r", encoding="utf-8") as pipe:
                     # one line: another fork of the parent may hold the pipe open
                     text = pipe.readline()

@@ -56,9 +56,10 @@ class Writer:
         """Write `target`; return the facts learnt on the way (at least `provides`)."""
         raise NotImplementedError
 
-    def prepare(self) -> None:
+    def prepare(self, outline: "Outline", layout: "Layout", options: "RenderOptions") -> None:
         """Optionally, what this writer can do before the facts it needs are known
-        (its imports): the build calls it in the worker that waits for them."""
+        (its imports, and whatever needs no fact): the build calls it in the worker
+        that waits for them, while the writer that provides them works."""
 
     def start(self, outline: "Outline", layout: "Layout", target: Path,
               options: "RenderOptions", facts: dict) -> "Started | None":

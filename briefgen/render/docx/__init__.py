@@ -30,8 +30,10 @@ class DocxWriter(Writer):
     needs = frozenset({"page_numbers", "page_starts", "fitted", "back_run_in",
                        "blank_pages"})
 
-    def prepare(self) -> None:
-        from . import writer  # noqa: F401 - python-docx, while the PDF is laid out
+    def prepare(self, outline, layout, options) -> None:
+        from . import writer  # python-docx, while the PDF is laid out
+
+        writer.prepare(outline, layout, options)  # the styles, pictures and fonts too
 
     def write(self, outline, layout, target, options, facts) -> dict:
         from dataclasses import replace

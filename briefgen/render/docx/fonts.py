@@ -19,6 +19,7 @@ face, so the same input gives the same bytes.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import uuid
@@ -115,11 +116,35 @@ def _elements(doc):
             yield element  # headers, footers, numbering, footnotes
 
 
+@functools.lru_cache(maxsize=64)
+def face_data(path) -> tuple[bytes, object]:
+    """A font file's bytes and its fontTools font (tables read when asked), read
+    once a process: the DOCX worker reads them while the PDF is laid out."""
+    from fontTools.ttLib import TTFont
+
+    data = Path(path).read_bytes()
+    return data, TTFont(io.BytesIO(data), lazy=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _obfuscated(path, family: str, slot: str) -> tuple[str, bytes]:
+    """The face's w:fontKey and its bytes obfuscated with it (see obfuscate)."""
+    data, _ = face_data(path)
+    key = font_key(data, family, slot)
+    return key, obfuscate(data, key)
+
+
+def read_faces(layout) -> None:
+    """Read and obfuscate the layout's faces ahead (see writer.prepare)."""
+    for face in layout.faces:
+        slot = SLOTS[(face.weight >= 600, face.style in ("italic", "oblique"))]
+        _obfuscated(face.file, face.family, slot)
+
+
 def embed_fonts(doc, layout, warnings: list | None = None) -> list[str]:
     """Embed the layout's faces of every family the DOCX uses; return the family names.
 
     Call it last, just before saving: it reads the document's text and fonts."""
-    from fontTools.ttLib import TTFont
 
     families = used_families(doc)
     faces: dict[str, dict[str, Path]] = {}
@@ -145,8 +170,7 @@ def embed_fonts(doc, layout, warnings: list | None = None) -> list[str]:
             path = faces[family].get(slot)
             if path is None:
                 continue
-            data = Path(path).read_bytes()
-            font = TTFont(io.BytesIO(data), lazy=True)
+            data, font = face_data(path)
             if not may_embed(font):
                 if warnings is not None:
                     warnings.append(f"{path}: the font's licence bits (OS/2 fsType "
@@ -155,10 +179,10 @@ def embed_fonts(doc, layout, warnings: list | None = None) -> list[str]:
                 continue
             if info is None:
                 info = font
-            key = font_key(data, family, slot)
+            key, hidden = _obfuscated(path, family, slot)
             number += 1
             part = Part(PackURI(f"/word/fonts/font{number}.odttf"), CT_OBFUSCATED_FONT,
-                        obfuscate(data, key), package)
+                        hidden, package)
             rel_id = table_part.relate_to(part, RT_FONT)
             embed = etree.SubElement(entry, qn(f"w:{slot}"))
             embed.set(qn("r:id"), rel_id)

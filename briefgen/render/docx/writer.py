@@ -8,6 +8,7 @@ back. This module walks the document: cover, contents, sections, bios, back.
 """
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import replace
 from pathlib import Path
@@ -71,9 +72,8 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     # Links printed as notes where the layout (links = "notes") or the build asks, and a
     # pack's divider pages where the layout has them: the outline gives them, as the PDF's.
     outline = for_layout(outline, layout, render_options)
-    doc = _Doc(Document())
-    walk = _Walk(outline, labels(outline.lang),
-                 PACK_OPTIONS if outline.is_pack else layout.docx_options,
+    doc, before = _styled(document, layout, outline)
+    walk = _Walk(outline, labels(outline.lang), _options(outline, layout),
                  render_options.page_numbers or {})
     walk.layout = layout
     #: a pack whose layout names chapters by their short titles in the running head
@@ -81,13 +81,6 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     #: the running head reads a hidden Running Title (not Heading 1): short titles, or
     #: divider pages (a chapter's title there is a Divider Title, not a Heading 1)
     walk.running_titles = walk.short_heads or outline.dividers
-    before = snapshot(doc)
-    # A pack has a cover page in every layout (a memo's issue has a title block):
-    # its cover styles are the cover page's.
-    define_styles(doc, replace(layout, docx_options={**layout.docx_options, **walk.options}),
-                  document)
-    add_derived_styles(doc)
-    doc.index_styles()
     doc.page_starts = frozenset(render_options.page_starts)
     doc.back_run_in = render_options.back_run_in
     doc.blank_pages = frozenset(render_options.blank_pages)
@@ -131,6 +124,53 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
         add_comments(doc, document, render_options.warnings)  # review.yaml → Word comments
     save(doc, target, created_at(document, render_options), layout, render_options)
     return {}
+
+
+def _options(outline, layout: Layout) -> dict:
+    """The [docx] options the walk follows: the layout's, or a pack's own."""
+    return PACK_OPTIONS if outline.is_pack else layout.docx_options
+
+
+def _styled(document, layout: Layout, outline) -> tuple["_Doc", object]:
+    """A new document with the layout's styles, and the snapshot taken before them
+    (see tidy_styles): the one prepare() made while the PDF was laid out, when it
+    was made for this very layout and outline, else made now."""
+    prepared = _PREPARED.pop("styled", None)
+    if prepared is not None and prepared[0] is layout and prepared[1] is document:
+        return prepared[2]
+    doc = _Doc(Document())
+    before = snapshot(doc)
+    # A pack has a cover page in every layout (a memo's issue has a title block):
+    # its cover styles are the cover page's.
+    define_styles(doc, replace(layout, docx_options={**layout.docx_options,
+                                                     **_options(outline, layout)}),
+                  document)
+    add_derived_styles(doc)
+    doc.index_styles()
+    return doc, before
+
+
+#: what prepare() made ahead: "styled" → (layout, document, (doc, before))
+_PREPARED: dict = {}
+
+
+def prepare(outline, layout: Layout, render_options: RenderOptions) -> None:
+    """The work that needs none of the PDF's facts, done in the DOCX worker while
+    the PDF is laid out: the styled document (for the layout as chosen: a fitted
+    layout, known only from the facts, styles its own), the initials pictures and
+    the embedded fonts' data. Anything that fails here is left for write(), which
+    reports it as it always has."""
+    try:
+        document = outline.document
+        _PREPARED["styled"] = (layout, document, _styled(document, layout, outline))
+        for person in outline.contributors:
+            if not person.photo:
+                _initials_png(person.initials, layout)
+        from .fonts import read_faces
+
+        read_faces(layout)
+    except Exception:  # noqa: BLE001 - write() does it again, and says what is wrong
+        _PREPARED.clear()
 
 
 class _Walk:
@@ -1050,27 +1090,34 @@ def _decorative(doc_pr) -> None:
 def _initials_png(initials: str, layout: Layout):
     """A circle in the PDF's placeholder colours (accent_light, the initials in the
     accent colour, bold, in the heading font's file), as a PNG in memory."""
-    from PIL import Image as PILImage, ImageDraw, ImageFont
-
     dpi = 300
     size = round(layout.style["photo"] / 25.4 * dpi)
-    image = PILImage.new("RGBA", (size, size), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((0, 0, size - 1, size - 1), fill=layout.colours["accent_light"])
     family = layout.fonts["heading"]
     if first_strong_direction(initials) == "rtl":
         family = layout.fonts.get("arabic", family)
     faces = [f for f in layout.faces if f.family == family and f.style == "normal"]
     face = max(faces, key=lambda f: f.weight >= 700) if faces else None
     font_px = round(layout.style["size_initials"] / 72 * dpi)
-    font = (ImageFont.truetype(str(face.file), font_px) if face
+    return io.BytesIO(_initials_bytes(initials, size, layout.colours["accent_light"],
+                                      layout.colours["accent"],
+                                      str(face.file) if face else None, font_px))
+
+
+@functools.lru_cache(maxsize=256)
+def _initials_bytes(initials: str, size: int, fill: str, ink: str, font_file: str | None,
+                    font_px: int) -> bytes:
+    """_initials_png's picture, drawn once a process (prepare() draws them ahead)."""
+    from PIL import Image as PILImage, ImageDraw, ImageFont
+
+    image = PILImage.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((0, 0, size - 1, size - 1), fill=fill)
+    font = (ImageFont.truetype(font_file, font_px) if font_file
             else ImageFont.load_default(font_px))
-    draw.text((size / 2, size / 2), initials, fill=layout.colours["accent"], font=font,
-              anchor="mm")
+    draw.text((size / 2, size / 2), initials, fill=ink, font=font, anchor="mm")
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=True)
-    buffer.seek(0)
-    return buffer
+    return buffer.getvalue()
 
 
 def _bio(doc, person, outline=None):
