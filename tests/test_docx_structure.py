@@ -95,7 +95,9 @@ def test_no_template_bloat(built):
     styles = styles_of(built["nile-dispute"])
     # briefgen's own (about 85, pack-only ones hidden in an issue) and what they need
     assert len(styles) < 95
-    assert [s["name"] for s in styles if s["type"] == "table"] == ["Normal Table"]
+    # (the agenda's own table style defined, hidden until a pack's agenda uses it)
+    assert {s["name"] for s in styles if s["type"] == "table"} == {"Normal Table",
+                                                                   "Agenda Table"}
     assert "<w:lsdException" not in part(built["nile-dispute"], "word/styles.xml")
     with zipfile.ZipFile(built["nile-dispute"]) as z:
         assert "word/stylesWithEffects.xml" not in z.namelist()

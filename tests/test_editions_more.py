@@ -14,6 +14,8 @@ import pikepdf
 import pytest
 from docx.oxml.ns import qn
 
+from briefgen.layouts import find_layout
+
 from briefgen.content.pack_folder import load_pack
 from briefgen.model import AgendaItem, Recipient
 from briefgen.outline import agenda_rows, build_outline
@@ -259,6 +261,11 @@ def test_the_agenda_groups_by_day_with_sessions_in_pdf_and_docx(pack, tmp_path):
             assert len(cells) == 1
             assert cells[0].tcPr.find(qn("w:gridSpan")).get(qn("w:val")) == "3"
             assert all(run._r.rPr is None for run in row.cells[0].paragraphs[0].runs)
+            # the rule under it, as the PDF's: a day's in the accent colour
+            rule = cells[0].tcPr.find(qn("w:tcBorders")).find(qn("w:bottom"))
+            colour = find_layout("policy-brief").colours["accent" if style == "Agenda Day"
+                                                         else "rule"]
+            assert rule.get(qn("w:color")) == colour[1:].upper()
     styles = {s.name: s for s in document.styles}
     assert styles["Agenda Day"].font.bold and styles["Agenda Session"].font.all_caps
 

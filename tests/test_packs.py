@@ -9,7 +9,10 @@ import docx
 import pikepdf
 import pypdf
 import pytest
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
+
+from briefgen.layouts import find_layout
 
 from .conftest import ROOT, need_tool, run_cli, soffice_to_pdf
 from .test_build_pdf import flat, pdf_pages_text
@@ -145,6 +148,22 @@ def test_pack_docx_has_a_filled_toc_and_opens_in_libreoffice(pack_build, tmp_pat
     sessions = [row.cells[0].text for row in agenda[0].rows
                 if row.cells[0].paragraphs[0].style.name == "Agenda Session"]
     assert sessions == ["Session 1: Water", "Session 2: Energy"]
+    # Ruled as the PDF's table, by its named style: a line under each row, none
+    # around or between the columns, the header row's in the accent colour; the
+    # paper's page at the column's end.
+    assert agenda[0].style.name == "Agenda Table"
+    edges = {e.tag.split("}")[1]: e.get(qn("w:val"))
+             for e in agenda[0].style.element.find(qn("w:tblPr")).find(qn("w:tblBorders"))}
+    assert edges == {"top": "nil", "left": "nil", "bottom": "single", "right": "nil",
+                     "insideH": "single", "insideV": "nil"}
+    header = agenda[0].style.element.find(qn("w:tblStylePr"))
+    assert header.get(qn("w:type")) == "firstRow"
+    accent = find_layout("policy-brief").colours["accent"][1:].upper()
+    assert header.find(".//" + qn("w:bottom")).get(qn("w:color")) == accent
+    pages = [row.cells[2].paragraphs[0] for row in agenda[0].rows[1:]
+             if row.cells[2].paragraphs[0].style.name == "Agenda Page"]
+    assert [p.text for p in pages if p.text] == ["3", "11", "7"]
+    assert pages[0].style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.RIGHT
     names = [p.text for t in document.tables for row in t.rows for cell in row.cells
              for p in cell.paragraphs if p.style.name == "Bio Name"]
     assert names.count("Amira Haddad") == 1

@@ -59,6 +59,11 @@ STYLE_AGENDA_HEAD = "Agenda Heading"
 STYLE_AGENDA_TIME = "Agenda Time"
 STYLE_AGENDA_ITEM = "Agenda Item"
 STYLE_AGENDA_SPEAKERS = "Agenda Speakers"
+#: the agenda's page column (the page of an item's paper), and the table's own style:
+#: rules between the rows only, as the PDF's
+STYLE_AGENDA_PAGE = "Agenda Page"
+STYLE_AGENDA_PAGE_HEAD = "Agenda Page Heading"
+TABLE_AGENDA = "Agenda Table"
 #: an agenda's day and session headings (rows spanning the table), and the label of
 #: an item an edition's recipient may not see ("Closed session")
 STYLE_AGENDA_DAY = "Agenda Day"

@@ -26,6 +26,7 @@ from ...layouts import PAGE_SIZES, STYLE_TOKENS, Layout
 from ...model import Issue
 from .names import (CHAR_CODE, CHAR_LINK, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION,
                     CHAR_PUBLISHER, CHAR_ROLE, CHAR_STRONG_EMPHASIS, STYLE_AGENDA_CLOSED,
+                    STYLE_AGENDA_PAGE, STYLE_AGENDA_PAGE_HEAD, TABLE_AGENDA,
                     STYLE_AGENDA_DAY, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM, STYLE_AGENDA_SESSION,
                     STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION, STYLE_BIO,
                     STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BIO_PAGES, STYLE_CHAPTER_KICKER,
@@ -101,6 +102,10 @@ _AFTER_HYPHENS = ("w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct"
                   "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
                   "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
                   "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+
+
+#: a millimetre in points (a Spec's lengths are points)
+mm = 72 / 25.4
 
 
 def style_specs(layout: Layout) -> tuple[Spec, ...]:
@@ -232,21 +237,27 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              align="start", after=0),
         # The agenda's rows kept together, and with the heading above them, as the
         # PDF keeps its table on one page where it fits (break-inside: avoid).
+        # Their space above and below is the PDF's cell padding (2 mm; the header
+        # row's 0 and 1.5 mm), the table style's cells having none there.
         Spec(STYLE_AGENDA_HEAD, font="heading", size="size_label", bold=True, colour="muted",
-             align="start", before=2, after=2, caps=True, keep_next=True),
+             align="start", before=0, after=1.5 * mm, caps=True, keep_next=True),
         Spec(STYLE_AGENDA_TIME, font="heading", size="size_agenda", bold=True,
-             colour="accent", align="start", before=2, after=2, keep_next=True),
+             colour="accent", align="start", before=2 * mm, after=2 * mm, keep_next=True),
         Spec(STYLE_AGENDA_ITEM, font="heading", size="size_agenda", bold=True, colour="text",
-             align="start", before=2, after=0, keep_next=True),
+             align="start", before=2 * mm, after=0, keep_next=True),
         Spec(STYLE_AGENDA_SPEAKERS, font="heading", size="size_small", colour="muted",
-             align="start", after=2, keep_next=True),
+             align="start", after=2 * mm, keep_next=True),
+        # the page of an item's paper, at the column's end (the PDF's .paper)
+        Spec(STYLE_AGENDA_PAGE, font="heading", size="size_agenda", colour="accent",
+             align="end", before=2 * mm, after=2 * mm, keep_next=True),
+        Spec(STYLE_AGENDA_PAGE_HEAD, STYLE_AGENDA_HEAD, align="end"),
         # A day heading as the PDF's (.agenda-day: accent, the space token above it),
         # a session heading as the column heads; a closed session's label muted.
         Spec(STYLE_AGENDA_DAY, font="heading", size="size_agenda", bold=True, colour="accent",
              align="start", before="space_agenda_day", after="pad_agenda", keep_next=True),
-        # (their rules are the table's own row lines in Word)
+        # (their rules: the row's bottom edge, see agenda_row_rule)
         Spec(STYLE_AGENDA_SESSION, font="heading", size="size_label", bold=True,
-             colour="muted", align="start", before=2 * 72 / 25.4, after="pad_agenda",
+             colour="muted", align="start", before=2 * mm, after="pad_agenda",
              caps=True, keep_next=True),
         Spec(STYLE_AGENDA_CLOSED, STYLE_AGENDA_ITEM, bold=False, italic=True, colour="muted"),
         # The back page is one tinted panel, as the PDF's .back: the heading under its
@@ -330,6 +341,84 @@ def agenda_widths(layout: Layout, text_width) -> tuple:
     """Agenda columns (time, item, page), the PDF's widths plus its 2 mm cell padding."""
     time, page = Mm(layout.style["agenda_time"] + 4), Mm(layout.style["agenda_page"] + 4)
     return time, text_width - time - page, page
+
+
+def agenda_table_style(doc, layout: Layout) -> None:
+    """The agenda's table style, as the PDF's table: no box and no column lines, a
+    rule in the rule colour under each row (0.5 pt), and under the header row one
+    of 1 pt in the accent colour; the cells padded as the PDF's. The table's edges
+    are the text's (the writer indents it by the cell margin: TABLE_INDENT)."""
+    styles = doc.styles.element
+    style = OxmlElement("w:style")
+    style.set(qn("w:type"), "table")
+    style.set(qn("w:customStyle"), "1")
+    style.set(qn("w:styleId"), TABLE_AGENDA.replace(" ", ""))
+    for tag, value in (("w:name", TABLE_AGENDA), ("w:basedOn", "TableNormal"),
+                       ("w:uiPriority", "59")):
+        child = OxmlElement(tag)
+        child.set(qn("w:val"), value)
+        style.append(child)
+    style.append(OxmlElement("w:qFormat"))
+    tbl_pr = OxmlElement("w:tblPr")
+    borders = OxmlElement("w:tblBorders")
+    rule = layout.colours["rule"]
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        ruled = side in ("bottom", "insideH")
+        borders.append(_edge(side, rule if ruled else None, 0.5))
+    tbl_pr.append(borders)
+    margins = OxmlElement("w:tblCellMar")
+    # the PDF's cells have 2 mm of padding: at the sides here, above and below in the
+    # Agenda paragraph styles' spacing (a header, day or session row has its own)
+    for side, width in (("left", Mm(2)), ("right", Mm(2))):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(width.twips))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    tbl_pr.append(margins)
+    style.append(tbl_pr)
+    header = OxmlElement("w:tblStylePr")
+    header.set(qn("w:type"), "firstRow")
+    tc_pr = OxmlElement("w:tcPr")
+    edges = OxmlElement("w:tcBorders")
+    edges.append(_edge("bottom", layout.colours["accent"], 1.0))
+    tc_pr.append(edges)
+    header.append(tc_pr)
+    style.append(header)
+    styles.append(style)
+
+
+#: how far the agenda table is indented so that its rules begin at the text's edge,
+#: as the PDF's (LibreOffice, as Word, sets the first cell's text at the indent)
+TABLE_INDENT = Mm(2)
+
+
+def agenda_row_rule(cell, layout: Layout, kind: str) -> None:
+    """A day's or session's row in the agenda: the rule under it is the PDF's (a
+    day: rule_agenda_day in the accent colour; a session: rule_piece in the rule
+    colour). A table style has no kind of row for them, so the rule is the cell's."""
+    colour, width = ((layout.colours["accent"], layout.style["rule_agenda_day"])
+                     if kind == "day" else (layout.colours["rule"], layout.style["rule_piece"]))
+    tc_pr = cell._tc.get_or_add_tcPr()
+    edges = OxmlElement("w:tcBorders")
+    edges.append(_edge("bottom", colour if width else None, width))
+    # after w:tcW, w:gridSpan, w:vMerge (CT_TcPr's order)
+    before = [tc_pr.find(qn(f"w:{tag}")) for tag in ("shd", "noWrap", "tcMar", "textDirection",
+                                                      "tcFitText", "vAlign", "hideMark")]
+    anchor = next((node for node in before if node is not None), None)
+    (anchor.addprevious if anchor is not None else tc_pr.append)(edges)
+
+
+def _edge(side: str, colour: str | None, points_wide: float):
+    """A table or cell border edge: a single line `points_wide` thick, or none."""
+    edge = OxmlElement(f"w:{side}")
+    if colour is None:
+        edge.set(qn("w:val"), "nil")
+        return edge
+    edge.set(qn("w:val"), "single")
+    edge.set(qn("w:sz"), str(max(2, round(points_wide * 8))))
+    edge.set(qn("w:space"), "0")
+    edge.set(qn("w:color"), colour[1:].upper())
+    return edge
 
 
 def chapter_title(paragraph, layout: Layout) -> None:
@@ -447,6 +536,8 @@ def define_styles(doc, layout: Layout, issue: Issue) -> None:
     doc.photo_width = photo_size(layout)
     doc.cover_image_height = cover_image_height(layout)
     doc.agenda_widths = lambda text_width: agenda_widths(layout, text_width)
+    doc.agenda_row_rule = lambda cell, kind: agenda_row_rule(cell, layout, kind)
+    agenda_table_style(doc, layout)
 
     # Enter at the end of a paragraph's rest after a pull quote starts body text.
     doc.styles[STYLE_BODY_CONTINUED].next_paragraph_style = doc.styles[STYLE_BODY]

@@ -29,6 +29,7 @@ from .. import RenderOptions
 from ..common import created_at, format_date, issue_line, labels, mirrored_pages
 from .names import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION, CHAR_PUBLISHER,
                     CHAR_ROLE, CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_AGENDA_CLOSED,
+                    STYLE_AGENDA_PAGE, STYLE_AGENDA_PAGE_HEAD, TABLE_AGENDA,
                     STYLE_AGENDA_DAY, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM, STYLE_AGENDA_SESSION,
                     STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION,
                     STYLE_BIO, STYLE_BIO_AFFILIATION, STYLE_BIO_NAME, STYLE_BACK_HEADING,
@@ -45,7 +46,7 @@ from .oxml import (add_bookmark, add_field, add_hyperlink, bookmark_name, fld_ch
                    instr, internal_link, link_run, right_tab)
 from .comments import add_comments
 from .package import core_properties, custom_properties, pack_core_properties, save
-from .styles import chapter_title, define_styles
+from .styles import TABLE_INDENT, chapter_title, define_styles
 from .tidy import (add_derived_styles, app_properties, estimate_pages, snapshot, text_counts,
                    tidy_styles)
 
@@ -659,12 +660,13 @@ def _agenda(doc, outline, t: dict, numbers: dict, side: float = 0) -> None:
     """The agenda as a table: time, item and speakers, the page of its paper. A
     wide element, it hangs into the side column (`side`, mm) as the PDF's does."""
     table = doc.add_table(rows=1, cols=3)
-    table.style = doc.styles["Table Grid"]
+    table.style = doc.styles[TABLE_AGENDA]
     # The header row, marked as one (repeated on a new page, read as headers)
     tr_pr = table.rows[0]._tr.get_or_add_trPr()
     tr_pr.append(OxmlElement("w:tblHeader"))
-    for cell, text in zip(table.rows[0].cells, (t["time"], t["item"], t["paper"])):
-        cell.paragraphs[0]._p.get_or_add_pPr().style = doc.style_ids[STYLE_AGENDA_HEAD]
+    for cell, text, style in zip(table.rows[0].cells, (t["time"], t["item"], t["paper"]),
+                                 (STYLE_AGENDA_HEAD, STYLE_AGENDA_HEAD, STYLE_AGENDA_PAGE_HEAD)):
+        cell.paragraphs[0]._p.get_or_add_pPr().style = doc.style_ids[style]
         cell.paragraphs[0].add_run(text)
     headings = {"day": STYLE_AGENDA_DAY, "session": STYLE_AGENDA_SESSION}
     spanning = []
@@ -674,10 +676,11 @@ def _agenda(doc, outline, t: dict, numbers: dict, side: float = 0) -> None:
             cell = cells[0].merge(cells[2])
             cell.paragraphs[0]._p.get_or_add_pPr().style = doc.style_ids[headings[item.kind]]
             cell.paragraphs[0].add_run(item.title)
+            doc.agenda_row_rule(cell, item.kind)
             spanning.append(cell)
             continue
         title_style = STYLE_AGENDA_CLOSED if item.closed else STYLE_AGENDA_ITEM
-        for cell, style in zip(cells, (STYLE_AGENDA_TIME, title_style, STYLE_AGENDA_TIME)):
+        for cell, style in zip(cells, (STYLE_AGENDA_TIME, title_style, STYLE_AGENDA_PAGE)):
             cell.paragraphs[0]._p.get_or_add_pPr().style = doc.style_ids[style]
         cells[0].paragraphs[0].add_run(item.time)
         cells[1].paragraphs[0].add_run(item.title)
@@ -691,14 +694,14 @@ def _agenda(doc, outline, t: dict, numbers: dict, side: float = 0) -> None:
     table.autofit = False
     section = doc.sections[-1]
     text_width = section.page_width - section.left_margin - section.right_margin + Mm(side)
-    if side:
-        indent = OxmlElement("w:tblInd")
-        indent.set(qn("w:w"), str(-Mm(side).twips))
-        indent.set(qn("w:type"), "dxa")
-        tbl_pr = table._tbl.tblPr
-        tbl_pr.insert_element_before(indent, "w:tblBorders", "w:shd", "w:tblLayout",
-                                     "w:tblCellMar", "w:tblLook", "w:tblCaption",
-                                     "w:tblDescription", "w:tblPrChange")
+    # Its rules from the text's edge (or the side column's) to the other edge, as the PDF's
+    indent = OxmlElement("w:tblInd")
+    indent.set(qn("w:w"), str(Emu(TABLE_INDENT - Mm(side)).twips))
+    indent.set(qn("w:type"), "dxa")
+    tbl_pr = table._tbl.tblPr
+    tbl_pr.insert_element_before(indent, "w:tblBorders", "w:shd", "w:tblLayout",
+                                 "w:tblCellMar", "w:tblLook", "w:tblCaption",
+                                 "w:tblDescription", "w:tblPrChange")
     widths = doc.agenda_widths(text_width)
     for column, width in zip(table.columns, widths):
         column.width = width
