@@ -164,3 +164,31 @@ def test_a_layouts_own_pictures_come_along_and_refused_files_stay_out(tmp_path):
     bare = tmp_path / "bare.pdf"
     weasyprint.HTML(filename=str(out / "nile-dispute.html")).write_pdf(str(bare))
     assert pdf_pages_text(bare) == pdf_pages_text(out / "nile-dispute.pdf")
+
+
+def test_a_url_inside_a_css_string_is_text_not_a_resource(tmp_path):
+    """url(…) in a CSS string (a bookmark label, generated content) is text: only the
+    url() values the browser would load point at the assets, in a <style> element
+    and in a style="" attribute (read through its entities)."""
+    import html
+
+    from PIL import Image
+
+    from briefgen.render.html_writer import Assets, css_urls, rewrite_html
+
+    Image.new("RGB", (4, 4), (10, 20, 30)).save(tmp_path / "a.png")
+    assets = Assets((tmp_path,), False, [])
+    page = ('<html><head><style>.x { background: url(a.png) } '
+            '.y::after { content: "url(a.png)" }</style></head><body>'
+            '<h2 style="bookmark-label: &#34;see url(a.png)&#34;; '
+            'background: url(&#34;a.png&#34;)">T</h2><p style="color: red">x</p></body></html>')
+    out = rewrite_html(page, tmp_path.as_uri() + "/", assets, "x-assets/")
+    assert '.y::after { content: "url(a.png)" }' in out
+    assert "see url(a.png)" in html.unescape(out)
+    assert out.count("x-assets/a.png") == 2
+    assert '<p style="color: red">' in out  # untouched where nothing loads
+    assert assets.files == {"a.png": (tmp_path / "a.png").read_bytes()}
+    # @import's string, and a comment that mentions url() left alone
+    sheet = '@import "b.css"; /* url(no.png) */ .z { src: url( "c.woff" ) format("woff") }'
+    assert css_urls(sheet, str.upper) == \
+        '@import "B.CSS"; /* url(no.png) */ .z { src: url( "C.WOFF" ) format("woff") }'

@@ -37,8 +37,6 @@ REFUSED = "about:invalid"
 _FILE_URL = re.compile(r"file://[^\s\"'()<>\\]+")
 #: src="…" in the HTML, and url(…) in its inline <style> and style="" attributes
 _HTML_SRC = re.compile(r"""(\bsrc=)(["'])(.*?)\2""", re.S)
-_CSS_URL = re.compile(r"""(url\(\s*)(["']?)([^"')]*)\2(\s*\))""")
-_CSS_IMPORT = re.compile(r"""(@import\s+)(["'])(.*?)\2""")
 _STYLE_ELEMENT = re.compile(r"(<style(?=[\s>])[^>]*>)(.*?)(</style\s*>)", re.S | re.I)
 _STYLE_ATTRIBUTE = re.compile(r"""(\bstyle=)(["'])(.*?)\2""", re.S)
 _TAG = re.compile(r"<[A-Za-z][^>]*>")
@@ -103,16 +101,55 @@ class Assets:
         return prefix + quote(name) if name is not None else REFUSED
 
 
+def css_urls(text: str, resolve) -> str:
+    """CSS with each URL it loads, url(…) and @import's, replaced by `resolve(url)`.
+    Read with CSS's own tokenizer (tinycss2, WeasyPrint's): a "url(…)" inside a
+    string (a label's text, say) is text, and stays as it is."""
+    if "url(" not in text.lower() and "@import" not in text.lower():
+        return text
+    import tinycss2
+    from tinycss2.ast import StringToken, URLToken
+    from tinycss2.serializer import serialize_string_value, serialize_url
+
+    def string(node, url: str):
+        return StringToken(node.source_line, node.source_column, url,
+                           f'"{serialize_string_value(url)}"')
+
+    def walk(nodes: list) -> None:
+        importing = False
+        for index, node in enumerate(nodes):
+            kind = node.type
+            if kind == "url":
+                url = resolve(node.value)
+                nodes[index] = URLToken(node.source_line, node.source_column, url,
+                                        f"url({serialize_url(url)})")
+            elif kind == "function" and node.lower_name == "url":
+                places = [i for i, a in enumerate(node.arguments) if a.type == "string"]
+                if len(places) == 1:
+                    argument = node.arguments[places[0]]
+                    node.arguments[places[0]] = string(argument, resolve(argument.value))
+            elif kind == "at-keyword":
+                importing = node.lower_value == "import"
+                continue
+            elif importing and kind == "string":
+                nodes[index] = string(node, resolve(node.value))
+            if kind not in ("whitespace", "comment"):
+                importing = False
+            if kind == "function":
+                walk(node.arguments)
+            elif kind in ("() block", "[] block", "{} block"):
+                walk(node.content)
+
+    nodes = tinycss2.parse_component_value_list(text)
+    walk(nodes)
+    return tinycss2.serialize(nodes)
+
+
 def rewrite_css(text: str, base: str, assets: Assets, prefix: str = "") -> str:
     """A stylesheet with every url() and @import pointing at its asset (names relative
     to the stylesheet, which lies in the assets folder too)."""
-    def resolved(ref: str) -> str:
-        return assets.relative(urljoin(base, ref.strip()) if base else ref.strip(), prefix)
-
-    text = _CSS_URL.sub(lambda m: m.group(1) + m.group(2) + resolved(m.group(3))
-                        + m.group(2) + m.group(4), text)
-    return _CSS_IMPORT.sub(lambda m: m.group(1) + m.group(2) + resolved(m.group(3))
-                           + m.group(2), text)
+    return css_urls(text, lambda ref: assets.relative(
+        urljoin(base, ref.strip()) if base else ref.strip(), prefix))
 
 
 def rewrite_html(text: str, base: str, assets: Assets, prefix: str) -> str:
@@ -123,15 +160,20 @@ def rewrite_html(text: str, base: str, assets: Assets, prefix: str) -> str:
         return assets.relative(urljoin(base, html_escape.unescape(value)), prefix)
 
     def css(value: str) -> str:
-        return _CSS_URL.sub(lambda m: m.group(1) + m.group(2) + url(m.group(3)) + m.group(2)
-                            + m.group(4), value)
+        return css_urls(value, lambda ref: assets.relative(urljoin(base, ref), prefix))
+
+    def attribute(value: str) -> str:
+        """A style="" attribute's CSS (its entities read first, written again after)."""
+        plain = html_escape.unescape(value)
+        done = css(plain)
+        return value if done == plain else html_escape.escape(done)
 
     def tag(match) -> str:
         markup = _HTML_SRC.sub(lambda m: m.group(1) + m.group(2)
                                + html_escape.escape(url(m.group(3))) + m.group(2),
                                match.group(0))
-        markup = _STYLE_ATTRIBUTE.sub(lambda m: m.group(1) + m.group(2) + css(m.group(3))
-                                      + m.group(2), markup)
+        markup = _STYLE_ATTRIBUTE.sub(lambda m: m.group(1) + m.group(2)
+                                      + attribute(m.group(3)) + m.group(2), markup)
         return _FILE_URL.sub(lambda m: html_escape.escape(url(m.group(0))), markup)
 
     out, last = [], 0
