@@ -119,3 +119,24 @@ def test_a_booklet_mirrors_margins_and_folios_in_both_writers(tmp_path, sample):
         # on the right); the folio on the outer side, away from the inner margin
         assert (left > right) == ((number % 2 == 0) == rtl), (number, left, right)
         assert folio_left == (right > left), number
+
+
+def _label_height(pdf_path, word: str) -> float:
+    """Where `word` first stands on the first page, as a share of the page's height."""
+    with pdfplumber.open(pdf_path) as pdf:
+        page = pdf.pages[0]
+        return next(w["top"] for w in page.extract_words() if w["text"] == word) / page.height
+
+
+@pytest.mark.parametrize("sample", ["nile-dispute", "energy-forum"])
+def test_the_cover_lists_its_contributors_at_its_foot_in_both(sample, tmp_path):
+    """The PDF sets a cover's "In this issue" list from the page's foot; the DOCX puts
+    its label as far below the text (the PDF's fact cover_gap, a line to spare): in
+    LibreOffice it stands within 6% of the page's height of the PDF's, on the cover."""
+    result = run_cli("build", str(ROOT / "content" / sample), "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    in_pdf = _label_height(tmp_path / f"{sample}.pdf", "ISSUE")
+    converted = soffice_to_pdf(tmp_path / f"{sample}.docx", tmp_path / "lo")
+    in_docx = _label_height(converted, "ISSUE")
+    assert in_pdf > 0.65, in_pdf  # at the foot
+    assert abs(in_docx - in_pdf) < 0.06, (in_docx, in_pdf)

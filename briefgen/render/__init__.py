@@ -37,6 +37,8 @@ class RenderOptions:
     back_run_in: bool = False
     #: the pages the PDF left blank (a booklet's verso before a recto opener)
     blank_pages: tuple[int, ...] = ()
+    #: the room (pt) the PDF's cover leaves above the contributors listed at its foot
+    cover_gap: float | None = None
     #: a Word template (.dotx/.docx) whose styles replace the DOCX's by name (--reference-docx)
     reference_docx: Path | None = None
     #: imposition of a companion file ("booklet"), for the writers that support "impose"

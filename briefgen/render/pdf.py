@@ -357,7 +357,35 @@ class Laid:
                 "page_starts": page_starts(self.flows, self.anchors), "fitted": self.fitted,
                 "back_run_in": self.back_run_in,
                 "blank_pages": [n for n, page in enumerate(self.document.pages, 1)
-                                if page._page_box.page_type.blank]}
+                                if page._page_box.page_type.blank],
+                "cover_gap": cover_gap(self.document)}
+
+
+def cover_gap(rendered) -> float | None:
+    """The room (pt) a cover page leaves between its text (.cover-main) and the
+    contributors it lists at its foot (.cover-contributors, placed from the page's
+    bottom): the DOCX, whose flow cannot be placed so, sets the list that far down.
+    None where the first page has no such list."""
+    from weasyprint.formatting_structure import boxes
+
+    if not rendered.pages:
+        return None
+    wanted = {"cover-main": None, "cover-contributors": None}
+    stack = list(rendered.pages[0]._page_box.children)
+    while stack and None in wanted.values():
+        box = stack.pop()
+        if type(box).__name__ == "AbsolutePlaceholder":  # the list, placed from the foot
+            box = box._box
+        element = getattr(box, "element", None)
+        if isinstance(box, boxes.BlockBox) and element is not None:
+            for name in set((element.get("class") or "").split()) & wanted.keys():
+                wanted[name] = wanted[name] or box
+        stack.extend(getattr(box, "children", ()))
+    main, listed = wanted["cover-main"], wanted["cover-contributors"]
+    if main is None or listed is None:
+        return None
+    text_end = main.position_y + main.margin_height()
+    return round(max(0.0, listed.border_box_y() - text_end) * 0.75, 1)
 
 
 #: the last document laid out, for the HTML writer: ((outline, layout, options), its
@@ -696,7 +724,7 @@ class PdfEditions(Editions):
 class PdfWriter(Writer):
     name, suffix = "pdf", ".pdf"
     provides = frozenset({"page_numbers", "page_starts", "fitted", "back_run_in",
-                          "blank_pages", "pages"})
+                          "blank_pages", "pages", "cover_gap"})
     supports = frozenset({"impose", "encrypt", "pdf_variant"})
 
     def write(self, outline, layout, target, options, facts) -> dict:

@@ -44,7 +44,8 @@ class DocxWriter(Writer):
                      replace(options, page_numbers=facts.get("page_numbers"),
                              page_starts=tuple(facts.get("page_starts") or ()),
                              back_run_in=bool(facts.get("back_run_in")),
-                             blank_pages=tuple(facts.get("blank_pages") or ())),
+                             blank_pages=tuple(facts.get("blank_pages") or ()),
+                             cover_gap=facts.get("cover_gap")),
                      outline=outline) or {}
 
 

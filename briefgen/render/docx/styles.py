@@ -166,9 +166,12 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
              after=6 if cover_page else block["issue_line"],
              edges=(Edge("bottom", "accent", "rule_cover"),) if cover_page else (),
              indent=block_hang),
+        # (a cover page's label under the PDF's rule, its before set by the writer
+        # from the PDF's cover: see writer._cover_list_down)
         Spec(STYLE_COVER_LABEL, font="heading", size="size_label", bold=True, colour="accent",
              align="start", before=48 * fit if cover_page else 6, after=4, keep_next=True,
-             caps=True, indent=block_hang),
+             caps=True, indent=block_hang,
+             edges=(Edge("top", "rule", 0.75, 4 * mm),) if cover_page else ()),
         Spec(STYLE_COVER_CONTRIBUTOR, font="heading", size="size_cover_contributor",
              leading="leading_cover_contributor", colour="text", align="start",
              after=2 if cover_page else block["after"], indent=block_hang,

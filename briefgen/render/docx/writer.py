@@ -85,6 +85,7 @@ def write(document: Issue | Pack, layout: Layout, target: Path,
     doc.page_starts = frozenset(render_options.page_starts)
     doc.back_run_in = render_options.back_run_in
     doc.blank_pages = frozenset(render_options.blank_pages)
+    doc.cover_gap = render_options.cover_gap
     # A booklet (conference, or --impose booklet), as its PDF: inner and outer margins,
     # and the folio on the outer side, left on even pages.
     # (Not where a side column widens one margin: Word would move it to the other
@@ -217,6 +218,8 @@ class _Doc:
         self.mirrored = False
         #: pages the PDF left blank (before a booklet's recto opener): so does the DOCX
         self.blank_pages: frozenset[int] = frozenset()
+        #: the PDF's room above its cover's list of contributors (pt; see _cover_list_down)
+        self.cover_gap: float | None = None
         #: nothing is written yet on the page a new-page section began
         self.fresh_page = False
 
@@ -324,6 +327,7 @@ def _issue_cover(doc, issue: Issue, walk: _Walk) -> None:
             if tail:
                 doc.run(paragraph, tail)
     elif issue.contributors:
+        _cover_list_down(doc, walk.layout, bool(issue.standfirst))
         doc.para(STYLE_COVER_LABEL, t["in_this_issue"])
         for person in issue.contributors:
             paragraph = doc.para(STYLE_COVER_CONTRIBUTOR)
@@ -332,6 +336,20 @@ def _issue_cover(doc, issue: Issue, walk: _Walk) -> None:
                 paragraph.add_run(" — " + person.affiliation)
     if picture is not None and walk.options["cover"] == "page":
         _fit_cover_image(doc, picture, first)
+
+
+def _cover_list_down(doc, layout: Layout, standfirst: bool) -> None:
+    """The cover's list of contributors where the PDF sets it, at the page's foot: its
+    label (Cover Label, used once) as far below the text as the PDF's (the fact
+    cover_gap), less the standfirst's space after it, and a line of the list to
+    spare, so that LibreOffice's or Word's slightly taller lines keep it on the page."""
+    if doc.cover_gap is None:
+        return
+    spare = layout.style["size_cover_contributor"] * layout.style["leading_cover_contributor"]
+    after = doc.styles[STYLE_STANDFIRST].paragraph_format.space_after if standfirst else None
+    label = doc.styles[STYLE_COVER_LABEL].paragraph_format
+    label.space_before = Pt(round(max(6.0, doc.cover_gap - (after.pt if after else 0) - spare),
+                                  1))
 
 
 def _inline_pictures_flush(doc) -> None:
