@@ -149,3 +149,30 @@ def test_layouts_new_into_a_folder_it_cannot_write_is_exit_2(tmp_path, monkeypat
     assert result.exit_code == 2, result.output
     assert "permission denied" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "house").exists()
+
+
+def test_a_folder_that_cannot_take_its_place_leaves_the_old_one_there(tmp_path, monkeypatch):
+    """Publishing a folder (--format html's assets) moves the old one aside first;
+    when the new one then cannot be renamed into place, the old one is put back,
+    whole: the output folder keeps the previous build's assets, and no part."""
+    from briefgen.pipeline import publish
+
+    out = tmp_path / "out"
+    (out / "doc-assets").mkdir(parents=True)
+    (out / "doc-assets" / "old.css").write_text("old", encoding="utf-8")
+    publication = publish.Publication.open(out)
+    staged = publication.stage("doc-assets", folder=True)
+    (staged / "new.css").write_text("new", encoding="utf-8")
+    real = os.rename
+
+    def refuse_the_new_folder(source, target):
+        if str(source) == str(staged):
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        return real(source, target)
+
+    monkeypatch.setattr(publish.os, "rename", refuse_the_new_folder)
+    with pytest.raises(OSError):
+        publication.publish()
+    publication.discard()
+    assert sorted(p.name for p in out.iterdir()) == ["doc-assets"]
+    assert [p.name for p in (out / "doc-assets").iterdir()] == ["old.css"]

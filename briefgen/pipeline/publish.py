@@ -131,7 +131,12 @@ def _rename(temp: Path, target: Path) -> None:
                                         suffix=".part", dir=target.parent))
             os.rmdir(old)
             os.rename(target, old)
-        os.rename(temp, target)
+        try:
+            os.rename(temp, target)
+        except OSError:
+            if old is not None:  # the old folder back under its name, as it was
+                os.rename(old, target)
+            raise
         if old is not None:
             _remove(old)
         return
