@@ -399,3 +399,19 @@ def test_the_default_label_is_in_the_packs_language(pack):
         ("10:45", "Séance à huis clos", (), None)]
     ada = loaded.for_recipient(Recipient("Ada Lovelace", groups=("board",)))
     assert not any(r.closed for r in build_outline(ada).agenda)
+
+
+def test_editions_written_into_the_pack_folder_itself_are_unchanged_on_a_rerun(
+        pack, cache_on):
+    """-o the pack's own folder: the editions land among its inputs, and are still
+    not inputs of the next run (which leaves them alone)."""
+    source = write_csv(pack)
+    argv = ("build", pack, "--recipients", source, "-o", pack)
+    first = run_cli(*argv)
+    assert first.exit_code == 0, first.output
+    assert "3 files written" in first.output
+    before = stamp(pack / "ada-lovelace.pdf")
+    again = run_cli(*argv)
+    assert again.exit_code == 0, again.output
+    assert "0 files written" in again.output and "3 unchanged" in again.output
+    assert stamp(pack / "ada-lovelace.pdf") == before

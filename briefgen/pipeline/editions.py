@@ -379,17 +379,20 @@ def _edition_keys(pack: Pack, recipients: list[Recipient], names: dict[int, str]
                   encrypt: bool, csv_path: Path, out: Path, scheduler: str | None,
                   result: EditionsResult) -> dict[int, dict[str, str]]:
     """Per recipient and writer, the key of everything its edition is made from: the
-    pack's inputs (content folders and annexes, the recipients list and the output
-    folder excepted), the layout, the options, the file's name and the row. Empty
+    pack's inputs (content folders and annexes, the recipients list, the output
+    folder and the editions' files excepted), the layout, the options, the file's name and the row. Empty
     when editions are not to be skipped: the cache is off, --encrypt (no record of
     anything derived from a password), a Dask cluster (its workers write)."""
     if encrypt or scheduler or not recipients or not cache.enabled():
         return {}
     try:
         reference = options.reference_docx
+        # (the editions themselves too, for an output folder that is the pack's own)
+        written = [(out / (names[index] + render.get(name).suffix)).resolve()
+                   for index in names for name in formats]
         shared = inputs_digest(pack, layout, (repr(replace(options, warnings=None)),
                                               cache.file_digest(reference) if reference else None),
-                               exclude=(csv_path.resolve(), out.resolve()))
+                               exclude=(csv_path.resolve(), out.resolve(), *written))
     except cache.Uncacheable as exc:
         result.warnings.append(f"{exc.where()}: {exc.message}: every edition is written")
         return {}
