@@ -196,3 +196,20 @@ def test_a_chapter_opens_as_in_the_pdf(tmp_path):
     assert styles["Chapter Standfirst"].font.size.pt == 12
     assert styles["Chapter Standfirst"].font.italic
     assert "Cover Issue Line" not in {p.style.name for p in paragraphs[kickers[0]:]}
+
+
+def test_an_english_contents_entry_of_an_arabic_issue_lines_up_with_the_others(built):
+    """An Arabic issue's contents list an English headline: its entry keeps the
+    document's direction (title at the right, page at the left, as the PDF's), where
+    an English paragraph of text would take its own (dir="auto")."""
+    document = docx.Document(str(built["arabic-brief"]))
+    entries = [p for p in document.paragraphs if p.style.name.startswith("TOC")]
+    english = [p for p in entries if p.text.startswith("Local jobs")]
+    assert english and len(entries) > len(english)
+    for paragraph in entries:
+        bidi = paragraph._p.pPr.find(qn("w:bidi"))
+        assert bidi is None or bidi.get(qn("w:val")) in (None, "1", "true"), paragraph.text
+    # English text elsewhere still runs left to right: the piece's heading itself
+    heading = next(p for p in document.paragraphs
+                   if p.style.name == "Heading 2" and p.text.startswith("Local jobs"))
+    assert heading._p.pPr.find(qn("w:bidi")).get(qn("w:val")) == "0"

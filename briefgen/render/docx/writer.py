@@ -1329,6 +1329,12 @@ def _spans(doc, paragraph, spans: tuple[Span, ...]) -> None:
                     run.italic = span.emphasis or None
 
 
+def ppr_style(paragraph) -> str | None:
+    """The style id a paragraph names, if any."""
+    ppr = paragraph._p.pPr
+    return ppr.pStyle.val if ppr is not None and ppr.pStyle is not None else None
+
+
 def _mark_languages(doc, document_dir: str) -> None:
     """Language and direction where they differ from the document's.
 
@@ -1342,6 +1348,7 @@ def _mark_languages(doc, document_dir: str) -> None:
     """
     owner = {id(paragraph._p): lang for paragraph, lang in doc.marks}
     mirrored = {doc.style_ids[STYLE_PULL_QUOTE], doc.style_ids["Quote"]}
+    contents = {doc.style_ids[name] for name in ("TOC 1", "TOC 2") if name in doc.style_ids}
     body = doc.document._body
     for element in doc.element.body.iter(qn("w:p")):
         paragraph = DocxParagraph(element, body)
@@ -1356,6 +1363,8 @@ def _mark_languages(doc, document_dir: str) -> None:
                 lang.set(qn("w:val"), own)
                 lang.set(qn("w:bidi"), own)
                 rpr.append(lang)
+        elif ppr_style(paragraph) in contents:  # an entry of the document's own list,
+            direction = document_dir                # laid out as the others (as the PDF's)
         else:
             direction = first_strong_direction(paragraph.text) or document_dir
         if direction != document_dir:
