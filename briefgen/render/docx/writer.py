@@ -136,7 +136,7 @@ def _options(outline, layout: Layout) -> dict:
 def _styled(document, layout: Layout, outline) -> tuple["_Doc", object]:
     """A new document with the layout's styles, and the snapshot taken before them
     (see tidy_styles): the one prepare() made while the PDF was laid out, when it
-    was made for this very layout and outline, else made now."""
+    was made for this very layout and document, else made now."""
     prepared = _PREPARED.pop("styled", None)
     if prepared is not None and prepared[0] is layout and prepared[1] is document:
         return prepared[2]
@@ -338,14 +338,16 @@ def _issue_cover(doc, issue: Issue, walk: _Walk) -> None:
         _fit_cover_image(doc, picture, first)
 
 
-def _cover_list_down(doc, layout: Layout, standfirst: bool) -> None:
-    """The cover's list of contributors where the PDF sets it, at the page's foot: its
-    label (Cover Label, used once) as far below the text as the PDF's (the fact
-    cover_gap), less the standfirst's space after it, and a line of the list to
-    spare, so that LibreOffice's or Word's slightly taller lines keep it on the page."""
+def _cover_list_down(doc, layout: Layout, standfirst: bool, taken: float = 0.0) -> None:
+    """The cover's list (of contributors, or a pack's papers) where the PDF sets it, at
+    the page's foot: its label (Cover Label, used once) as far below the text as the
+    PDF's (the fact cover_gap), less the standfirst's space after it, what the DOCX
+    adds above it (`taken`, pt), and a line of the list to spare, so that
+    LibreOffice's or Word's slightly taller lines keep it on the page."""
     if doc.cover_gap is None:
         return
-    spare = layout.style["size_cover_contributor"] * layout.style["leading_cover_contributor"]
+    spare = taken + layout.style["size_cover_contributor"] * layout.style[
+        "leading_cover_contributor"]
     after = doc.styles[STYLE_STANDFIRST].paragraph_format.space_after if standfirst else None
     label = doc.styles[STYLE_COVER_LABEL].paragraph_format
     label.space_before = Pt(round(max(6.0, doc.cover_gap - (after.pt if after else 0) - spare),
@@ -441,16 +443,28 @@ def _pack_cover(doc, pack: Pack, walk: _Walk) -> None:
     doc.para("Title", pack.title)
     if pack.subtitle:
         doc.para(STYLE_STANDFIRST, pack.subtitle)
+    taken = 0.0
     if pack.recipient:
         prepared = doc.para(STYLE_PREPARED_FOR, t["prepared_for"] + " ")
         doc.run(prepared, pack.recipient.name, "Strong")
         if pack.recipient.organisation:
             doc.run(prepared, ", " + pack.recipient.organisation)
+        # (the room measured on the pack's own cover, which has no such line)
+        form = doc.styles[STYLE_PREPARED_FOR].paragraph_format
+        taken = sum(x.pt for x in (form.space_before, form.space_after) if x is not None) \
+            + walk.layout.style["size_prepared_for"] * 1.5
+    # The pack's papers and annexes at the cover's foot, as the PDF's list: each
+    # title in Strong, its series after a dash
+    _cover_list_down(doc, walk.layout, bool(pack.subtitle), taken)
     doc.para(STYLE_COVER_LABEL, t["in_this_pack"])
     for chapter in walk.outline.chapters:
-        doc.para(STYLE_COVER_CONTRIBUTOR, chapter.issue.title)
+        paragraph = doc.para(STYLE_COVER_CONTRIBUTOR)
+        doc.run(paragraph, chapter.issue.title, "Strong")
+        if chapter.issue.series:
+            paragraph.add_run(" — " + chapter.issue.series)
     for annex in walk.outline.annexes:
-        doc.para(STYLE_COVER_CONTRIBUTOR, f"{t['annex']} {annex.letter}: {annex.label}")
+        paragraph = doc.para(STYLE_COVER_CONTRIBUTOR)
+        doc.run(paragraph, f"{t['annex']} {annex.letter}: {annex.label}", "Strong")
 
 
 _COVERS = {"issue": _issue_cover, "pack": _pack_cover}
