@@ -41,6 +41,8 @@ CHAR_ORGANISATION = "Organisation"
 #: the publisher run in at the head of a title block's series line (memo: one
 #: line, "Publisher · Series", as its PDF): an import reads it as the publisher
 CHAR_PUBLISHER = "Publisher"
+#: what follows a name in a cover's list (an affiliation, a paper's series): muted
+CHAR_COVER_NOTE = "Cover Note"
 #: links printed as notes (outline.LinkNotes): the number after a link's words
 #: (superscript), and the list after the piece, lede or bio: its heading and one
 #: paragraph per number and URL. An import leaves both out: they come from the links.

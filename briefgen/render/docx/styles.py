@@ -25,7 +25,8 @@ from docx.shared import Mm, Pt, RGBColor
 from ...layouts import PAGE_SIZES, STYLE_TOKENS, Layout
 from ...model import Issue
 from .names import (CHAR_CODE, CHAR_LINK, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION,
-                    CHAR_PUBLISHER, CHAR_ROLE, CHAR_STRONG_EMPHASIS, STYLE_AGENDA_CLOSED,
+                    CHAR_COVER_NOTE, CHAR_PUBLISHER, CHAR_ROLE, CHAR_STRONG_EMPHASIS,
+                    STYLE_AGENDA_CLOSED,
                     STYLE_AGENDA_PAGE, STYLE_AGENDA_PAGE_HEAD, TABLE_AGENDA,
                     STYLE_AGENDA_DAY, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM, STYLE_AGENDA_SESSION,
                     STYLE_AGENDA_SPEAKERS, STYLE_AGENDA_TIME, STYLE_ATTRIBUTION, STYLE_BIO,
@@ -310,6 +311,7 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
         Spec(CHAR_ROLE, "Default Paragraph Font", character=True),
         Spec(CHAR_ORGANISATION, "Default Paragraph Font", character=True),
         Spec(CHAR_PUBLISHER, "Default Paragraph Font", character=True),
+        Spec(CHAR_COVER_NOTE, "Default Paragraph Font", character=True, colour="muted"),
         Spec(CHAR_LINK_NUMBER, "Default Paragraph Font", character=True, font="heading",
              superscript=True, colour="muted"),
     )

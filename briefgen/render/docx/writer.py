@@ -27,7 +27,7 @@ from ...model import (Block, Heading, Issue, ListBlock, Pack, Paragraph, Quote, 
 from ...outline import LinkNotes, build_outline, for_layout
 from .. import RenderOptions
 from ..common import created_at, format_date, issue_line, labels, mirrored_pages
-from .names import (CHAR_CODE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION, CHAR_PUBLISHER,
+from .names import (CHAR_CODE, CHAR_COVER_NOTE, CHAR_LINK_NUMBER, CHAR_MARKED, CHAR_ORGANISATION, CHAR_PUBLISHER,
                     CHAR_ROLE, CHAR_STRONG_EMPHASIS, CONTRIBUTOR_BOOKMARK, STYLE_AGENDA_CLOSED,
                     STYLE_AGENDA_PAGE, STYLE_AGENDA_PAGE_HEAD, TABLE_AGENDA,
                     STYLE_AGENDA_DAY, STYLE_AGENDA_HEAD, STYLE_AGENDA_ITEM, STYLE_AGENDA_SESSION,
@@ -333,7 +333,7 @@ def _issue_cover(doc, issue: Issue, walk: _Walk) -> None:
             paragraph = doc.para(STYLE_COVER_CONTRIBUTOR)
             doc.run(paragraph, person.name, "Strong")
             if person.affiliation:
-                paragraph.add_run(" — " + person.affiliation)
+                doc.run(paragraph, " — " + person.affiliation, CHAR_COVER_NOTE)
     if picture is not None and walk.options["cover"] == "page":
         _fit_cover_image(doc, picture, first)
 
@@ -461,7 +461,7 @@ def _pack_cover(doc, pack: Pack, walk: _Walk) -> None:
         paragraph = doc.para(STYLE_COVER_CONTRIBUTOR)
         doc.run(paragraph, chapter.issue.title, "Strong")
         if chapter.issue.series:
-            paragraph.add_run(" — " + chapter.issue.series)
+            doc.run(paragraph, " — " + chapter.issue.series, CHAR_COVER_NOTE)
     for annex in walk.outline.annexes:
         paragraph = doc.para(STYLE_COVER_CONTRIBUTOR)
         doc.run(paragraph, f"{t['annex']} {annex.letter}: {annex.label}", "Strong")
