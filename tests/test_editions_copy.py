@@ -219,3 +219,62 @@ def test_encrypted_and_printed_editions_pass_qpdf_check(tmp_path):
             assert pdf.is_encrypted == bool(password)
             _, marked = tree(pdf)
             assert any(page == 0 for page, _ in marked)
+
+
+def test_the_graft_keeps_links_on_the_cover_and_to_it(tmp_path):
+    """graft_cover on small tagged PDFs: a neutral cover with a link, pages that
+    link back to it, and a recipient's cover with a link of its own."""
+    import io
+
+    from weasyprint import HTML
+
+    from briefgen.render.pdf_editions import graft_cover
+
+    def tagged(body: str) -> bytes:
+        return HTML(string=f'<html lang="en"><head><title>T</title><style>section '
+                           f'{{ break-after: page; }}</style></head><body>{body}</body></html>'
+                    ).write_pdf(pdf_tags=True)
+
+    shared = tagged('<section id="top"><h1>Neutral</h1><p><a href="#two">to two</a></p>'
+                    '</section><section id="two"><h2>Two</h2><p><a href="#top">back</a> '
+                    '<a href="https://example.org/shared">web</a></p></section>'
+                    '<section><h2>Three</h2><p>Text</p></section>')
+    cover = tagged('<section><h1>Cover</h1><p>Prepared for <strong>Ada</strong> '
+                   '<a href="https://example.org/ada">her page</a></p></section>')
+    with pikepdf.open(io.BytesIO(shared)) as pdf, pikepdf.open(io.BytesIO(cover)) as one:
+        first = pdf.pages[0].obj.objgen
+        graft_cover(pdf, one)
+        assert pdf.pages[0].obj.objgen == first
+        pdf.save(tmp_path / "grafted.pdf")
+    check = subprocess.run([need_tool("qpdf"), "--check", str(tmp_path / "grafted.pdf")],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+    with pikepdf.open(tmp_path / "grafted.pdf") as pdf:
+        elements, marked = tree(pdf)
+        nums = pdf.Root.StructTreeRoot.ParentTree.Nums
+        keys = [int(nums[i]) for i in range(0, len(nums), 2)]
+        assert keys == sorted(keys) and len(set(keys)) == len(keys)
+        parents = dict(zip(keys, [nums[i] for i in range(1, len(nums), 2)]))
+        for index, page in enumerate(pdf.pages):
+            for mcid in mcids_drawn(page):
+                assert parents[index][mcid].objgen == marked[index, mcid]
+        uris, links = [], 0
+        for page in pdf.pages:
+            for annotation in page.obj.get("/Annots", ()):
+                element = parents[int(annotation.StructParent)]
+                assert str(element.S) == "/Link" and element.objgen in elements
+                assert any(not isinstance(k, int) and k.get("/Type") == "/OBJR"
+                           and k.Obj.objgen == annotation.objgen for k in element.K)
+                assert "/P" not in annotation or annotation.P.objgen == page.obj.objgen
+                links += 1
+                if "/A" in annotation and "/URI" in annotation.A:
+                    uris.append(str(annotation.A.URI))
+        # the cover's link in, the neutral cover's out; page two's links kept
+        assert sorted(uris) == ["https://example.org/ada", "https://example.org/shared"]
+        assert links == 3
+        assert destinations(pdf) == [(1, 0)]  # "back" still lands on page 1
+        words = [str(e.S) for e, _ in elements.values()]
+        assert "/H1" in words
+    with pdfplumber.open(tmp_path / "grafted.pdf") as pdf:
+        assert "Prepared for Ada" in pdf.pages[0].extract_text()
+        assert "Neutral" not in pdf.pages[0].extract_text()

@@ -165,8 +165,9 @@ def graft_cover(pdf, cover) -> None:
         if Name.P in element:
             del element[Name.P]
     annotations = list(page.get("/Annots", ()))
-    for annotation in annotations:
-        if Name.P in annotation:
+    owned = [Name.P in annotation for annotation in annotations]  # /P is optional
+    for annotation, has_page in zip(annotations, owned):
+        if has_page:
             del annotation[Name.P]
     cover_nums = _nums(cover_root.ParentTree)
     cover_map = {int(cover_nums[i]): cover_nums[i + 1] for i in range(0, len(cover_nums), 2)}
@@ -206,8 +207,10 @@ def graft_cover(pdf, cover) -> None:
     if not any(k == key for k, _ in pairs):
         pairs.append((key, new_map))
     free = max([k for k, _ in pairs] + [len(pdf.pages) - 1]) + 1
-    for annotation, element in zip(host.get("/Annots", ()), annotation_elements):
-        annotation[Name.P] = host
+    for annotation, element, has_page in zip(host.get("/Annots", ()), annotation_elements,
+                                             owned):
+        if has_page:
+            annotation[Name.P] = host
         if "/StructParent" in annotation:
             annotation[Name.StructParent] = free
             pairs.append((free, element))
