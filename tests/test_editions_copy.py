@@ -278,3 +278,30 @@ def test_the_graft_keeps_links_on_the_cover_and_to_it(tmp_path):
     with pdfplumber.open(tmp_path / "grafted.pdf") as pdf:
         assert "Prepared for Ada" in pdf.pages[0].extract_text()
         assert "Neutral" not in pdf.pages[0].extract_text()
+
+
+def test_variants_laid_out_apart_give_the_same_bytes(tmp_path, monkeypatch):
+    """With -j 2 the second variant's shared pages are laid out and written in a
+    forked process (pipeline/editions.py `_prepared_apart`); its editions are the
+    bytes -j 1 writes, every variant laid out in one process."""
+    from briefgen.render import pdf_editions
+
+    prepared = []
+    real = pdf_editions.PdfEditions.__init__
+
+    def counting(self, writer, outline, *args, **kwargs):
+        prepared.append(id(outline.document) in pdf_editions.PREPARED)
+        real(self, writer, outline, *args, **kwargs)
+
+    monkeypatch.setattr(pdf_editions.PdfEditions, "__init__", counting)
+    source = tmp_path / "list.csv"
+    source.write_text("name;organisation;groups\nAda Lovelace;AEL;board\nBob Smith;City;\n"
+                      "Carla Rossi;Ministry;\n", encoding="utf-8")
+    for jobs in ("1", "2"):
+        result = run_cli("build", PACK, "--recipients", source, "-o", tmp_path / jobs, "-j", jobs,
+                         "--format", "pdf", "--source-date-epoch", "1700000000")
+        assert result.exit_code == 0, result.output
+    assert prepared == [False, False, False, True]  # -j 2: the second variant apart
+    assert not pdf_editions.PREPARED
+    for name in ("ada-lovelace.pdf", "bob-smith.pdf", "carla-rossi.pdf"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name

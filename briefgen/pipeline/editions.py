@@ -154,21 +154,81 @@ class _Variant:
 
 def _layout_variants(pack: Pack, recipients: list[Recipient], layout: Layout,
                      options: RenderOptions, formats: tuple[str, ...], encrypt: bool,
-                     lay_out: bool = True) -> list[_Variant]:
-    """One variant per distinct set of confidential parts the recipients may see."""
+                     lay_out: bool = True, jobs: int = 1) -> list[_Variant]:
+    """One variant per distinct set of confidential parts the recipients may see.
+    With `jobs` > 1, the PDF's shared pages of the second and later variants are
+    laid out and written in forked processes while this one does the first's."""
     groups: dict[tuple, list[int]] = {}
     for index, recipient in enumerate(recipients):
         edition = pack.for_recipient(recipient)
         key = (tuple(i.slug for i in edition.issues), tuple(a.id for a in edition.annexes))
         groups.setdefault(key, []).append(index)
-    variants = []
-    for members in groups.values():
-        variant = _Variant(replace(pack.for_recipient(recipients[members[0]]), recipient=None),
-                           members)
-        if lay_out:
-            _lay_out(variant, layout, options, formats, encrypt)
-        variants.append(variant)
+    variants = [_Variant(replace(pack.for_recipient(recipients[members[0]]), recipient=None),
+                         members) for members in groups.values()]
+    if lay_out:
+        with _prepared_apart(variants[1:], layout, options, formats, jobs) as collect:
+            for variant in variants:
+                collect(variant)
+                _lay_out(variant, layout, options, formats, encrypt)
     return variants
+
+
+@contextmanager
+def _prepared_apart(variants: list[_Variant], layout: Layout, options: RenderOptions,
+                    formats: tuple[str, ...], jobs: int):
+    """Fork a process per variant (up to `jobs` - 1) that lays out and writes its
+    PDF's shared pages (render/pdf_editions.py `prepare`) and sends them back.
+    Yields `collect(variant)`, which waits for that variant's pages, if any were
+    prepared apart, and hands them to the PdfEditions made of it next. A process
+    that fails sends nothing: its variant is then laid out here, as usual."""
+    apart = variants[:max(0, jobs - 1)] if "pdf" in formats and sys.platform != "win32" else []
+    if not apart:
+        yield lambda variant: None
+        return
+    from ..render import pdf_editions
+
+    context = multiprocessing.get_context("fork")
+    children: dict[int, tuple] = {}
+
+    def child(variant: _Variant, send) -> None:
+        state = None
+        try:
+            state = pdf_editions.prepare(build_outline(variant.pack), layout, options)
+        except BaseException:
+            pass
+        try:
+            send.send(state)
+        finally:
+            os._exit(0)
+
+    def collect(variant: _Variant) -> None:
+        if id(variant) not in children:
+            return
+        process, receive = children.pop(id(variant))
+        try:
+            state = receive.recv()
+        except (EOFError, OSError):
+            state = None
+        receive.close()
+        process.join()
+        if state is not None:
+            pdf_editions.PREPARED[id(variant.pack)] = state
+
+    try:
+        for variant in apart:
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=child, args=(variant, send), daemon=True)
+            process.start()
+            send.close()
+            children[id(variant)] = (process, receive)
+        yield collect
+    finally:
+        for process, receive in children.values():  # stopped before collecting them
+            process.kill()
+            process.join()
+            receive.close()
+        for variant in apart:
+            pdf_editions.PREPARED.pop(id(variant.pack), None)
 
 
 def _lay_out(variant: _Variant, layout: Layout, options: RenderOptions,
@@ -474,7 +534,8 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
         keys = {new: keys[old] for new, old in enumerate(todo)}
     # The Dask path lays out each variant on the workers, not here.
     variants = _layout_variants(pack, recipients, chosen, options, formats, encrypt,
-                                lay_out=not scheduler) if recipients else []
+                                lay_out=not scheduler,
+                                jobs=max(1, jobs or os.cpu_count() or 1)) if recipients else []
     folder = str(out.resolve())  # workers resolve nothing against their own folder
     tasks = []
     for variant_index, variant in enumerate(variants):

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..model import Pack, Recipient
@@ -263,26 +264,70 @@ def write_edition(shared: bytes, renderer, cover, stamp_pages, position: int,
             pdf.save(target, deterministic_id=True)
 
 
+@dataclass
+class Prepared:
+    """What a variant's editions share, laid out and written in another process
+    (see pipeline/editions.py): the shared pages' bytes, their facts, whether they
+    were set in the layout's fitted tokens, and the warnings met on the way."""
+    shared: bytes
+    facts: dict
+    fitted: bool
+    warnings: list
+
+
+def prepare(outline, chosen, options) -> Prepared:
+    """Lay out and write a variant's shared pages (in a process of its own)."""
+    from .pdf import layout
+
+    before = len(options.warnings) if options.warnings is not None else 0
+    laid = layout(outline.document, chosen, options, outline=outline)
+    shared = shared_pdf(laid, outline.document)
+    warnings = [str(w) for w in (options.warnings or [])[before:]]
+    return Prepared(shared, laid.facts, laid.fitted, warnings)
+
+
+#: id() of a variant's pack → its Prepared, for the PdfEditions made of it next
+PREPARED: dict[int, Prepared] = {}
+
+
 class PdfEditions(Editions):
-    """The pack laid out and written once; each batch's covers (and stamps) laid out
-    in one more pass; each edition made from the shared bytes and its cover."""
+    """The pack laid out and written once (here, or in another process: PREPARED);
+    each batch's covers (and stamps) laid out in one more pass; each edition made
+    from the shared bytes and its cover."""
 
     def __init__(self, writer, outline, chosen, options, facts, encrypt: bool):
-        from .pdf import layout
-
         super().__init__(writer, outline, chosen, options, facts)
         self.encrypt = encrypt
-        self.laid = layout(outline.document, chosen, options, outline=outline)
-        self.facts = self.laid.facts
-        self.shared = shared_pdf(self.laid, outline.document)
+        prepared = PREPARED.pop(id(outline.document), None)
+        if prepared is None:
+            from .pdf import layout
+
+            laid = layout(outline.document, chosen, options, outline=outline)
+            self.renderer = laid.renderer
+            self.facts = laid.facts
+            self.shared = shared_pdf(laid, outline.document)
+        else:
+            from dataclasses import replace
+
+            from .pdf import Renderer
+
+            # The covers are set in the shared pages' stylesheets (fitted or not);
+            # the warnings of those pages came with them.
+            if options.warnings is not None:
+                options.warnings.extend(prepared.warnings)
+            self.renderer = Renderer(outline.document,
+                                     chosen.fitted() if prepared.fitted else chosen,
+                                     replace(options, warnings=[]))
+            self.facts = prepared.facts
+            self.shared = prepared.shared
 
     def batch(self, people: list[Recipient]) -> list[str | None]:
         from .pdf import build_html, page_anchors
 
         pack = self.outline.document
-        self.covers = self.laid.renderer.render(
+        self.covers = self.renderer.render(
             build_html(pack, self.layout, self.options, covers=people))
-        self.stamps = stamps(pack, people, self.laid.renderer)
+        self.stamps = stamps(pack, people, self.renderer)
         self.starts = starts = page_anchors(self.covers)
         problems: list[str | None] = []
         for position in range(len(people)):
@@ -298,6 +343,6 @@ class PdfEditions(Editions):
     def write(self, position: int, recipient: Recipient, target: Path) -> None:
         first = self.starts[f"edition-cover-{position}"]
         cover = self.covers.copy([self.covers.pages[first - 1]])
-        write_edition(self.shared, self.laid.renderer, cover, self.stamps, position,
+        write_edition(self.shared, self.renderer, cover, self.stamps, position,
                       recipient, self.outline.document.slug, target, self.encrypt,
                       self.options.print_marks)
