@@ -3,17 +3,22 @@
 Each requested writer gets the pack through `Writer.editions()` once per
 distinct set of confidential parts the recipients may see, and then prepares
 batches of 25 recipients and writes one edition per recipient. The PDF writer
-lays the pack out once and each batch's covers in one more pass (see
-render/pdf.py: `layout`, then `write_edition`); a writer without shared work
-writes each edition whole, with the facts (page numbers) of the shared layout.
-Files are staged and renamed into place through publish.py, as builds are.
+lays the pack out and writes it once (with a neutral cover), and each batch's
+covers in one more pass; an edition is a copy of those shared pages with the
+recipient's own cover page, written alone, in place of the neutral one (see
+render/pdf_editions.py); a writer without shared work writes each edition
+whole, with the facts (page numbers) of the shared layout. With more than one
+job, the PDF's shared pages of a second variant are laid out in a forked
+process meanwhile (`_prepared_apart`). Files are staged and renamed into place
+through publish.py, as builds are.
 
-Editions are written by forked processes that inherit the laid-out pages;
+Editions are written by forked processes that inherit the shared pages;
 each worker lays out the covers of a batch of 25 recipients at a time, so
 memory stays flat however long the list. Each file is written to a temporary
-name and renamed into place. Each edition's PDF is written on its own (its
-font subsets carry only its recipient's characters), and the same pack and
-list give byte-identical unencrypted editions. Ctrl-C stops the workers at
+name and renamed into place. Each edition's cover and stamp are written on
+their own (their font subsets carry only the recipient's characters; the
+shared pages' carry no recipient's), and the same pack and list give
+byte-identical unencrypted editions. Ctrl-C stops the workers at
 once and reports exactly the files that were renamed into place.
 
 A rerun leaves alone the editions whose inputs did not change: each edition
