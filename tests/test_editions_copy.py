@@ -305,3 +305,20 @@ def test_variants_laid_out_apart_give_the_same_bytes(tmp_path, monkeypatch):
     assert not pdf_editions.PREPARED
     for name in ("ada-lovelace.pdf", "bob-smith.pdf", "carla-rossi.pdf"):
         assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
+
+
+def test_a_variant_that_fails_apart_is_laid_out_here(tmp_path, monkeypatch):
+    from briefgen.render import pdf_editions
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the forked process fails")
+
+    monkeypatch.setattr(pdf_editions, "prepare", broken)  # the fork inherits it
+    source = tmp_path / "list.csv"
+    source.write_text("name;groups\nAda Lovelace;board\nBob Smith;\n", encoding="utf-8")
+    result = run_cli("build", PACK, "--recipients", source, "-o", tmp_path / "out", "-j", "2",
+                     "--format", "pdf")
+    assert result.exit_code == 0, result.output
+    assert "2 files written" in result.output
+    with pikepdf.open(tmp_path / "out" / "bob-smith.pdf") as pdf:
+        assert len(pdf.pages) == 10

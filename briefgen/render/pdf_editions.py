@@ -228,8 +228,9 @@ def write_edition(shared: bytes, renderer, cover, stamp_pages, position: int,
                   recipient: Recipient, slug: str, target: Path, encrypt: bool = False,
                   print_marks: bool = False) -> None:
     """One edition: the shared pages (`shared`, bytes of shared_pdf) with its own
-    `cover` (a laid-out document of the one cover page, written alone by WeasyPrint), its stamp page
-    drawn on every page as an artifact, print marks and its password by pikepdf."""
+    `cover` (a laid-out document of its one cover page, written alone by
+    WeasyPrint) in place of the neutral one, its stamp page drawn on every page
+    as an artifact, print marks and its password, by pikepdf."""
     import pikepdf
 
     from .pdf import _quiet_weasyprint, overlay_artifact
