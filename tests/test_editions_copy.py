@@ -322,3 +322,59 @@ def test_a_variant_that_fails_apart_is_laid_out_here(tmp_path, monkeypatch):
     assert "2 files written" in result.output
     with pikepdf.open(tmp_path / "out" / "bob-smith.pdf") as pdf:
         assert len(pdf.pages) == 10
+
+
+def shape(data: bytes) -> list[tuple]:
+    """The structure tree in document order: depth, type, page, MCIDs, Alt and
+    ActualText of each element (and each annotation reference)."""
+    import io
+
+    found = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pages = {page.obj.objgen: index for index, page in enumerate(pdf.pages)}
+
+        def walk(element, depth):
+            if element.get("/Type") == "/OBJR":
+                found.append((depth, "OBJR", pages[element.Pg.objgen]))
+                return
+            found.append((depth, str(element.S), pages.get(element.Pg.objgen)
+                          if "/Pg" in element else None,
+                          tuple(k for k in element.K if isinstance(k, int)),
+                          str(element.get("/Alt", "")), str(element.get("/ActualText", ""))))
+            for kid in element.K:
+                if isinstance(kid, pikepdf.Dictionary):
+                    walk(kid, depth + 1)
+
+        walk(pdf.Root.StructTreeRoot.K[0], 0)
+    return found
+
+
+def test_the_copy_has_the_tree_of_the_whole_edition_written_at_once():
+    """The grafted edition's structure tree is the one WeasyPrint writes for the
+    cover and the shared pages written together (as editions were made before)."""
+    import io
+
+    from briefgen.content.pack_folder import load_pack
+    from briefgen.layouts import find_layout
+    from briefgen.model import Recipient
+    from briefgen.outline import build_outline
+    from briefgen.render import RenderOptions
+    from briefgen.render.pdf import build_html, layout
+    from briefgen.render.pdf_editions import graft_cover, shared_pdf, tagged_pdf
+
+    pack = load_pack(PACK).pack
+    chosen = find_layout(pack.layout)
+    options = RenderOptions(warnings=[])
+    laid = layout(pack, chosen, options, outline=build_outline(pack))
+    shared = shared_pdf(laid, pack)
+    covers = laid.renderer.render(build_html(pack, chosen, options, covers=[
+        Recipient("Ada Lovelace", organisation="Analytical Engines")]))
+    whole = tagged_pdf(laid.renderer, laid.document.copy(covers.pages[:1] +
+                                                         laid.document.pages[1:]), b"0" * 32)
+    cover = tagged_pdf(laid.renderer, covers.copy(covers.pages[:1]), b"0" * 32)
+    with pikepdf.open(io.BytesIO(shared)) as pdf, pikepdf.open(io.BytesIO(cover)) as one:
+        graft_cover(pdf, one)
+        out = io.BytesIO()
+        pdf.save(out)
+    assert shape(out.getvalue()) == shape(whole)
+    assert len(shape(whole)) > 500
