@@ -3,17 +3,22 @@
 Each requested writer gets the pack through `Writer.editions()` once per
 distinct set of confidential parts the recipients may see, and then prepares
 batches of 25 recipients and writes one edition per recipient. The PDF writer
-lays the pack out once and each batch's covers in one more pass (see
-render/pdf.py: `layout`, then `write_edition`); a writer without shared work
-writes each edition whole, with the facts (page numbers) of the shared layout.
-Files are staged and renamed into place through publish.py, as builds are.
+lays the pack out and writes it once (with a neutral cover), and each batch's
+covers in one more pass; an edition is a copy of those shared pages with the
+recipient's own cover page, written alone, in place of the neutral one (see
+render/pdf_editions.py); a writer without shared work writes each edition
+whole, with the facts (page numbers) of the shared layout. With more than one
+job, the PDF's shared pages of a second variant are laid out in a forked
+process meanwhile (`_prepared_apart`). Files are staged and renamed into place
+through publish.py, as builds are.
 
-Editions are written by forked processes that inherit the laid-out pages;
+Editions are written by forked processes that inherit the shared pages;
 each worker lays out the covers of a batch of 25 recipients at a time, so
 memory stays flat however long the list. Each file is written to a temporary
-name and renamed into place. Each edition's PDF is written on its own (its
-font subsets carry only its recipient's characters), and the same pack and
-list give byte-identical unencrypted editions. Ctrl-C stops the workers at
+name and renamed into place. Each edition's cover and stamp are written on
+their own (their font subsets carry only the recipient's characters; the
+shared pages' carry no recipient's), and the same pack and list give
+byte-identical unencrypted editions. Ctrl-C stops the workers at
 once and reports exactly the files that were renamed into place.
 
 A rerun leaves alone the editions whose inputs did not change: each edition
@@ -154,21 +159,81 @@ class _Variant:
 
 def _layout_variants(pack: Pack, recipients: list[Recipient], layout: Layout,
                      options: RenderOptions, formats: tuple[str, ...], encrypt: bool,
-                     lay_out: bool = True) -> list[_Variant]:
-    """One variant per distinct set of confidential parts the recipients may see."""
+                     lay_out: bool = True, jobs: int = 1) -> list[_Variant]:
+    """One variant per distinct set of confidential parts the recipients may see.
+    With `jobs` > 1, the PDF's shared pages of the second and later variants are
+    laid out and written in forked processes while this one does the first's."""
     groups: dict[tuple, list[int]] = {}
     for index, recipient in enumerate(recipients):
         edition = pack.for_recipient(recipient)
         key = (tuple(i.slug for i in edition.issues), tuple(a.id for a in edition.annexes))
         groups.setdefault(key, []).append(index)
-    variants = []
-    for members in groups.values():
-        variant = _Variant(replace(pack.for_recipient(recipients[members[0]]), recipient=None),
-                           members)
-        if lay_out:
-            _lay_out(variant, layout, options, formats, encrypt)
-        variants.append(variant)
+    variants = [_Variant(replace(pack.for_recipient(recipients[members[0]]), recipient=None),
+                         members) for members in groups.values()]
+    if lay_out:
+        with _prepared_apart(variants[1:], layout, options, formats, jobs) as collect:
+            for variant in variants:
+                collect(variant)
+                _lay_out(variant, layout, options, formats, encrypt)
     return variants
+
+
+@contextmanager
+def _prepared_apart(variants: list[_Variant], layout: Layout, options: RenderOptions,
+                    formats: tuple[str, ...], jobs: int):
+    """Fork a process per variant (up to `jobs` - 1) that lays out and writes its
+    PDF's shared pages (render/pdf_editions.py `prepare`) and sends them back.
+    Yields `collect(variant)`, which waits for that variant's pages, if any were
+    prepared apart, and hands them to the PdfEditions made of it next. A process
+    that fails sends nothing: its variant is then laid out here, as usual."""
+    apart = variants[:max(0, jobs - 1)] if "pdf" in formats and sys.platform != "win32" else []
+    if not apart:
+        yield lambda variant: None
+        return
+    from ..render import pdf_editions
+
+    context = multiprocessing.get_context("fork")
+    children: dict[int, tuple] = {}
+
+    def child(variant: _Variant, send) -> None:
+        state = None
+        try:
+            state = pdf_editions.prepare(build_outline(variant.pack), layout, options)
+        except BaseException:
+            pass
+        try:
+            send.send(state)
+        finally:
+            os._exit(0)
+
+    def collect(variant: _Variant) -> None:
+        if id(variant) not in children:
+            return
+        process, receive = children.pop(id(variant))
+        try:
+            state = receive.recv()
+        except (EOFError, OSError):
+            state = None
+        receive.close()
+        process.join()
+        if state is not None:
+            pdf_editions.PREPARED[id(variant.pack)] = state
+
+    try:
+        for variant in apart:
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=child, args=(variant, send), daemon=True)
+            process.start()
+            send.close()
+            children[id(variant)] = (process, receive)
+        yield collect
+    finally:
+        for process, receive in children.values():  # stopped before collecting them
+            process.kill()
+            process.join()
+            receive.close()
+        for variant in apart:
+            pdf_editions.PREPARED.pop(id(variant.pack), None)
 
 
 def _lay_out(variant: _Variant, layout: Layout, options: RenderOptions,
@@ -477,7 +542,8 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
         keys = {new: keys[old] for new, old in enumerate(todo)}
     # The Dask path lays out each variant on the workers, not here.
     variants = _layout_variants(pack, recipients, chosen, options, formats, encrypt,
-                                lay_out=not scheduler) if recipients else []
+                                lay_out=not scheduler,
+                                jobs=max(1, jobs or os.cpu_count() or 1)) if recipients else []
     folder = str(out.resolve())  # workers resolve nothing against their own folder
     tasks = []
     for variant_index, variant in enumerate(variants):

@@ -603,121 +603,8 @@ class _quiet_weasyprint:
 
 
 # ---------------------------------------------------------------- editions
-
-#: the page that carries an edition's footer line and watermark (see stamps());
-#: colours, fonts and the page height come from the layout's custom properties
-STAMP_CSS = """
-@page { margin: 0; bleed: 0; marks: none; }
-.stamp { position: relative; height: var(--page-height); overflow: hidden; break-after: page; }
-.line { position: absolute; left: 0; right: 0; bottom: 6mm; text-align: center;
-        font-family: var(--font-heading); font-size: 7pt; color: var(--muted); }
-.mark { position: absolute; left: -20mm; right: -20mm; top: 45%; text-align: center;
-        font-family: var(--font-heading); font-weight: 700; font-size: 34pt;
-        color: rgba(0, 0, 0, 0.07); transform: rotate(-35deg); }
-"""
-
-
-def stamps(pack: Pack, people: list[Recipient], renderer: Renderer):
-    """A page per recipient carrying only their footer line and watermark, laid
-    out (not written) in one pass: each edition writes its own page alone, so
-    that its font subsets hold no other recipient's characters. None when the
-    pack has neither."""
-    if not (pack.edition_footer or pack.edition_watermark):
-        return None
-    from dataclasses import replace
-
-    from markupsafe import escape
-    from weasyprint import CSS, HTML
-
-    pages = []
-    for recipient in people:
-        edition = replace(pack, recipient=recipient)
-        line = escape(edition.personalise(pack.edition_footer))
-        mark = escape(edition.personalise(pack.edition_watermark))
-        pages.append(f'<div class="stamp"><p class="line">{line}</p>'
-                     f'<p class="mark">{mark}</p></div>')
-    html = HTML(string="<html><body>" + "".join(pages) + "</body></html>")
-    css = CSS(string=STAMP_CSS, font_config=renderer.fonts)
-    with _quiet_weasyprint():
-        return html.render(stylesheets=[renderer.stylesheets[0], css], font_config=renderer.fonts)
-
-
-def write_edition(laid: Laid, pack: Pack, cover, stamp_pages, position: int,
-                  recipient: Recipient, target: Path, encrypt: bool = False,
-                  print_marks: bool = False) -> None:
-    """One edition: the shared pages `laid` with its own `cover` page, written by
-    WeasyPrint (structure tree, bookmarks, links and metadata as in a build);
-    annex pages and its stamp page drawn as artifacts and its password set by pikepdf."""
-    import io
-    import secrets
-
-    import pikepdf
-
-    pages = [cover] + list(laid.document.pages[1:])
-    edition = laid.document.copy(pages)
-    identifier = hashlib.sha256(f"{pack.slug}\0{recipient.name}\0{recipient.line}"
-                                .encode()).hexdigest()[:32].encode()
-    laid.renderer.write(edition, target, identifier)
-    if not (pack.annexes or stamp_pages or encrypt or print_marks):
-        return
-    # `target` is this edition's own temporary file: read it, then rewrite it.
-    with pikepdf.open(io.BytesIO(target.read_bytes())) as pdf:
-        if pack.annexes:
-            place_annexes(target, pack, laid.anchors, content_boxes(laid.document), pdf)
-        if stamp_pages:
-            # This recipient's page only: a font subset written from the whole
-            # batch would carry the other recipients' names.
-            with _quiet_weasyprint():
-                stamp = stamp_pages.copy([stamp_pages.pages[position]]).write_pdf()
-            with pikepdf.open(io.BytesIO(stamp)) as stamp_pdf:
-                form = stamp_pdf.pages[0].as_form_xobject()
-                for page in pdf.pages:
-                    box = page.mediabox
-                    overlay_artifact(pdf, page, form, pikepdf.Rectangle(
-                        float(box[0]), float(box[1]), float(box[2]), float(box[3])))
-        if print_marks:  # --print: marks outside the bleed, before any encryption
-            from .marks import add_page_marks, job_name
-
-            add_page_marks(pdf, job_name(Path(target)))
-        if encrypt:
-            pdf.save(target, encryption=pikepdf.Encryption(
-                user=recipient.password, owner=secrets.token_urlsafe(24), R=6, aes=True))
-        else:
-            # The same pack and list give the same bytes: /ID from the content.
-            pdf.save(target, deterministic_id=True)
-
-
-class PdfEditions(Editions):
-    """The pack laid out once; each batch's covers (and stamps) in one more pass."""
-
-    def __init__(self, writer, outline, chosen, options, facts, encrypt: bool):
-        super().__init__(writer, outline, chosen, options, facts)
-        self.encrypt = encrypt
-        self.laid = layout(outline.document, chosen, options, outline=outline)
-        self.facts = self.laid.facts
-
-    def batch(self, people: list[Recipient]) -> list[str | None]:
-        pack = self.outline.document
-        self.covers = self.laid.renderer.render(
-            build_html(pack, self.layout, self.options, covers=people))
-        self.stamps = stamps(pack, people, self.laid.renderer)
-        self.starts = starts = page_anchors(self.covers)
-        problems: list[str | None] = []
-        for position in range(len(people)):
-            # Each recipient's cover must be exactly one page: an overflowing cover
-            # would otherwise hand its second page to the next recipient.
-            first = starts[f"edition-cover-{position}"]
-            after = starts.get(f"edition-cover-{position + 1}", len(self.covers.pages) + 1)
-            problems.append(None if after - first == 1 else
-                            f"the cover runs over {after - first} pages — shorten the "
-                            "organisation, or adapt the layout's cover")
-        return problems
-
-    def write(self, position: int, recipient: Recipient, target: Path) -> None:
-        first = self.starts[f"edition-cover-{position}"]
-        write_edition(self.laid, self.outline.document, self.covers.pages[first - 1],
-                      self.stamps, position, recipient, target, self.encrypt,
-                      self.options.print_marks)
+# Editions (one per recipient) are made from the shared pages written once per
+# variant, each with its own cover page and stamps: see pdf_editions.py.
 
 
 @register
@@ -765,4 +652,6 @@ class PdfWriter(Writer):
         impose_booklet(written, target, print_marks=options.print_marks)
 
     def editions(self, outline, layout, options, facts, *, encrypt=False) -> Editions:
+        from .pdf_editions import PdfEditions
+
         return PdfEditions(self, outline, layout, options, facts, encrypt)
