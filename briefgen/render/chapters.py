@@ -176,6 +176,21 @@ def _first_break(root_box) -> str | None:
     return "page" if "page" in found else None
 
 
+def _start_at(root_box) -> dict:
+    """The skip stack of the part's first content: {body: {main: {first: None}}}."""
+    path, box = [], root_box
+    for tag in ("body", "main", None):
+        children = list(getattr(box, "children", ()))
+        index = next((i for i, child in enumerate(children)
+                      if (child.element_tag == tag if tag else
+                          not (child.is_absolutely_positioned() or child.is_floated()))), None)
+        if index is None:
+            raise _Unsplittable()
+        path.append(index)
+        box = children[index]
+    return {path[0]: {path[1]: {path[2]: None}}}
+
+
 def _paginate(html, root_box, context, offset: int, first: bool, max_loops=8):
     """WeasyPrint 70's layout_document up to (not including) the margin boxes,
     the page counter starting at `offset` on the side the whole would give."""
@@ -188,6 +203,10 @@ def _paginate(html, root_box, context, offset: int, first: bool, max_loops=8):
         if forced is None:
             raise _Unsplittable()
         resume_at, next_page, right_page, page_state, remake_state = context.page_maker[0]
+        # Start at the part's first content, as the whole does after the break: <html>,
+        # <body> and <main> go on from the page before (no start decorations), and
+        # a blank verso before it leaves it to the next page.
+        resume_at = _start_at(root_box)
         if offset % 2:
             right_page = not right_page
         next_page = dict(next_page, **{"break": forced})
