@@ -27,39 +27,53 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-#: (name, how to make the sample in a folder, the file and word changed)
+#: the issue's word changed, in the middle of the issue (its 50th contribution's)
 WORDS = ("removed", "taken")
 
 
-def make_pack(work: Path) -> tuple[Path, Path, str]:
+def make_pack(work: Path) -> tuple[Path, Path, tuple[str, str] | None]:
+    """The sample pack; one word of the text of its second chapter's first piece."""
     content = work / "content"
     shutil.copytree(ROOT / "content", content)
-    return content / "board-pack", content / "energy-forum" / "issue.md", "Grids first"
+    return (content / "board-pack", content / "energy-forum" / "issue.md",
+            ("not five years later", "not six years later"))
 
 
-def make_issue(work: Path) -> tuple[Path, Path, str]:
+def make_pack_headline(work: Path) -> tuple[Path, Path, tuple[str, str] | None]:
+    """The sample pack; one word added to a piece's headline (bench/pack_rebuild.py's
+    change), which the contents, the agenda and the bookmarks show too."""
+    source, changed, _ = make_pack(work)
+    return source, changed, ("Grids first", "Grids come first")
+
+
+def make_issue(work: Path) -> tuple[Path, Path, tuple[str, str] | None]:
     from scale import make_issue as scaled
 
     folder = scaled(work / "issue-100", 100)
     return folder, folder / "issue.md", None
 
 
-def edit(path: Path, round_: int, phrase: str | None) -> None:
-    """One word changed: a phrase of the sample's (the pack), else a word in the
-    middle of the issue (its 50th contribution's "removed")."""
+def edit(path: Path, round_: int, phrases: tuple[str, str] | None) -> None:
+    """One word changed, and changed back the next round: the phrase given, else the
+    first WORDS after the middle of the file."""
     text = path.read_text(encoding="utf-8")
-    if phrase is not None:
-        new = phrase.replace("first", "come first") if round_ % 2 else phrase
-        old = phrase.replace("first", "come first") if not round_ % 2 else phrase
-        text = text.replace(old, new)
+    if phrases is not None:
+        old, new = phrases[::-1] if round_ % 2 else phrases
+        if old not in text:
+            raise SystemExit(f"{old!r} not in {path}")
+        text = text.replace(old, new, 1)
     else:
-        at = len(text) // 2
         a, b = WORDS[::-1] if round_ % 2 else WORDS
-        found = text.find(a, at)
+        found = text.find(a, len(text) // 2)
         if found < 0:
             raise SystemExit(f"{a!r} not found after the middle of {path}")
         text = text[:found] + b + text[found + len(a):]
     path.write_text(text, encoding="utf-8")
+
+
+SAMPLES = (("sample pack, a word of text", make_pack),
+           ("sample pack, a word of a headline", make_pack_headline),
+           ("issue of 100 contributions", make_issue))
 
 
 def run(rounds: int) -> dict:
@@ -70,9 +84,9 @@ def run(rounds: int) -> dict:
     except ImportError:  # before the split: nothing kept
         chapters = None
     results = {}
-    for name, make in (("sample pack", make_pack), ("issue of 100 contributions", make_issue)):
+    for name, make in SAMPLES:
         work = Path(tempfile.mkdtemp(prefix="briefgen-incr-"))
-        source, changed, phrase = make(work)
+        source, changed, phrases = make(work)
 
         def once(out: str) -> tuple[float, bytes]:
             start = time.perf_counter()
@@ -87,7 +101,7 @@ def run(rounds: int) -> dict:
                 chapters.clear()
             seconds, _ = once("cold")
             cold.append(seconds)
-            edit(changed, round_, phrase)
+            edit(changed, round_, phrases)
             seconds, warm_bytes = once("warm")
             warm.append(seconds)
             if chapters:  # the same content built cold: the same bytes?

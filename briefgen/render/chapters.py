@@ -25,8 +25,10 @@ HTML changed, and those after a part whose page count changed. A cold build
 takes the same path, so both give the same pages, and the same bytes.
 
 The front part is laid out before the others know their pages, with the page
-numbers of the last pass (0 at first); when they differ from the final ones it
-is laid out again, and if its page count then changes, the rest follows.
+numbers of the last document laid out by these fonts (0 at first); when they
+differ from the final ones it is laid out again, and if its page count then
+changes, the rest follows. The result is the fixed point where every part was
+laid out with the numbers and offset it ends up with, whatever the guess.
 
 Documents this does not split (an issue, whose contributions run on from page
 to page; HTML without the pack's page-broken parts) are laid out whole, as
@@ -371,6 +373,9 @@ class _Kept:
     def __init__(self, fonts, stylesheets):
         self.fonts, self.stylesheets = fonts, stylesheets
         self.parts: OrderedDict = OrderedDict()
+        #: anchor → page number in the last document laid out: the first guess of
+        #: the next (a one-word change seldom moves them)
+        self.numbers: dict[str, int] = {}
 
 
 _KEPT: OrderedDict = OrderedDict()
@@ -434,7 +439,7 @@ MAX_ROUNDS = 4
 
 
 def _render_parts(renderer, kept: _Kept, parts: list[Part]):
-    numbers: dict[str, int] = {}
+    numbers = kept.numbers
     for _ in range(MAX_ROUNDS):
         offset, found, laid_parts, used = 0, {}, [], []
         for part in parts:
@@ -459,6 +464,7 @@ def _render_parts(renderer, kept: _Kept, parts: list[Part]):
         if all(found.get(a, 0) == n for external in used for a, n in external.items()):
             break
         numbers = found
+    kept.numbers = found
     total = offset
     pages = [page for part, laid in zip(parts, laid_parts)
              for page in laid.finish(total, part.p_base)]
