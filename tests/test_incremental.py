@@ -1,0 +1,99 @@
+"""Warm rebuilds: a pack laid out chapter by chapter, the unchanged chapters kept in
+the process (briefgen/render/chapters.py), gives the bytes of a cold build."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from briefgen.pipeline.build import build
+from briefgen.render import chapters
+
+from .conftest import ROOT, edit
+
+
+@pytest.fixture
+def content(tmp_path):
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "content", folder, ignore=shutil.ignore_patterns("output"))
+    return folder
+
+
+def pdf_bytes(source, out, **options) -> bytes:
+    result = build(source, formats=("pdf",), output_dir=out, **options)
+    return result.outputs[f"{result.document.slug}.pdf"].read_bytes()
+
+
+@pytest.fixture
+def laid_parts(monkeypatch):
+    """The parts laid out (not taken from those kept), as (first, offset)."""
+    laid = []
+    original = chapters._lay_out
+
+    def counting(renderer, part, offset, external):
+        laid.append((part.first, offset))
+        return original(renderer, part, offset, external)
+
+    monkeypatch.setattr(chapters, "_lay_out", counting)
+    return laid
+
+
+CHANGES = {
+    # a word of text in the second chapter: that chapter alone is laid out again
+    "word": ("energy-forum/issue.md", "not five years later", "not six years later"),
+    # a word of a headline: the contents and the agenda show it too
+    "headline": ("energy-forum/issue.md", "Grids first", "Grids come first"),
+    # a long paragraph in the first chapter: its page count changes, and with it
+    # the offset of all that follows and the contents' numbers
+    "longer": ("nile-dispute/issue.md", "removed Khartoum from the negotiating table",
+               "removed Khartoum from the negotiating table. " + "More words here. " * 120),
+}
+
+
+@pytest.mark.parametrize("layout,change", [("policy-brief", "word"), ("policy-brief", "headline"),
+                                           ("policy-brief", "longer"), ("conference", "longer")])
+def test_warm_rebuild_is_the_cold_build(content, tmp_path, laid_parts, layout, change):
+    pack = content / "board-pack"
+    chapters.clear()
+    before = pdf_bytes(pack, tmp_path / "cold-before", layout=layout)
+    laid_parts.clear()
+    path, old, new = CHANGES[change]
+    edit(content / path, old, new)
+    warm = pdf_bytes(pack, tmp_path / "warm", layout=layout)
+    relaid = list(laid_parts)
+    chapters.clear()
+    cold = pdf_bytes(pack, tmp_path / "cold", layout=layout)
+    assert warm != before
+    assert warm == cold
+    if change == "word":  # the second chapter only (offset: cover, contents, first chapter)
+        assert relaid and all(not first for first, _ in relaid)
+        assert len({offset for _, offset in relaid}) == 1
+
+
+@pytest.mark.parametrize("options", [{}, {"layout": "conference"}, {"impose": "booklet"},
+                                     {"page_size": "Letter"}])
+def test_split_is_the_whole_document(tmp_path, monkeypatch, options):
+    """Laid out chapter by chapter or whole, the pack's PDF has the same bytes:
+    folios, blank versos, contents numbers, links, bookmarks and tags."""
+    pack = ROOT / "content" / "board-pack"
+    chapters.clear()
+    split = pdf_bytes(pack, tmp_path / "split", **options)
+    monkeypatch.setattr(chapters, "ENABLED", False)
+    whole = pdf_bytes(pack, tmp_path / "whole", **options)
+    assert split == whole
+
+
+def test_split_parts():
+    html = ('<html><head></head><body>\n<section class="cover"><p>c</p></section>\n'
+            '<main class="body">\n  <nav><a href="#ch-1">1</a><a href="#ch-2">2</a></nav>\n'
+            '  <section class="chapter" id="ch-1"><p>a</p><p>b</p></section>\n'
+            '  <section class="chapter" id="ch-2"><p>d</p><a href="#ch-1">x</a></section>\n'
+            '  <section class="bios" id="contributors"><p>e</p></section>\n</main>\n</body></html>')
+    parts = chapters.split(html)
+    assert [p.first for p in parts] == [True, False, False, False]
+    assert parts[0].external == ("ch-1", "ch-2")
+    assert parts[2].external == ("ch-1",)
+    assert parts[3].html.count(chapters.TAIL_SIBLING) == 1
+    # each part's paragraphs counted from where its slice of the whole begins
+    assert [p.p_base for p in parts] == [0, 1, 3, 4]
+    assert chapters.split(html.replace('class="chapter"', 'class="other"')) is None
