@@ -59,7 +59,8 @@ TAIL_SIBLING = '\n<section class="chapter" style="display: none"></section>'
 
 #: kept renderers (fonts and stylesheets) and their parts, newest last
 RENDERERS_KEPT = 3
-#: laid-out parts kept per renderer
+#: laid-out parts kept per renderer, the least recently used dropped first: at
+#: least four times a document's parts (the makeup passes lay some out again)
 PARTS_KEPT = 48
 #: whether documents are split at all (BRIEFGEN_SPLIT=off lays them out whole)
 ENABLED = os.environ.get("BRIEFGEN_SPLIT", "on") != "off"
@@ -454,7 +455,7 @@ def _render_parts(renderer, kept: _Kept, parts: list[Part]):
                 for warning in laid.warnings:
                     if warning not in renderer.fetcher.warnings:
                         renderer.fetcher.warnings.append(warning)
-            while len(kept.parts) > PARTS_KEPT:
+            while len(kept.parts) > max(PARTS_KEPT, 4 * len(parts)):
                 kept.parts.popitem(last=False)
             for anchor, number in laid.anchors.items():
                 found.setdefault(anchor, number)
