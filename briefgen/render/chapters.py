@@ -74,6 +74,8 @@ class Part:
     #: anchors it points at and does not hold
     external: tuple[str, ...]
     first: bool
+    #: the anchors it holds
+    ids: frozenset = frozenset()
 
 
 def split(html_text: str) -> list[Part] | None:
@@ -102,7 +104,7 @@ def _part(whole: str, html: str, lead: int, start: int, stop: int, first: bool) 
     ids = set(_ID.findall(piece))
     external = tuple(sorted({a for a in _HREF.findall(piece) if a not in ids}))
     base = len(_P.findall(whole, 0, start)) - len(_P.findall(html, 0, lead))
-    return Part(html, base, external, first)
+    return Part(html, base, external, first, frozenset(ids))
 
 
 # ---------------------------------------------------------------- WeasyPrint hooks
@@ -441,10 +443,12 @@ MAX_ROUNDS = 4
 
 def _render_parts(renderer, kept: _Kept, parts: list[Part]):
     numbers = kept.numbers
+    # an anchor no part holds stays undefined, as in the whole document
+    held = frozenset().union(*(part.ids for part in parts))
     for _ in range(MAX_ROUNDS):
         offset, found, laid_parts, used = 0, {}, [], []
         for part in parts:
-            external = {a: found.get(a, numbers.get(a, 0)) for a in part.external}
+            external = {a: found.get(a, numbers.get(a, 0)) for a in part.external if a in held}
             key = (part.html, offset, tuple(sorted(external.items())))
             laid = kept.parts.get(key)
             if laid is None:
