@@ -97,3 +97,42 @@ def test_split_parts():
     # each part's paragraphs counted from where its slice of the whole begins
     assert [p.p_base for p in parts] == [0, 1, 3, 4]
     assert chapters.split(html.replace('class="chapter"', 'class="other"')) is None
+
+
+def test_a_document_keeps_its_page_count_when_another_shares_its_parts():
+    """Two documents sharing the laid-out front and chapters, the second longer
+    (its tail grew): the first one's folios still say its own page count."""
+    from weasyprint.formatting_structure import boxes
+
+    from briefgen.content.pack_folder import load_pack
+    from briefgen.layouts import find_layout
+    from briefgen.render import RenderOptions
+    from briefgen.render.pdf import Renderer, build_html
+
+    pack = load_pack(ROOT / "content" / "board-pack").pack
+    chosen = find_layout("policy-brief")
+    options = RenderOptions()
+    chapters.clear()
+    renderer = Renderer(pack, chosen, options)
+    html = build_html(pack, chosen, options)
+    longer = html.replace('<section class="bios" id="contributors">',
+                          '<section class="bios" id="contributors">'
+                          + "<p>More about the contributors.</p>" * 150, 1)
+    assert longer != html
+
+    def folios(document):
+        found = []
+        for page in document.pages:
+            text = "".join(box.text for margin in page._page_box.children
+                           if isinstance(margin, boxes.MarginBox)
+                           for box in margin.descendants() if isinstance(box, boxes.TextBox))
+            found.append(text)
+        return found
+
+    first = chapters.render(renderer, html)
+    before = folios(first)
+    second = chapters.render(renderer, longer)
+    assert len(second.pages) > len(first.pages)
+    assert folios(first) == before
+    assert any(f"of {len(first.pages)}" in text for text in before)
+    assert any(f"of {len(second.pages)}" in text for text in folios(second))

@@ -285,11 +285,15 @@ def _margins(context, pages, total: int):
     from weasyprint.layout.background import layout_backgrounds
 
     done = []
-    for i, page in enumerate(pages):
-        root, footnote_area, note_area = page._briefgen_areas
+    for i, laid_out in enumerate(pages):
+        # Copies of the page and root boxes: the pages made for another page count
+        # (another document sharing this part) keep their own margin boxes.
+        page = laid_out.copy()
+        root, footnote_area, note_area = laid_out._briefgen_areas
+        root = root.copy()
         root_children = []
         root_children.extend(layout_fixed_boxes(context, pages[:i], page))
-        root_children.extend(page._briefgen_root_children)
+        root_children.extend(laid_out._briefgen_root_children)
         root_children.extend(layout_fixed_boxes(context, pages[i + 1:], page))
         root.children = root_children
         context.current_page = i + 1
@@ -315,17 +319,16 @@ class _Laid:
     context: object
     boxes: list
     warnings: list
-    total: int | None = None
-    pages: list = field(default_factory=list)
+    #: the pages with their margin boxes, for each page count asked
+    pages: dict = field(default_factory=dict)
     anchors: dict = field(default_factory=dict)
 
     def finish(self, total: int, p_base: int) -> list:
-        if self.total != total:
-            self.pages = _margins(self.context, self.boxes, total)
-            for page in self.pages:
+        if total not in self.pages:
+            self.pages[total] = _margins(self.context, self.boxes, total)
+            for page in self.pages[total]:
                 page._briefgen_p_base = p_base
-            self.total = total
-        return self.pages
+        return self.pages[total]
 
 
 def _lay_out(renderer, part: Part, offset: int, external: dict[str, int]) -> _Laid:
