@@ -68,8 +68,10 @@ ENABLED = os.environ.get("BRIEFGEN_SPLIT", "on") != "off"
 
 @dataclass
 class Part:
+    #: the whole HTML's head and <body>, with this part alone in <main>
     html: str
-    #: where its own slice of the whole HTML begins, in `html` and in the whole
+    #: a paragraph's index among this part's <p> elements plus p_base: its index
+    #: in the whole HTML (the hyphen-ladder pass marks paragraphs by it)
     p_base: int
     #: anchors it points at and does not hold
     external: tuple[str, ...]
@@ -92,7 +94,7 @@ def split(html_text: str) -> list[Part] | None:
     head = html_text[:body + len("<body>")] + "\n" + main.group(0)
     closing = html_text[end:]
     parts = [_part(html_text, html_text[:starts[0]] + closing, 0, 0, starts[0], True)]
-    for index, (start, stop) in enumerate(bounds):
+    for start, stop in bounds:
         lead = head + (TAIL_SIBLING if tail and start == tail.start() else "")
         parts.append(_part(html_text, lead + html_text[start:stop] + closing,
                            len(lead), start, stop, False))
@@ -361,14 +363,10 @@ def _lay_out(renderer, part: Part, offset: int, external: dict[str, int]) -> _La
         weasy_document.layout_document = original
         _active.offset, _active.external = 0, None
     laid = _Laid(document, held["context"], held["boxes"], list(warnings[before:]))
-    for number, box in enumerate(laid.boxes, offset + 1):  # anchors: as page_anchors()
-        for anchor in _page_anchors(document.pages[number - offset - 1]):
+    for number, page in enumerate(document.pages, offset + 1):  # as pdf.page_anchors()
+        for anchor in page.anchors:
             laid.anchors.setdefault(anchor, number)
     return laid
-
-
-def _page_anchors(page) -> list[str]:
-    return list(page.anchors)
 
 
 # ---------------------------------------------------------------- the cache
