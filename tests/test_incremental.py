@@ -136,3 +136,16 @@ def test_a_document_keeps_its_page_count_when_another_shares_its_parts():
     assert folios(first) == before
     assert any(f"of {len(first.pages)}" in text for text in before)
     assert any(f"of {len(second.pages)}" in text for text in folios(second))
+
+
+def test_a_layout_with_counters_of_its_own_is_laid_out_whole():
+    """A CSS counter (a figure number running through the pack) would start again
+    in each part: such a layout's documents are not split."""
+    assert chapters._COUNTERS.search("figure { counter-increment: figure; }")
+    assert chapters._COUNTERS.search("body{counter-reset:note 0}")
+    assert not chapters._COUNTERS.search("@page { counter-increment: page; }")
+    assert not chapters._COUNTERS.search("p { counter-reset: none; }")
+    from briefgen.layouts import find_layout
+
+    for name in ("policy-brief", "conference", "memo"):
+        assert not chapters.counters_used(find_layout(name), "")

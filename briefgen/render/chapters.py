@@ -54,6 +54,9 @@ _TAIL = re.compile(r'\n[ \t]*<section class="(?:bios|annex-divider)"')
 _MAIN = re.compile(r'<main class="body">')
 _HREF = re.compile(r'href="#([^"]+)"')
 _ID = re.compile(r' id="([^"]+)"')
+#: a CSS counter of the layout's own (not the page's): it would start again in
+#: each part, so a document whose CSS has one is laid out whole
+_COUNTERS = re.compile(r"counter-(?:reset|increment|set)\s*:(?!\s*(?:page|none)\b)")
 #: before the tail part, so that `.chapter ~ .bios` holds as in the whole
 TAIL_SIBLING = '\n<section class="chapter" style="display: none"></section>'
 
@@ -425,10 +428,24 @@ def keep(key: tuple, fonts, stylesheets) -> None:
         _KEPT.popitem(last=False)
 
 
+def counters_used(layout, css_text: str) -> bool:
+    """Whether the layout's CSS (or its page CSS) sets a counter of its own."""
+    texts = [css_text]
+    for css in layout.stylesheets:
+        try:
+            texts.append(Path(css).read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            pass
+    return any(_COUNTERS.search(text) for text in texts)
+
+
 def render(renderer, html_text: str):
     """The pages of `html_text`: its parts laid out (or kept) and combined, or the
     whole laid out at once when it does not split."""
-    parts = split(html_text) if ENABLED else None
+    head = html_text[:html_text.find("<body>")]
+    splittable = ENABLED and not getattr(renderer, "counters", True) \
+        and not _COUNTERS.search(head)
+    parts = split(html_text) if splittable else None
     kept = _KEPT.get(getattr(renderer, "key", None)) if parts else None
     if parts is None or kept is None or kept.fonts is not renderer.fonts:
         return renderer.render(html_text)

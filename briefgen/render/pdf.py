@@ -107,6 +107,8 @@ class Renderer:
         # The fonts and stylesheets of an earlier build in this process with the same
         # CSS, kept with the chapters they laid out (see chapters.py)
         self.key = chapters.renderer_key(layout, options, self.roots, css_text)
+        #: the layout sets CSS counters of its own: not laid out chapter by chapter
+        self.counters = chapters.counters_used(layout, css_text)
         kept = chapters.kept_fonts(self.key)
         if kept is not None:
             self.fonts, self.stylesheets = kept
