@@ -167,7 +167,8 @@ def _install() -> None:
 
 
 class _Unsplittable(Exception):
-    """A part that does not begin with a forced page break."""
+    """A part that does not begin with a forced page break, or that would need a
+    running head from the parts before it."""
 
 
 def _first_break(root_box) -> str | None:
@@ -324,6 +325,10 @@ class _Laid:
     context: object
     boxes: list
     warnings: list
+    #: the named strings and running elements set on its first page that is not
+    #: blank, and on any of its pages
+    strings_first: frozenset = frozenset()
+    strings: frozenset = frozenset()
     #: the pages with their margin boxes, for each page count asked
     pages: dict = field(default_factory=dict)
     anchors: dict = field(default_factory=dict)
@@ -366,10 +371,27 @@ def _lay_out(renderer, part: Part, offset: int, external: dict[str, int]) -> _La
         weasy_document.layout_document = original
         _active.offset, _active.external = 0, None
     laid = _Laid(document, held["context"], held["boxes"], list(warnings[before:]))
+    laid.strings_first, laid.strings = _named(held["context"], held["boxes"])
     for number, page in enumerate(document.pages, offset + 1):  # as pdf.page_anchors()
         for anchor in page.anchors:
             laid.anchors.setdefault(anchor, number)
     return laid
+
+
+def _named(context, boxes) -> tuple[frozenset, frozenset]:
+    """(the names of the strings and running elements set on the part's first page
+    that is not blank, those set on any of its pages)."""
+    first = next((number for number, box in enumerate(boxes, 1)
+                  if not box.page_type.blank), None)
+    on_first, anywhere = set(), set()
+    for kind, store in (("string", context.string_set), ("running", context.running_elements)):
+        for name, pages in list(store.items()):
+            numbers = {number for number, values in pages.items() if values}
+            if numbers:
+                anywhere.add((kind, name))
+            if first in numbers:
+                on_first.add((kind, name))
+    return frozenset(on_first), frozenset(anywhere)
 
 
 # ---------------------------------------------------------------- the cache
@@ -488,6 +510,13 @@ def _render_parts(renderer, kept: _Kept, parts: list[Part]):
             break
         numbers = found
     kept.numbers = found
+    # A running head or element set in an earlier part and not set again where a
+    # part begins would, in the whole, go on there: lay the document out whole.
+    earlier: set = set()
+    for part, laid in zip(parts, laid_parts):
+        if not part.first and not earlier <= laid.strings_first:
+            raise _Unsplittable()
+        earlier |= laid.strings
     total = offset
     pages = [page for part, laid in zip(parts, laid_parts)
              for page in laid.finish(total, part.p_base)]
