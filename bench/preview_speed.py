@@ -12,7 +12,10 @@ times. For each save it prints:
 - save → page served: until the image of the changed page has been fetched,
   which is what a browser does next.
 
-    .venv/bin/python bench/preview_speed.py [ROUNDS]
+    .venv/bin/python bench/preview_speed.py [ROUNDS] [--pack]
+
+--pack: the sample pack (content/board-pack) instead, the same word changed in
+its first chapter.
 """
 from __future__ import annotations
 
@@ -80,11 +83,17 @@ def wait_build(events: queue.Queue, after: int) -> tuple[float, dict]:
             return arrived, state
 
 
-def main(rounds: int = 8) -> None:
+def main(rounds: int = 8, pack: bool = False) -> None:
     work = Path(tempfile.mkdtemp(prefix="briefgen-preview-bench-"))
-    source = work / "nile-dispute"
-    shutil.copytree(SAMPLE, source)
-    issue = source / "issue.md"
+    if pack:  # the sample pack, the word changed in its first chapter (nile-dispute)
+        shutil.copytree(ROOT / "content", work / "content",
+                        ignore=shutil.ignore_patterns("output"))
+        source = work / "content" / "board-pack"
+        issue = work / "content" / "nile-dispute" / "issue.md"
+    else:
+        source = work / "nile-dispute"
+        shutil.copytree(SAMPLE, source)
+        issue = source / "issue.md"
     text = issue.read_text(encoding="utf-8")
     assert text.count(WORD) == 1, f"{WORD!r} is not once in the sample any more: pick another"
     process, host, port = start(source)
@@ -122,4 +131,5 @@ def main(rounds: int = 8) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 8)
+    arguments = [a for a in sys.argv[1:] if a != "--pack"]
+    main(int(arguments[0]) if arguments else 8, pack="--pack" in sys.argv[1:])

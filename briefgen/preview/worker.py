@@ -10,7 +10,9 @@ server runs threads: uvicorn, watchfiles). A build is the library's own
 `briefgen.pipeline.build.build` into the preview's temporary output folder,
 through a rebuild cache private to the preview (switching back to a layout, or
 undoing an edit, is a cache hit), then the pages rendered as images with their
-text, and the problems with file:line and page. A save builds the PDF only; the
+text, and the problems with file:line and page. A pack's laid-out chapters stay
+in this process (briefgen/render/chapters.py): a save lays out again only the
+chapters it changed, and what their page count moves. A save builds the PDF only; the
 DOCX is built when it is downloaded ("kind": "docx"), so that writing it does
 not delay the pages (it cost about 0.2 s a save on 2 cores).
 

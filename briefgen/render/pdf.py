@@ -101,11 +101,24 @@ class Renderer:
         reported = report_stylesheet_urls(layout, self.roots, warnings, options.allow_remote)
         self.fetcher = ConfinedFetcher(self.roots, warnings, allow_remote=options.allow_remote,
                                        already_reported=reported)
+        from . import chapters
+
+        css_text = page_css(layout, options)
+        # The fonts and stylesheets of an earlier build in this process with the same
+        # CSS, kept with the chapters they laid out (see chapters.py)
+        self.key = chapters.renderer_key(layout, options, self.roots, css_text)
+        #: the layout sets CSS counters of its own: not laid out chapter by chapter
+        self.counters = chapters.counters_used(layout, css_text)
+        kept = chapters.kept_fonts(self.key)
+        if kept is not None:
+            self.fonts, self.stylesheets = kept
+            return
         self.fonts = FontConfiguration()
-        self.stylesheets = [CSS(string=page_css(layout, options), font_config=self.fonts,
+        self.stylesheets = [CSS(string=css_text, font_config=self.fonts,
                                 url_fetcher=self.fetcher, base_url=str(layout.path) + "/")]
         self.stylesheets += [CSS(filename=str(css), font_config=self.fonts,
                                  url_fetcher=self.fetcher) for css in layout.stylesheets]
+        chapters.keep(self.key, self.fonts, self.stylesheets)
 
     @property
     def pdf_variant(self) -> str:
@@ -219,8 +232,10 @@ def ladders(rendered) -> list[int]:
 
     runs: dict = {}
     found: list = []
-    root = None
     for page in rendered.pages:
+        # a pack laid out chapter by chapter: each part's own tree, its paragraphs
+        # counted from where its slice of the whole HTML begins (chapters.py)
+        root, base = None, getattr(page, "_briefgen_p_base", 0)
         stack = [child for child in reversed(page._page_box.children)
                  if not isinstance(child, boxes.MarginBox)]
         while stack:
@@ -235,14 +250,18 @@ def ladders(rendered) -> list[int]:
                                if isinstance(b, boxes.TextBox)).rstrip()
                 run = runs[id(element)] = runs.get(id(element), 0) + 1 \
                     if text.endswith(HYPHENS) else 0
-                if run == HYPHENS_MAX:
-                    found.append(element)
+                if run == HYPHENS_MAX and root is not None:
+                    found.append((element, root, base))
                 continue
             stack.extend(reversed(getattr(box, "children", ())))
-    if not found or root is None:
-        return []
-    order = {id(element): index for index, element in enumerate(root.iter("p"))}
-    return [order[id(element)] for element in found if id(element) in order]
+    orders: dict = {}
+    indexes = []
+    for element, root, base in found:
+        if id(root) not in orders:
+            orders[id(root)] = {id(e): i for i, e in enumerate(root.iter("p"))}
+        if id(element) in orders[id(root)]:
+            indexes.append(base + orders[id(root)][id(element)])
+    return indexes
 
 
 def _mark_paragraphs(html_text: str, indexes, attribute: str) -> str | None:
@@ -343,7 +362,10 @@ class Laid:
 
     def __init__(self, renderer: Renderer, html_text: str):
         self.renderer, self.html_text = renderer, html_text
-        self.document = renderer.render(html_text)
+        from . import chapters
+
+        # a pack chapter by chapter, its parts kept for the next build (chapters.py)
+        self.document = chapters.render(renderer, html_text)
         self.anchors = page_anchors(self.document)
         self.flows = _page_flows(self.document)
         #: laid out in the layout's fitted tokens (see layout())

@@ -349,10 +349,16 @@ def _heading(element) -> str:
 
 
 def _ids(document) -> dict:
-    """Element id → element, in the document's HTML."""
+    """Element id → element, in the document's HTML (its parts' HTML, first
+    occurrence first, when a pack was laid out chapter by chapter: chapters.py)."""
+    found: dict = {}
+    roots: set = set()
     for page in document.pages:
         for child in page._page_box.children:
-            if child.element is not None and child.element_tag == "html":
-                return {element.get("id"): element for element in child.element.iter()
-                        if element.get("id")}
-    return {}
+            if child.element is not None and child.element_tag == "html" \
+                    and id(child.element) not in roots:
+                roots.add(id(child.element))
+                for element in child.element.iter():
+                    if element.get("id"):
+                        found.setdefault(element.get("id"), element)
+    return found

@@ -1,0 +1,151 @@
+"""Warm rebuilds: a pack laid out chapter by chapter, the unchanged chapters kept in
+the process (briefgen/render/chapters.py), gives the bytes of a cold build."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from briefgen.pipeline.build import build
+from briefgen.render import chapters
+
+from .conftest import ROOT, edit
+
+
+@pytest.fixture
+def content(tmp_path):
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "content", folder, ignore=shutil.ignore_patterns("output"))
+    return folder
+
+
+def pdf_bytes(source, out, **options) -> bytes:
+    result = build(source, formats=("pdf",), output_dir=out, **options)
+    return result.outputs[f"{result.document.slug}.pdf"].read_bytes()
+
+
+@pytest.fixture
+def laid_parts(monkeypatch):
+    """The parts laid out (not taken from those kept), as (first, offset)."""
+    laid = []
+    original = chapters._lay_out
+
+    def counting(renderer, part, offset, external):
+        laid.append((part.first, offset))
+        return original(renderer, part, offset, external)
+
+    monkeypatch.setattr(chapters, "_lay_out", counting)
+    return laid
+
+
+CHANGES = {
+    # a word of text in the second chapter: that chapter alone is laid out again
+    "word": ("energy-forum/issue.md", "not five years later", "not six years later"),
+    # a word of a headline: the contents and the agenda show it too
+    "headline": ("energy-forum/issue.md", "Grids first", "Grids come first"),
+    # a long paragraph in the first chapter: its page count changes, and with it
+    # the offset of all that follows and the contents' numbers
+    "longer": ("nile-dispute/issue.md", "removed Khartoum from the negotiating table",
+               "removed Khartoum from the negotiating table. " + "More words here. " * 120),
+}
+
+
+@pytest.mark.parametrize("layout,change", [("policy-brief", "word"), ("policy-brief", "headline"),
+                                           ("policy-brief", "longer"), ("conference", "longer")])
+def test_warm_rebuild_is_the_cold_build(content, tmp_path, laid_parts, layout, change):
+    pack = content / "board-pack"
+    chapters.clear()
+    before = pdf_bytes(pack, tmp_path / "cold-before", layout=layout)
+    laid_parts.clear()
+    path, old, new = CHANGES[change]
+    edit(content / path, old, new)
+    warm = pdf_bytes(pack, tmp_path / "warm", layout=layout)
+    relaid = list(laid_parts)
+    chapters.clear()
+    cold = pdf_bytes(pack, tmp_path / "cold", layout=layout)
+    assert warm != before
+    assert warm == cold
+    if change == "word":  # the second chapter only (offset: cover, contents, first chapter)
+        assert relaid and all(not first for first, _ in relaid)
+        assert len({offset for _, offset in relaid}) == 1
+
+
+@pytest.mark.parametrize("options", [{}, {"layout": "conference"}, {"impose": "booklet"},
+                                     {"page_size": "Letter"}])
+def test_split_is_the_whole_document(tmp_path, monkeypatch, options):
+    """Laid out chapter by chapter or whole, the pack's PDF has the same bytes:
+    folios, blank versos, contents numbers, links, bookmarks and tags."""
+    pack = ROOT / "content" / "board-pack"
+    chapters.clear()
+    split = pdf_bytes(pack, tmp_path / "split", **options)
+    monkeypatch.setattr(chapters, "ENABLED", False)
+    whole = pdf_bytes(pack, tmp_path / "whole", **options)
+    assert split == whole
+
+
+def test_split_parts():
+    html = ('<html><head></head><body>\n<section class="cover"><p>c</p></section>\n'
+            '<main class="body">\n  <nav><a href="#ch-1">1</a><a href="#ch-2">2</a></nav>\n'
+            '  <section class="chapter" id="ch-1"><p>a</p><p>b</p></section>\n'
+            '  <section class="chapter" id="ch-2"><p>d</p><a href="#ch-1">x</a></section>\n'
+            '  <section class="bios" id="contributors"><p>e</p></section>\n</main>\n</body></html>')
+    parts = chapters.split(html)
+    assert [p.first for p in parts] == [True, False, False, False]
+    assert parts[0].external == ("ch-1", "ch-2")
+    assert parts[2].external == ("ch-1",)
+    assert parts[3].html.count(chapters.TAIL_SIBLING) == 1
+    # each part's paragraphs counted from where its slice of the whole begins
+    assert [p.p_base for p in parts] == [0, 1, 3, 4]
+    assert chapters.split(html.replace('class="chapter"', 'class="other"')) is None
+
+
+def test_a_document_keeps_its_page_count_when_another_shares_its_parts():
+    """Two documents sharing the laid-out front and chapters, the second longer
+    (its tail grew): the first one's folios still say its own page count."""
+    from weasyprint.formatting_structure import boxes
+
+    from briefgen.content.pack_folder import load_pack
+    from briefgen.layouts import find_layout
+    from briefgen.render import RenderOptions
+    from briefgen.render.pdf import Renderer, build_html
+
+    pack = load_pack(ROOT / "content" / "board-pack").pack
+    chosen = find_layout("policy-brief")
+    options = RenderOptions()
+    chapters.clear()
+    renderer = Renderer(pack, chosen, options)
+    html = build_html(pack, chosen, options)
+    longer = html.replace('<section class="bios" id="contributors">',
+                          '<section class="bios" id="contributors">'
+                          + "<p>More about the contributors.</p>" * 150, 1)
+    assert longer != html
+
+    def folios(document):
+        found = []
+        for page in document.pages:
+            text = "".join(box.text for margin in page._page_box.children
+                           if isinstance(margin, boxes.MarginBox)
+                           for box in margin.descendants() if isinstance(box, boxes.TextBox))
+            found.append(text)
+        return found
+
+    first = chapters.render(renderer, html)
+    before = folios(first)
+    second = chapters.render(renderer, longer)
+    assert len(second.pages) > len(first.pages)
+    assert folios(first) == before
+    assert any(f"of {len(first.pages)}" in text for text in before)
+    assert any(f"of {len(second.pages)}" in text for text in folios(second))
+
+
+def test_a_layout_with_counters_of_its_own_is_laid_out_whole():
+    """A CSS counter (a figure number running through the pack) would start again
+    in each part: such a layout's documents are not split."""
+    assert chapters._COUNTERS.search("figure { counter-increment: figure; }")
+    assert chapters._COUNTERS.search("body{counter-reset:note 0}")
+    assert not chapters._COUNTERS.search("@page { counter-increment: page; }")
+    assert not chapters._COUNTERS.search("p { counter-reset: none; }")
+    from briefgen.layouts import find_layout
+
+    for name in ("policy-brief", "conference", "memo"):
+        assert not chapters.counters_used(find_layout(name), "")
