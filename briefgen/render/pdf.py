@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..layouts import PAGE_SIZES, Layout
-from ..model import Issue, Pack, Recipient
+from ..model import Issue, Pack
 from . import RenderOptions
 from .base import Editions, Started, Writer, register
 from .common import created_at, labels, mirrored_pages, source_folders
