@@ -101,3 +101,18 @@ def test_the_docx_prepared_ahead_is_the_docx_written_at_once(tmp_path):
         DocxWriter().write(outline, layout, tmp_path / "fitted.docx", options,
                            {**facts, "fitted": True})
         assert (tmp_path / "fitted.docx").read_bytes() != (tmp_path / "plain.docx").read_bytes()
+
+
+def test_the_cli_leaves_without_a_last_garbage_collection():
+    """A finished command does not walk the objects still alive (a build keeps its
+    laid-out pages for a next one) before the process ends: at exit the collector
+    is off and what is alive frozen (~130 ms of the sample's 1-second build)."""
+    import subprocess
+    import sys
+
+    probe = ("import atexit, gc\n"
+             "atexit.register(lambda: print(gc.isenabled(), gc.get_freeze_count() > 0))\n"
+             "import briefgen.cli\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True"]
