@@ -6,10 +6,11 @@ For the sample pack (content/board-pack) and an issue of 100 contributions
 round), a warm build, then a cold build of the same content (the laid-out
 chapters kept in the process forgotten first: briefgen.render.chapters.clear).
 Prints the medians and their ratio, and whether each warm build's PDF has the
-bytes of the cold build of the same content. With --baseline, also runs the same in a process on /work/main's code
-(or the folder given), for the cold build's cost before the split.
+bytes of the cold build of the same content. With --baseline PATH, also runs the
+same in a process on the briefgen code of another checkout (PATH: a git worktree
+of an older commit, say), for the cold build's cost before a change.
 
-    PYTHONPATH=. .venv/bin/python bench/incremental.py [--rounds N] [--baseline [PATH]]
+    PYTHONPATH=. .venv/bin/python bench/incremental.py [--rounds N] [--baseline PATH]
 """
 from __future__ import annotations
 
@@ -115,7 +116,8 @@ def run(rounds: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--baseline", nargs="?", const="/work/main", default=None)
+    parser.add_argument("--baseline", metavar="PATH", default=None,
+                        help="another checkout whose code to measure the same way")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.json:
