@@ -149,3 +149,17 @@ def test_a_layout_with_counters_of_its_own_is_laid_out_whole():
 
     for name in ("policy-brief", "conference", "memo"):
         assert not chapters.counters_used(find_layout(name), "")
+
+
+def test_the_split_follows_one_weasyprint_release():
+    """The split follows WeasyPrint 70's pagination and wraps two of its lookups:
+    under another release it is off, and packs are laid out whole (as with
+    BRIEFGEN_SPLIT=off, tested above)."""
+    import weasyprint
+
+    from briefgen.render import chapters
+
+    assert chapters.supported("70.0") and chapters.supported("70.2")
+    assert not chapters.supported("71.0") and not chapters.supported("66.0")
+    assert chapters.ENABLED is (chapters.supported(weasyprint.__version__)
+                                and chapters.os.environ.get("BRIEFGEN_SPLIT", "on") != "off")

@@ -65,8 +65,20 @@ RENDERERS_KEPT = 3
 #: laid-out parts kept per renderer, the least recently used dropped first: at
 #: least four times a document's parts (the makeup passes lay some out again)
 PARTS_KEPT = 48
-#: whether documents are split at all (BRIEFGEN_SPLIT=off lays them out whole)
-ENABLED = os.environ.get("BRIEFGEN_SPLIT", "on") != "off"
+#: the WeasyPrint release whose pagination `_paginate` and `_margins` follow, and
+#: whose two lookups `_install` wraps: any other lays documents out whole
+FOLLOWS = "70."
+
+
+def supported(version: str) -> bool:
+    """Whether this WeasyPrint release is the one the split follows."""
+    return version.startswith(FOLLOWS)
+
+
+#: whether documents are split at all (BRIEFGEN_SPLIT=off lays them out whole, as
+#: does a WeasyPrint the split does not follow)
+ENABLED = (os.environ.get("BRIEFGEN_SPLIT", "on") != "off"
+           and supported(weasy.load().__version__))
 
 
 @dataclass
