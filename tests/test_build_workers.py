@@ -116,3 +116,28 @@ def test_the_cli_leaves_without_a_last_garbage_collection():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "True"]
+
+
+@pytest.mark.parametrize("extra", [(), ("--recipients", "delegates.csv", "-j", "2")])
+def test_a_build_leaves_no_temporary_font_folders(extra, tmp_path):
+    """WeasyPrint copies a layout's fonts into a temporary folder that it removes
+    when the fonts are collected; the CLI ends without that last collection, and
+    its forked workers with os._exit, so they remove their own folders: none is
+    left, for a build and for editions laid out in two processes."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree(SAMPLE.parent, tmp_path / "content")
+    pack = tmp_path / "content" / "board-pack"
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    argv = [sys.executable, "-m", "briefgen", "build", str(pack), "-f", "pdf",
+            "-o", str(tmp_path / "out")]
+    if extra:
+        argv += [extra[0], str(pack / extra[1]), *extra[2:]]
+    result = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path,
+                            env={**os.environ, "TMPDIR": str(temp), "BRIEFGEN_CACHE": "off"})
+    assert result.returncode == 0, result.stderr
+    assert list((tmp_path / "out").glob("*.pdf"))
+    assert not [p.name for p in temp.iterdir() if p.name.startswith("weasyprint-")]

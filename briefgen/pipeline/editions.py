@@ -204,6 +204,9 @@ def _prepared_apart(variants: list[_Variant], layout: Layout, options: RenderOpt
         try:
             send.send(state)
         finally:
+            from ..render.weasy import remove_font_folders
+
+            remove_font_folders()  # its own renderers' (os._exit skips their clean-up)
             os._exit(0)
 
     def collect(variant: _Variant) -> None:
@@ -709,6 +712,9 @@ def _worker(tasks, counter, send) -> None:
     finally:
         try:
             send.close()
+            weasy = sys.modules.get("briefgen.render.weasy")
+            if weasy is not None:  # the fonts of renderers made in this worker
+                weasy.remove_font_folders()
         finally:
             os._exit(code)  # no atexit handlers or tracebacks from a forked copy
 

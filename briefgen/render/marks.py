@@ -150,13 +150,13 @@ def slug_strips(slugs: list[str], width: float) -> bytes:
     """One page per slug: its text on one line, `width` points by the marks' length."""
     from markupsafe import escape
     from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
 
     from ..layouts import builtin_layouts_dir
     from .pdf import _quiet_weasyprint
+    from .weasy import font_configuration
 
     font = builtin_layouts_dir() / "policy-brief" / "fonts" / "NotoSans-Regular.ttf"
-    fonts = FontConfiguration()
+    fonts = font_configuration()
     css = CSS(string=SLUG_CSS % {"font": font.as_uri(), "width": width,
                                  "height": MARK_LENGTH_MM * MM, "size": SLUG_SIZE_PT},
               font_config=fonts)

@@ -93,7 +93,7 @@ class Renderer:
 
     def __init__(self, document: Issue | Pack, layout: Layout, options: RenderOptions):
         from weasyprint import CSS
-        from weasyprint.text.fonts import FontConfiguration
+        from .weasy import font_configuration
 
         self.document, self.layout, self.options = document, layout, options
         warnings = options.warnings if options.warnings is not None else []
@@ -113,7 +113,7 @@ class Renderer:
         if kept is not None:
             self.fonts, self.stylesheets = kept
             return
-        self.fonts = FontConfiguration()
+        self.fonts = font_configuration()
         self.stylesheets = [CSS(string=css_text, font_config=self.fonts,
                                 url_fetcher=self.fetcher, base_url=str(layout.path) + "/")]
         self.stylesheets += [CSS(filename=str(css), font_config=self.fonts,

@@ -17,8 +17,10 @@ from __future__ import annotations
 import ctypes.util
 import glob
 import os
+import shutil
 import sys
 import time
+import weakref
 
 _DEFAULT_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64", "/usr/local/lib")
 
@@ -75,6 +77,33 @@ def fast_find_library(name: str, _libs: list[str] | None = None) -> str | None:
     # Prefer the versioned soname (libfoo.so.0) over a development link (libfoo.so).
     matches.sort(key=lambda m: (m == stem, len(m)))
     return matches[0] if matches else None
+
+
+#: the font configurations made here (see font_configuration), with their process
+_MADE: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def font_configuration():
+    """A WeasyPrint FontConfiguration, remembered with the process that made it, so
+    that its temporary font folder can be removed when the process ends."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    fonts._briefgen_pid = os.getpid()
+    _MADE.add(fonts)
+    return fonts
+
+
+def remove_font_folders() -> None:
+    """Remove the temporary font folders (/tmp/weasyprint-*) of the font
+    configurations this process made and still holds. WeasyPrint removes one when
+    its configuration is collected, which a process that ends without a last
+    collection (the CLI: cli._exit_without_collecting) or by os._exit (a forked
+    worker) never does. A configuration a parent process made is left alone."""
+    for fonts in list(_MADE):
+        if getattr(fonts, "_briefgen_pid", None) == os.getpid() and fonts._folder:
+            shutil.rmtree(fonts._folder, ignore_errors=True)
+            fonts._folder = None
 
 
 #: what answering the lookups cost while WeasyPrint was imported (bench/build_speed.py --phases)
