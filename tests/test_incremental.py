@@ -163,3 +163,25 @@ def test_the_split_follows_one_weasyprint_release():
     assert not chapters.supported("71.0") and not chapters.supported("66.0")
     assert chapters.ENABLED is (chapters.supported(weasyprint.__version__)
                                 and chapters.os.environ.get("BRIEFGEN_SPLIT", "on") != "off")
+
+
+def test_a_kept_chapter_learns_that_an_earlier_part_has_more_paragraphs():
+    """A chapter kept from the last build, after a paragraph was added before it
+    (its pages unchanged): its paragraphs' indexes in the whole document move on,
+    which the hyphen-ladder pass reads (pdf.ladders), so the kept pages carry the
+    new base, not the one they were first laid out with."""
+    from briefgen.content.pack_folder import load_pack, resolve_layout_spec
+    from briefgen.layouts import find_layout
+    from briefgen.render import RenderOptions, pdf
+
+    pack = load_pack(ROOT / "content" / "board-pack").pack
+    chosen = find_layout(resolve_layout_spec(None, pack))
+    options = RenderOptions(warnings=[])
+    html = pdf.build_html(pack, chosen, options)
+    first = chapters.render(pdf.Renderer(pack, chosen, options), html)
+    start = html.find('<main class="body">') + len('<main class="body">')
+    more = html[:start] + '<p style="display: none">x</p>' * 2 + html[start:]
+    second = chapters.render(pdf.Renderer(pack, chosen, options), more)
+    for document, text in ((first, html), (second, more)):
+        bases = sorted({page._briefgen_p_base for page in document.pages})
+        assert bases == [part.p_base for part in chapters.split(text)]

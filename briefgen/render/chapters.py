@@ -341,16 +341,18 @@ class _Laid:
     #: blank, and on any of its pages
     strings_first: frozenset = frozenset()
     strings: frozenset = frozenset()
-    #: the pages with their margin boxes, for each page count asked
+    #: the pages with their margin boxes, for each page count and paragraph base
+    #: asked (an earlier part with a paragraph more moves this part's base: the
+    #: hyphen-ladder pass counts paragraphs across the whole document)
     pages: dict = field(default_factory=dict)
     anchors: dict = field(default_factory=dict)
 
     def finish(self, total: int, p_base: int) -> list:
-        if total not in self.pages:
-            self.pages[total] = _margins(self.context, self.boxes, total)
-            for page in self.pages[total]:
+        if (total, p_base) not in self.pages:
+            pages = self.pages[(total, p_base)] = _margins(self.context, self.boxes, total)
+            for page in pages:
                 page._briefgen_p_base = p_base
-        return self.pages[total]
+        return self.pages[(total, p_base)]
 
 
 def _lay_out(renderer, part: Part, offset: int, external: dict[str, int]) -> _Laid:
