@@ -185,3 +185,26 @@ def test_a_kept_chapter_learns_that_an_earlier_part_has_more_paragraphs():
     for document, text in ((first, html), (second, more)):
         bases = sorted({page._briefgen_p_base for page in document.pages})
         assert bases == [part.p_base for part in chapters.split(text)]
+
+
+def test_target_text_of_another_chapter_lays_the_pack_out_whole():
+    """A layout's target-text() pointing into another chapter (a contents entry
+    repeating a heading's text) cannot be told by the chapter laid out alone: the
+    pack is laid out whole, with the same pages as without the split."""
+    from weasyprint import CSS
+
+    from briefgen.content.pack_folder import load_pack, resolve_layout_spec
+    from briefgen.layouts import find_layout
+    from briefgen.render import RenderOptions, pdf
+
+    pack = load_pack(ROOT / "content" / "board-pack").pack
+    chosen = find_layout(resolve_layout_spec(None, pack))
+    options = RenderOptions(warnings=[])
+    html = pdf.build_html(pack, chosen, options)
+    rule = 'a[href^="#"]::after { content: " (" target-text(attr(href url)) ")" }'
+    renderer = pdf.Renderer(pack, chosen, options)
+    split = chapters.render(renderer, html.replace("</head>", f"<style>{rule}</style></head>"))
+    whole = renderer.render(html.replace("</head>", f"<style>{rule}</style></head>"))
+    assert [p._page_box.children[0].element_tag for p in split.pages] == \
+        [p._page_box.children[0].element_tag for p in whole.pages]
+    assert len(split.pages) == len(whole.pages)

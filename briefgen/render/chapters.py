@@ -168,8 +168,7 @@ def _install() -> None:
             name = anchor_name_from_token(token)
             if name not in self.target_lookup_items and name in external:
                 item = TargetLookupItem("up-to-date")
-                item.target_box = SimpleNamespace(
-                    cached_counter_values={"page": [external[name]]})
+                item.target_box = _Elsewhere(cached_counter_values={"page": [external[name]]})
                 item.cached_page_counter_values = {"page": [external[name]]}
                 return item
         return lookup(self, anchor_token, source_box, css_token, parse_again)
@@ -179,8 +178,16 @@ def _install() -> None:
 
 
 class _Unsplittable(Exception):
-    """A part that does not begin with a forced page break, or that would need a
-    running head from the parts before it."""
+    """A part that does not begin with a forced page break, that would need a
+    running head from the parts before it, or the text of an anchor in another."""
+
+
+class _Elsewhere(SimpleNamespace):
+    """The target of target-counter() in another part: its page number only. Its
+    text (target-text()) is not known here: the document is laid out whole."""
+
+    def extract_text(self, *args):
+        raise _Unsplittable()
 
 
 def _first_break(root_box) -> str | None:
