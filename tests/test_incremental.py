@@ -139,12 +139,16 @@ def test_a_document_keeps_its_page_count_when_another_shares_its_parts():
 
 
 def test_a_layout_with_counters_of_its_own_is_laid_out_whole():
-    """A CSS counter (a figure number running through the pack) would start again
-    in each part: such a layout's documents are not split."""
-    assert chapters._COUNTERS.search("figure { counter-increment: figure; }")
-    assert chapters._COUNTERS.search("body{counter-reset:note 0}")
-    assert not chapters._COUNTERS.search("@page { counter-increment: page; }")
-    assert not chapters._COUNTERS.search("p { counter-reset: none; }")
+    """A CSS counter (a figure number running through the pack, footnote numbers)
+    would start again in each part: such a layout's documents are not split."""
+    own = chapters._own_counters
+    assert own("figure { counter-increment: figure; }")
+    assert own("body{counter-reset:note 0}")
+    assert own("body { counter-reset: page 1 figure; }")  # a second name counts too
+    assert own("a.note { float: footnote; }")  # footnotes: the implicit counter
+    assert not own("@page { counter-increment: page; }")
+    assert not own("@page :first { counter-reset: page 5 }")
+    assert not own("p { counter-reset: none; }")
     from briefgen.layouts import find_layout
 
     for name in ("policy-brief", "conference", "memo"):

@@ -56,7 +56,19 @@ _HREF = re.compile(r'href="#([^"]+)"')
 _ID = re.compile(r' id="([^"]+)"')
 #: a CSS counter of the layout's own (not the page's): it would start again in
 #: each part, so a document whose CSS has one is laid out whole
-_COUNTERS = re.compile(r"counter-(?:reset|increment|set)\s*:(?!\s*(?:page|none)\b)")
+_COUNTER_RULES = re.compile(r"counter-(?:reset|increment|set)\s*:([^;}]*)")
+#: footnotes number themselves with the implicit `footnote` counter
+_FOOTNOTES = re.compile(r"float\s*:\s*footnote|::?footnote-(?:call|marker)|counter\(\s*footnote")
+
+
+def _own_counters(css: str) -> bool:
+    """Whether CSS sets a counter other than the page's (in any of a rule's names:
+    `counter-reset: page 1 figure` sets `figure`), or numbers footnotes."""
+    for match in _COUNTER_RULES.finditer(css):
+        names = re.findall(r"-?[A-Za-z_][\w-]*", match.group(1))
+        if any(name not in ("page", "pages", "none") for name in names):
+            return True
+    return bool(_FOOTNOTES.search(css))
 #: before the tail part, so that `.chapter ~ .bios` holds as in the whole
 TAIL_SIBLING = '\n<section class="chapter" style="display: none"></section>'
 
@@ -479,7 +491,7 @@ def counters_used(layout, css_text: str) -> bool:
             texts.append(Path(css).read_text(encoding="utf-8", errors="replace"))
         except OSError:
             pass
-    return any(_COUNTERS.search(text) for text in texts)
+    return any(_own_counters(text) for text in texts)
 
 
 def render(renderer, html_text: str):
@@ -487,7 +499,7 @@ def render(renderer, html_text: str):
     whole laid out at once when it does not split."""
     head = html_text[:html_text.find("<body>")]
     splittable = ENABLED and not getattr(renderer, "counters", True) \
-        and not _COUNTERS.search(head)
+        and not _own_counters(head)
     parts = split(html_text) if splittable else None
     kept = _KEPT.get(getattr(renderer, "key", None)) if parts else None
     if parts is None or kept is None or kept.fonts is not renderer.fonts:
@@ -530,6 +542,8 @@ def _render_parts(renderer, kept: _Kept, parts: list[Part]):
         if all(found.get(a, 0) == n for external in used for a, n in external.items()):
             break
         numbers = found
+    else:  # the page numbers did not settle: no parts laid out with the final ones
+        raise _Unsplittable()
     kept.numbers = found
     # A running head or element set in an earlier part and not set again where a
     # part begins would, in the whole, go on there: lay the document out whole.
