@@ -261,3 +261,22 @@ def test_a_bad_reference_docx_is_one_line_and_exit_2(tmp_path, make, says):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and says in lines[0] and str(path) in lines[0], result.output
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_replaced_font_file_is_read_again(tmp_path):
+    """The embedded fonts are read once a process (the preview's keeps them), but a
+    font file replaced in between, as a layout author does, is read again."""
+    import os
+    import shutil
+
+    from briefgen.layouts import find_layout
+    from briefgen.render.docx.fonts import face_data
+
+    faces = find_layout("policy-brief").faces
+    path = tmp_path / "face.ttf"
+    shutil.copy(faces[0].file, path)
+    first, _ = face_data(path)
+    other = next(f.file for f in faces if f.file.read_bytes() != first)
+    shutil.copy(other, path)
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert face_data(path)[0] == other.read_bytes() != first

@@ -192,3 +192,12 @@ def test_a_url_inside_a_css_string_is_text_not_a_resource(tmp_path):
     sheet = '@import "b.css"; /* url(no.png) */ .z { src: url( "c.woff" ) format("woff") }'
     assert css_urls(sheet, str.upper) == \
         '@import "B.CSS"; /* url(no.png) */ .z { src: url( "C.WOFF" ) format("woff") }'
+
+
+def test_an_escaped_url_is_found_too():
+    """CSS escapes can spell url( and @import (u\\72l(…), @\\69mport): the tokenizer
+    reads them as the browser does, and they point at the assets like the others."""
+    from briefgen.render.html_writer import css_urls
+
+    assert css_urls("a{background:u\\72l(x.png)}", lambda url: "R") == "a{background:url(R)}"
+    assert css_urls('@\\69mport "b.css";', lambda url: "R") == '@import "R";'

@@ -105,8 +105,9 @@ def css_urls(text: str, resolve) -> str:
     """CSS with each URL it loads, url(…) and @import's, replaced by `resolve(url)`.
     Read with CSS's own tokenizer (tinycss2, WeasyPrint's): a "url(…)" inside a
     string (a label's text, say) is text, and stays as it is."""
-    if "url(" not in text.lower() and "@import" not in text.lower():
-        return text
+    lowered = text.lower()
+    if "url(" not in lowered and "@import" not in lowered and "\\" not in text:
+        return text  # (an escape could spell either: u\72l(…))
     import tinycss2
     from tinycss2.ast import StringToken, URLToken
     from tinycss2.serializer import serialize_string_value, serialize_url

@@ -116,20 +116,36 @@ def _elements(doc):
             yield element  # headers, footers, numbering, footnotes
 
 
-@functools.lru_cache(maxsize=64)
 def face_data(path) -> tuple[bytes, object]:
     """A font file's bytes and its fontTools font (tables read when asked), read
-    once a process: the DOCX worker reads them while the PDF is laid out."""
+    once a process while the file stays the same (the DOCX worker reads them
+    while the PDF is laid out; the preview's process keeps them)."""
+    return _face_data(str(path), _stamp(path))
+
+
+def _stamp(path) -> tuple[int, int]:
+    """What tells a replaced file: its modification time and size."""
+    status = Path(path).stat()
+    return status.st_mtime_ns, status.st_size
+
+
+@functools.lru_cache(maxsize=64)
+def _face_data(path: str, stamp: tuple[int, int]) -> tuple[bytes, object]:
     from fontTools.ttLib import TTFont
 
     data = Path(path).read_bytes()
     return data, TTFont(io.BytesIO(data), lazy=True)
 
 
-@functools.lru_cache(maxsize=64)
 def _obfuscated(path, family: str, slot: str) -> tuple[str, bytes]:
     """The face's w:fontKey and its bytes obfuscated with it (see obfuscate)."""
-    data, _ = face_data(path)
+    return _obfuscated_once(str(path), _stamp(path), family, slot)
+
+
+@functools.lru_cache(maxsize=64)
+def _obfuscated_once(path: str, stamp: tuple[int, int], family: str,
+                     slot: str) -> tuple[str, bytes]:
+    data, _ = _face_data(path, stamp)
     key = font_key(data, family, slot)
     return key, obfuscate(data, key)
 

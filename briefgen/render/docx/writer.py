@@ -1133,14 +1133,18 @@ def _initials_png(initials: str, layout: Layout):
     faces = [f for f in layout.faces if f.family == family and f.style == "normal"]
     face = max(faces, key=lambda f: f.weight >= 700) if faces else None
     font_px = round(layout.style["size_initials"] / 72 * dpi)
+    stamp = None
+    if face:  # (a replaced font file draws again)
+        status = Path(face.file).stat()
+        stamp = (status.st_mtime_ns, status.st_size)
     return io.BytesIO(_initials_bytes(initials, size, layout.colours["accent_light"],
                                       layout.colours["accent"],
-                                      str(face.file) if face else None, font_px))
+                                      str(face.file) if face else None, stamp, font_px))
 
 
 @functools.lru_cache(maxsize=256)
 def _initials_bytes(initials: str, size: int, fill: str, ink: str, font_file: str | None,
-                    font_px: int) -> bytes:
+                    stamp, font_px: int) -> bytes:
     """_initials_png's picture, drawn once a process (prepare() draws them ahead)."""
     from PIL import Image as PILImage, ImageDraw, ImageFont
 
