@@ -245,14 +245,14 @@ def _text_of(box) -> str:
     return glue.join(_text_of(child) for child in children)
 
 
-def _walk(box, chain=()):
+def walk_boxes(box, chain=()):
     """(box, ancestors from the root) in tree (painting) order."""
     if type(box).__name__ == "AbsolutePlaceholder":  # a positioned box, out of the flow
         box = box._box
     chain = chain + (box,)
     yield box, chain
     for child in getattr(box, "children", ()):
-        yield from _walk(child, chain)
+        yield from walk_boxes(child, chain)
 
 
 def _block(chain):
@@ -397,7 +397,7 @@ class _Run:
             box = box._box
         page, index = self.where.get(id(box), (None, None))
         if page is None:
-            return list(_walk(box))
+            return list(walk_boxes(box))
         return page.boxes[index:page.ends[index]]
 
     def _lines(self, box) -> list:

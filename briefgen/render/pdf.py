@@ -390,19 +390,18 @@ def cover_gap(rendered) -> float | None:
     None where the first page has no such list."""
     from weasyprint.formatting_structure import boxes
 
+    from ..preflight import walk_boxes  # (the list, placed from the foot, unwrapped)
+
     if not rendered.pages:
         return None
     wanted = {"cover-main": None, "cover-contributors": None}
-    stack = list(rendered.pages[0]._page_box.children)
-    while stack and None in wanted.values():
-        box = stack.pop()
-        if type(box).__name__ == "AbsolutePlaceholder":  # the list, placed from the foot
-            box = box._box
+    for box, _ in walk_boxes(rendered.pages[0]._page_box):
         element = getattr(box, "element", None)
         if isinstance(box, boxes.BlockBox) and element is not None:
             for name in set((element.get("class") or "").split()) & wanted.keys():
                 wanted[name] = wanted[name] or box
-        stack.extend(getattr(box, "children", ()))
+        if None not in wanted.values():
+            break
     main, listed = wanted["cover-main"], wanted["cover-contributors"]
     if main is None or listed is None:
         return None

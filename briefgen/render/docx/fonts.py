@@ -120,10 +120,10 @@ def face_data(path) -> tuple[bytes, object]:
     """A font file's bytes and its fontTools font (tables read when asked), read
     once a process while the file stays the same (the DOCX worker reads them
     while the PDF is laid out; the preview's process keeps them)."""
-    return _face_data(str(path), _stamp(path))
+    return _face_data(str(path), file_stamp(path))
 
 
-def _stamp(path) -> tuple[int, int]:
+def file_stamp(path) -> tuple[int, int]:
     """What tells a replaced file: its modification time and size."""
     status = Path(path).stat()
     return status.st_mtime_ns, status.st_size
@@ -139,7 +139,7 @@ def _face_data(path: str, stamp: tuple[int, int]) -> tuple[bytes, object]:
 
 def _obfuscated(path, family: str, slot: str) -> tuple[str, bytes]:
     """The face's w:fontKey and its bytes obfuscated with it (see obfuscate)."""
-    return _obfuscated_once(str(path), _stamp(path), family, slot)
+    return _obfuscated_once(str(path), file_stamp(path), family, slot)
 
 
 @functools.lru_cache(maxsize=64)

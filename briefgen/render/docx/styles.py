@@ -215,7 +215,7 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
         # A pack's chapter opener, as the PDF's: a small line above the title
         # (.chapter-kicker), the title, then a compact standfirst.
         Spec(STYLE_CHAPTER_KICKER, font="heading", size="size_small", colour="muted",
-             align="start", before=0, after=1 * 72 / 25.4, keep_next=True, indent=hang),
+             align="start", before=0, after=1 * mm, keep_next=True, indent=hang),
         Spec(STYLE_CHAPTER_STANDFIRST, font="body", size="size_chapter_standfirst",
              italic=True, colour="muted", align="start", after="space_paragraph"),
         # A pack chapter's divider page, as the PDF's (.chapter-divider): across both
@@ -271,22 +271,22 @@ def style_specs(layout: Layout) -> tuple[Spec, ...]:
         Spec(STYLE_BACK_HEADING, "Heading 1", size="size_back_heading", before=0,
              after=0, clear_edges=True, shade="accent_light",
              edges=(Edge("top", "accent", "rule_back", "pad_back"),
-                    *back_sides, Edge("bottom", "accent_light", 0.5, 3 * 72 / 25.4)),
+                    *back_sides, Edge("bottom", "accent_light", 0.5, 3 * mm)),
              indent=back_in, end_indent="pad_back"),
-        Spec(STYLE_CTA, size="size_cta", align="start", before=0, after=3 * 72 / 25.4,
+        Spec(STYLE_CTA, size="size_cta", align="start", before=0, after=3 * mm,
              shade="accent_light", edges=back_panel, indent=back_in, end_indent="pad_back"),
         Spec(STYLE_CTA_LINK, font="heading", bold=True, colour="accent", align="start",
              before=0, after=0, shade="accent_light", edges=back_panel, indent=back_in,
              end_indent="pad_back"),
         Spec(STYLE_COLOPHON, font="heading", size="size_label", colour="muted",
-             align="start", before=4 * 72 / 25.4, after=0, indent=back_in,
+             align="start", before=4 * mm, after=0, indent=back_in,
              end_indent="pad_back", shade="accent_light",
              edges=(Edge("top", "accent_light", 0.5, 0), *back_sides,
-                    Edge("bottom", "accent_light", 0.5, 3 * 72 / 25.4))),
+                    Edge("bottom", "accent_light", 0.5, 3 * mm))),
         # The colophon's fields, under a thin rule (one border group: Word and
         # LibreOffice draw the top edge once, above the first of them).
         *(Spec(name, STYLE_COLOPHON, before=0, after=2,
-               edges=(Edge("top", "rule", "rule_piece", 2 * 72 / 25.4), *back_sides,
+               edges=(Edge("top", "rule", "rule_piece", 2 * mm), *back_sides,
                       Edge("bottom", "accent_light", 0.5, "pad_back*0.8")))
           for name in STYLE_COLOPHON_FIELDS.values()),
         # Links printed as notes (layout links = "notes"): the list after a piece, as
@@ -403,14 +403,12 @@ def agenda_row_rule(cell, layout: Layout, kind: str) -> None:
     colour). A table style has no kind of row for them, so the rule is the cell's."""
     colour, width = ((layout.colours["accent"], layout.style["rule_agenda_day"])
                      if kind == "day" else (layout.colours["rule"], layout.style["rule_piece"]))
-    tc_pr = cell._tc.get_or_add_tcPr()
     edges = OxmlElement("w:tcBorders")
     edges.append(_edge("bottom", colour if width else None, width))
     # after w:tcW, w:gridSpan, w:vMerge (CT_TcPr's order)
-    before = [tc_pr.find(qn(f"w:{tag}")) for tag in ("shd", "noWrap", "tcMar", "textDirection",
-                                                      "tcFitText", "vAlign", "hideMark")]
-    anchor = next((node for node in before if node is not None), None)
-    (anchor.addprevious if anchor is not None else tc_pr.append)(edges)
+    cell._tc.get_or_add_tcPr().insert_element_before(
+        edges, "w:shd", "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign",
+        "w:hideMark", "w:headers", "w:cellIns", "w:cellDel", "w:cellMerge", "w:tcPrChange")
 
 
 def _edge(side: str, colour: str | None, points_wide: float):

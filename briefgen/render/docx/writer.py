@@ -1133,10 +1133,9 @@ def _initials_png(initials: str, layout: Layout):
     faces = [f for f in layout.faces if f.family == family and f.style == "normal"]
     face = max(faces, key=lambda f: f.weight >= 700) if faces else None
     font_px = round(layout.style["size_initials"] / 72 * dpi)
-    stamp = None
-    if face:  # (a replaced font file draws again)
-        status = Path(face.file).stat()
-        stamp = (status.st_mtime_ns, status.st_size)
+    from .fonts import file_stamp
+
+    stamp = file_stamp(face.file) if face else None  # (a replaced font draws again)
     return io.BytesIO(_initials_bytes(initials, size, layout.colours["accent_light"],
                                       layout.colours["accent"],
                                       str(face.file) if face else None, stamp, font_px))
