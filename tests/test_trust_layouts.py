@@ -358,3 +358,31 @@ def test_templates_cannot_exhaust_the_machine(world, attack):
                      "-f", "pdf")
     assert result.exit_code == 2, result.output
     assert f"{layout.resolve() / 'templates' / 'issue.html.j2'}:{ATTACK_LINE}:" in result.stderr
+
+
+def test_a_refused_stylesheet_url_is_reported_once_with_its_line(tmp_path):
+    """A url() a layout may not load is named once, with its file and line, also
+    when it is spelt with a CSS escape, and when the build reads the stylesheets
+    a second time (a renderer for the fitted tokens)."""
+    import shutil
+
+    from briefgen.layouts import find_layout
+    from briefgen.render.fetch import report_stylesheet_urls
+
+    folder = tmp_path / "evil"
+    shutil.copytree(ROOT / "layouts" / "policy-brief", folder)
+    (folder / "layout.toml").write_text((folder / "layout.toml").read_text(encoding="utf-8")
+                                        .replace('name = "policy-brief"', 'name = "evil"'),
+                                        encoding="utf-8")
+    style = folder / "style.css"
+    lines = style.read_text(encoding="utf-8").count("\n")
+    with style.open("a", encoding="utf-8") as out:
+        out.write('.cover { background-image: u\\72l("file:///etc/passwd"); }\n'
+                  '.back::after { content: "url(file:///etc/hostname)"; }\n')
+    layout = find_layout(str(folder))
+    warnings: list = []
+    for _ in range(2):
+        refused = report_stylesheet_urls(layout, tuple(layout.folders), warnings, False)
+    assert refused == {"file:///etc/passwd"}
+    assert warnings == [f"{style}:{lines + 1}: refused url(file:///etc/passwd): it is outside "
+                        "the issue and layout folders; left out of the PDF"]

@@ -103,39 +103,51 @@ def report_stylesheet_urls(layout, roots: tuple[Path, ...], warnings: list,
 
             raise LayoutError("stylesheet is not UTF-8 text", path=sheet,
                               hint="save it as UTF-8") from None
-        # Without "url(", "@import" or an escape that could spell them, there is
-        # nothing to report: the sheet is not parsed twice (WeasyPrint parses it too).
-        lowered = text.lower()
-        if "url(" not in lowered and "@import" not in lowered and "\\" not in text:
+        # (the sheet is not parsed twice where it cannot load anything: WeasyPrint
+        # parses it too)
+        if not may_load(text):
             continue
-        rules = tinycss2.parse_stylesheet(text)
-        for line, ref in _urls(rules):
+        values = tinycss2.parse_component_value_list(text)
+        for _, _, line, ref in css_references(values):
             url = urljoin(base, ref)
             why = refusal(url, roots, allow_remote)
             if why:
                 refused.add(url)
-                warnings.append(f"{sheet}:{line}: refused url({ref}): {why}; left out of the PDF")
+                warning = f"{sheet}:{line}: refused url({ref}): {why}; left out of the PDF"
+                if warning not in warnings:  # (a second renderer, for the fitted tokens)
+                    warnings.append(warning)
     return refused
 
 
-def _urls(nodes):
-    """(line, reference) of every url(…) and @import "…" in tinycss2 nodes."""
-    for node in nodes or ():
-        kind = getattr(node, "type", None)
+def may_load(css: str) -> bool:
+    """Whether CSS text can load anything: it has "url(", "@import", or an escape
+    that could spell either (u\\72l(…))."""
+    lowered = css.lower()
+    return "url(" in lowered or "@import" in lowered or "\\" in css
+
+
+def css_references(values: list):
+    """Each URL that tinycss2 component values load, url(…) and @import's, in
+    document order: (the list holding it, its index there, its line, the URL). A
+    "url(…)" inside a string (a label's text) is text, not one of them."""
+    importing = False
+    for index, node in enumerate(values):
+        kind = node.type
         if kind == "url":
-            yield node.source_line, node.value
+            yield values, index, node.source_line, node.value
         elif kind == "function" and node.lower_name == "url":
-            strings = [a for a in node.arguments if getattr(a, "type", None) == "string"]
-            if strings:
-                yield node.source_line, strings[0].value
-        elif kind == "at-rule" and node.lower_at_keyword == "import":
-            strings = [t for t in node.prelude if getattr(t, "type", None) == "string"]
-            if strings:
-                yield strings[0].source_line, strings[0].value
-        for child in ("prelude", "content", "arguments"):
-            value = getattr(node, child, None)
-            if isinstance(value, list) and not (kind == "at-rule" and child == "prelude"
-                                                and node.lower_at_keyword == "import"
-                                                and any(getattr(t, "type", None) == "string"
-                                                        for t in value)):
-                yield from _urls(value)
+            places = [i for i, a in enumerate(node.arguments) if a.type == "string"]
+            if places:
+                yield node.arguments, places[0], node.source_line, \
+                    node.arguments[places[0]].value
+        elif kind == "at-keyword":
+            importing = node.lower_value == "import"
+            continue
+        elif importing and kind == "string":
+            yield values, index, node.source_line, node.value
+        if kind not in ("whitespace", "comment"):
+            importing = False
+        if kind == "function":
+            yield from css_references(node.arguments)
+        elif kind in ("() block", "[] block", "{} block"):
+            yield from css_references(node.content)

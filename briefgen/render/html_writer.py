@@ -102,48 +102,25 @@ class Assets:
 
 
 def css_urls(text: str, resolve) -> str:
-    """CSS with each URL it loads, url(…) and @import's, replaced by `resolve(url)`.
-    Read with CSS's own tokenizer (tinycss2, WeasyPrint's): a "url(…)" inside a
-    string (a label's text, say) is text, and stays as it is."""
-    lowered = text.lower()
-    if "url(" not in lowered and "@import" not in lowered and "\\" not in text:
-        return text  # (an escape could spell either: u\72l(…))
+    """CSS with each URL it loads, url(…) and @import's, replaced by `resolve(url)`
+    (found by fetch.css_references, with CSS's own tokenizer: a "url(…)" inside a
+    string stays as it is)."""
+    from .fetch import css_references, may_load
+
+    if not may_load(text):
+        return text
     import tinycss2
     from tinycss2.ast import StringToken, URLToken
     from tinycss2.serializer import serialize_string_value, serialize_url
 
-    def string(node, url: str):
-        return StringToken(node.source_line, node.source_column, url,
-                           f'"{serialize_string_value(url)}"')
-
-    def walk(nodes: list) -> None:
-        importing = False
-        for index, node in enumerate(nodes):
-            kind = node.type
-            if kind == "url":
-                url = resolve(node.value)
-                nodes[index] = URLToken(node.source_line, node.source_column, url,
-                                        f"url({serialize_url(url)})")
-            elif kind == "function" and node.lower_name == "url":
-                places = [i for i, a in enumerate(node.arguments) if a.type == "string"]
-                if len(places) == 1:
-                    argument = node.arguments[places[0]]
-                    node.arguments[places[0]] = string(argument, resolve(argument.value))
-            elif kind == "at-keyword":
-                importing = node.lower_value == "import"
-                continue
-            elif importing and kind == "string":
-                nodes[index] = string(node, resolve(node.value))
-            if kind not in ("whitespace", "comment"):
-                importing = False
-            if kind == "function":
-                walk(node.arguments)
-            elif kind in ("() block", "[] block", "{} block"):
-                walk(node.content)
-
-    nodes = tinycss2.parse_component_value_list(text)
-    walk(nodes)
-    return tinycss2.serialize(nodes)
+    values = tinycss2.parse_component_value_list(text)
+    for holder, index, _, ref in list(css_references(values)):
+        node, url = holder[index], resolve(ref)
+        holder[index] = (URLToken(node.source_line, node.source_column, url,
+                                  f"url({serialize_url(url)})") if node.type == "url" else
+                         StringToken(node.source_line, node.source_column, url,
+                                     f'"{serialize_string_value(url)}"'))
+    return tinycss2.serialize(values)
 
 
 def rewrite_css(text: str, base: str, assets: Assets, prefix: str = "") -> str:
