@@ -136,15 +136,17 @@ class Renderer:
         with _quiet_weasyprint():
             return html.render(font_config=self.fonts, **self.pdf_options(b""))
 
-    def write(self, rendered, target, identifier: bytes) -> None:
+    def write(self, rendered, target, identifier: bytes) -> bytes | None:
         """Write laid-out pages as an accessible PDF: artifacts, ActualText, one
-        labelled link per <a>, PDF/UA metadata (see pdf_tags.py)."""
+        labelled link per <a>, PDF/UA metadata (see pdf_tags.py); to `target`, or,
+        when it is None, as the bytes returned."""
         from . import pdf_tags
 
         pdf_tags.prepare(rendered)
         with _quiet_weasyprint():
-            rendered.write_pdf(str(target), finisher=pdf_tags.Finisher(self.pdf_variant),
-                               **self.pdf_options(identifier))
+            return rendered.write_pdf(None if target is None else str(target),
+                                      finisher=pdf_tags.Finisher(self.pdf_variant),
+                                      **self.pdf_options(identifier))
 
 
 def page_anchors(rendered) -> dict[str, int]:

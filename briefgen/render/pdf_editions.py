@@ -74,15 +74,9 @@ def stamps(pack: Pack, people: list[Recipient], renderer):
 
 
 def tagged_pdf(renderer, rendered, identifier: bytes) -> bytes:
-    """Laid-out pages written as `Renderer.write` writes them (artifacts,
-    ActualText, labelled links, PDF/UA metadata: pdf_tags.py), as bytes."""
-    from . import pdf_tags
-    from .pdf import _quiet_weasyprint
-
-    pdf_tags.prepare(rendered)
-    with _quiet_weasyprint():
-        return rendered.write_pdf(finisher=pdf_tags.Finisher(renderer.pdf_variant),
-                                  **renderer.pdf_options(identifier))
+    """Laid-out pages written as a build writes them (`Renderer.write`: artifacts,
+    ActualText, labelled links, PDF/UA metadata), as bytes."""
+    return renderer.write(rendered, None, identifier)
 
 
 def shared_pdf(laid, pack: Pack) -> bytes:
