@@ -442,6 +442,11 @@ def _matching_rows(condition: str, recipients: list[Recipient], csv_path: Path) 
     return found
 
 
+def _file(names: dict[int, str], index: int, writer_name: str) -> str:
+    """The file name of recipient `index`'s edition in a writer's format."""
+    return names[index] + render.get(writer_name).suffix
+
+
 def _edition_keys(pack: Pack, recipients: list[Recipient], names: dict[int, str],
                   layout: Layout, options: RenderOptions, formats: tuple[str, ...],
                   encrypt: bool, csv_path: Path, out: Path, scheduler: str | None,
@@ -456,7 +461,7 @@ def _edition_keys(pack: Pack, recipients: list[Recipient], names: dict[int, str]
     try:
         reference = options.reference_docx
         # (the editions themselves too, for an output folder that is the pack's own)
-        written = [(out / (names[index] + render.get(name).suffix)).resolve()
+        written = [(out / _file(names, index, name)).resolve()
                    for index in names for name in formats]
         shared = inputs_digest(pack, layout, (repr(replace(options, warnings=None)),
                                               cache.file_digest(reference) if reference else None),
@@ -534,7 +539,7 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
     if keys:
         todo = []
         for index, recipient in enumerate(recipients):
-            files = [out / (names[index] + render.get(name).suffix) for name in formats]
+            files = [out / _file(names, index, name) for name in formats]
             if all(cache.vouched("editions", keys[index][name], path)
                    for name, path in zip(formats, files)):
                 result.unchanged += files
@@ -550,7 +555,7 @@ def build_editions(pack_dir: str | Path, recipients_csv: str | Path, *,
     folder = str(out.resolve())  # workers resolve nothing against their own folder
     tasks = []
     for variant_index, variant in enumerate(variants):
-        members = [(index, [(name, names[index] + render.get(name).suffix,
+        members = [(index, [(name, _file(names, index, name),
                              keys[index][name] if keys else "") for name in formats])
                    for index in variant.members]
         for start in range(0, len(members), BATCH):
