@@ -236,8 +236,7 @@ def _start_at(root_box) -> dict:
 def _paginate(html, root_box, context, offset: int, first: bool, max_loops=8):
     """WeasyPrint 70's layout_document up to (not including) the margin boxes,
     the page counter starting at `offset` on the side the whole would give."""
-    from weasyprint.layout import initialize_page_maker, make_all_pages
-    from weasyprint.logger import PROGRESS_LOGGER
+    from weasyprint.layout import initialize_page_maker
 
     initialize_page_maker(context, root_box)
     if not first:
@@ -255,9 +254,17 @@ def _paginate(html, root_box, context, offset: int, first: bool, max_loops=8):
         page_state[1]["page"] = [offset]
         page_state[2][0].add("page")
         context.page_maker[0] = (resume_at, next_page, right_page, page_state, remake_state)
-    pages = []
+    return _collect(context, _loops(html, root_box, context, [], max_loops))
+
+
+def _loops(html, root_box, context, pages: list, max_loops=8) -> list:
+    """WeasyPrint 70's pagination rounds: the pages made again where their
+    page_maker entries say so (all of them when `pages` is empty)."""
+    from weasyprint.layout import make_all_pages
+    from weasyprint.logger import PROGRESS_LOGGER
+
     original_footnotes = []
-    actual_total_pages = 0
+    actual_total_pages = len(pages)
     for loop in range(max_loops):
         if loop > 0:
             PROGRESS_LOGGER.info("Step 5 - Creating layout - Repagination #%d", loop)
@@ -279,6 +286,12 @@ def _paginate(html, root_box, context, offset: int, first: bool, max_loops=8):
                 reloop_pages = initial_total_pages != actual_total_pages
         if not reloop_content and not reloop_pages:
             break
+    return pages
+
+
+def _collect(context, pages: list) -> list:
+    """WeasyPrint 70's layout_document after the pagination rounds, before the
+    margin boxes: bookmark labels (once per element) and the named strings."""
     watch_elements, watch_elements_before, watch_elements_after = [], [], []
     for i, page in enumerate(pages):
         _, _, _, page_state, _ = context.page_maker[i + 1]
@@ -317,35 +330,38 @@ def _paginate(html, root_box, context, offset: int, first: bool, max_loops=8):
 def _margins(context, pages, total: int):
     """WeasyPrint 70's layout_document from the margin boxes on, `counter(pages)`
     being `total`: the pages (weasyprint.document.Page) with their margin boxes."""
+    return [page_margins(context, pages, i, total) for i in range(len(pages))]
+
+
+def page_margins(context, pages, i: int, total: int):
+    """`_margins` for the page at index i alone."""
     from weasyprint.document import Page
     from weasyprint.layout import layout_fixed_boxes, make_margin_boxes
     from weasyprint.layout.background import layout_backgrounds
 
-    done = []
-    for i, laid_out in enumerate(pages):
-        # Copies of the page and root boxes: the pages made for another page count
-        # (another document sharing this part) keep their own margin boxes.
-        page = laid_out.copy()
-        root, footnote_area, note_area = laid_out._briefgen_areas
-        root = root.copy()
-        root_children = []
-        root_children.extend(layout_fixed_boxes(context, pages[:i], page))
-        root_children.extend(laid_out._briefgen_root_children)
-        root_children.extend(layout_fixed_boxes(context, pages[i + 1:], page))
-        root.children = root_children
-        context.current_page = i + 1
-        state = context.page_maker[context.current_page][3]
-        state[1]["pages"] = [total]
-        children = [root]
-        if footnote_area.children:
-            children.append(footnote_area)
-        if note_area.children:
-            children.append(note_area)
-        children.extend(make_margin_boxes(context, page, state))
-        page.children = tuple(children)
-        layout_backgrounds(page, context.get_image_from_uri)
-        done.append(Page(page))
-    return done
+    laid_out = pages[i]
+    # Copies of the page and root boxes: the pages made for another page count
+    # (another document sharing this part) keep their own margin boxes.
+    page = laid_out.copy()
+    root, footnote_area, note_area = laid_out._briefgen_areas
+    root = root.copy()
+    root_children = []
+    root_children.extend(layout_fixed_boxes(context, pages[:i], page))
+    root_children.extend(laid_out._briefgen_root_children)
+    root_children.extend(layout_fixed_boxes(context, pages[i + 1:], page))
+    root.children = root_children
+    context.current_page = i + 1
+    state = context.page_maker[context.current_page][3]
+    state[1]["pages"] = [total]
+    children = [root]
+    if footnote_area.children:
+        children.append(footnote_area)
+    if note_area.children:
+        children.append(note_area)
+    children.extend(make_margin_boxes(context, page, state))
+    page.children = tuple(children)
+    layout_backgrounds(page, context.get_image_from_uri)
+    return Page(page)
 
 
 @dataclass
@@ -438,6 +454,8 @@ class _Kept:
         #: anchor → page number in the last document laid out: the first guess of
         #: the next (a one-word change seldom moves them)
         self.numbers: dict[str, int] = {}
+        #: documents laid out whole, by their tags (repage.py)
+        self.wholes: OrderedDict = OrderedDict()
 
 
 _KEPT: OrderedDict = OrderedDict()
@@ -501,13 +519,19 @@ def render(renderer, html_text: str):
     splittable = ENABLED and not getattr(renderer, "counters", True) \
         and not _own_counters(head)
     parts = split(html_text) if splittable else None
-    kept = _KEPT.get(getattr(renderer, "key", None)) if parts else None
-    if parts is None or kept is None or kept.fonts is not renderer.fonts:
+    kept = _KEPT.get(getattr(renderer, "key", None)) if ENABLED else None
+    if kept is None or kept.fonts is not renderer.fonts:
         return renderer.render(html_text)
-    try:
-        return _render_parts(renderer, kept, parts)
-    except _Unsplittable:
-        return renderer.render(html_text)
+    if parts is not None:
+        try:
+            return _render_parts(renderer, kept, parts)
+        except _Unsplittable:
+            pass
+    # laid out whole, kept, and after an edit of its text laid out again from the
+    # pages the edit touched (repage.py)
+    from . import repage
+
+    return repage.render(renderer, kept.wholes, html_text)
 
 
 #: how many times the front is laid out again for the others' page numbers

@@ -1,0 +1,142 @@
+"""Warm rebuilds of a document laid out whole (an issue): after an edit of its
+text, laid out again from the pages the edit touched (briefgen/render/repage.py),
+it has the bytes of a cold build."""
+from __future__ import annotations
+
+import shutil
+import sys
+
+import pytest
+
+from briefgen.pipeline.build import build
+from briefgen.render import chapters, repage
+
+from .conftest import ROOT, edit
+
+sys.path.insert(0, str(ROOT / "bench"))
+from scale import make_issue  # noqa: E402
+
+
+def pdf_bytes(source, out, **options) -> bytes:
+    result = build(source, formats=("pdf",), output_dir=out, **options)
+    return result.outputs[f"{result.document.slug}.pdf"].read_bytes()
+
+
+@pytest.fixture
+def content(tmp_path):
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "content", folder, ignore=shutil.ignore_patterns("output"))
+    return folder
+
+
+@pytest.fixture
+def relaid(monkeypatch):
+    """The pages each incremental layout marked as touched by the edit."""
+    touched = []
+    original = repage._touched
+
+    def counting(boxes, elements):
+        found = original(boxes, elements)
+        touched.append(found)
+        return found
+
+    monkeypatch.setattr(repage, "_touched", counting)
+    return touched
+
+
+def warm_and_cold(source, path, old, new, out, **options) -> tuple[bytes, bytes, bytes]:
+    chapters.clear()
+    before = pdf_bytes(source, out / "before", **options)
+    edit(path, old, new)
+    warm = pdf_bytes(source, out / "warm", **options)
+    chapters.clear()
+    cold = pdf_bytes(source, out / "cold", **options)
+    return before, warm, cold
+
+
+NILE = {
+    # a word of a contribution's text (in its pull quote too: the ==…== mark)
+    "word": ("issue.md", "every cubic metre\nheld upstream", "every single cubic metre\nheld upstream"),
+    # a word of a headline: the cover's list, the contents and the bookmarks show it
+    "headline": ("issue.md", "Europe should fund the data", "Europe should fund the river data"),
+    # the lede's text
+    "lede": ("issue.md", "is the largest hydroelectric", "is by far the largest hydroelectric"),
+    # a contributor's bio, on the contributors' page
+    "bio": ("contributors.yaml", "She previously advised", "She formerly advised"),
+    # much more text: the pages after it move, and the contents' numbers with them
+    "longer": ("issue.md", "start negotiating one on its operation.",
+               "start negotiating one on its operation. " + "More words here. " * 150),
+}
+
+
+@pytest.mark.parametrize("layout,change", [("policy-brief", name) for name in NILE]
+                         + [("conference", "word"), ("memo", "headline")])
+def test_an_edited_issue_laid_out_again_is_the_cold_build(content, tmp_path, relaid,
+                                                          layout, change):
+    issue = content / "nile-dispute"
+    path, old, new = NILE[change]
+    before, warm, cold = warm_and_cold(issue, issue / path, old, new, tmp_path, layout=layout)
+    assert warm != before
+    assert warm == cold
+    assert relaid, "the warm build was not laid out again from the kept pages"
+    if change in ("word", "bio"):  # one or two pages of six made again
+        assert all(1 <= len(pages) <= 2 for pages in relaid)
+
+
+def test_a_right_to_left_issue(content, tmp_path, relaid):
+    issue = content / "arabic-brief"
+    before, warm, cold = warm_and_cold(issue, issue / "issue.md", "بالتوازي مع المحطات",
+                                       "بالتوازي التام مع المحطات", tmp_path)
+    assert warm != before and warm == cold and relaid
+
+
+def test_a_long_issue_makes_a_page_or_two_again(tmp_path, relaid):
+    """Twenty contributions (about fifteen pages): an edit in the middle makes its
+    page again, not the pages before or after it; back and forth, each warm build
+    is the cold build (one direction sets a paragraph without hyphens: the makeup
+    pass's attribute restyles the kept paragraph)."""
+    issue = make_issue(tmp_path / "issue-20", 20)
+    text = (issue / "issue.md").read_text(encoding="utf-8")
+    at = text.find("removed", len(text) // 2)
+    assert at > 0
+    chapters.clear()
+    pdf_bytes(issue, tmp_path / "first")
+    for round_, (old, new) in enumerate((("removed", "taken"), ("taken", "removed"))):
+        (issue / "issue.md").write_text(text[:at] + new + text[at + len("removed"):]
+                                        if new != "removed" else text, encoding="utf-8")
+        relaid.clear()
+        warm = pdf_bytes(issue, tmp_path / f"warm-{round_}")
+        chapters.clear()
+        cold = pdf_bytes(issue, tmp_path / f"cold-{round_}")
+        assert warm == cold
+        assert relaid and all(len(pages) <= 2 for pages in relaid)
+        pdf_bytes(issue, tmp_path / f"kept-{round_}")  # the next round starts warm
+
+
+def test_a_new_paragraph_lays_the_issue_out_whole(content, tmp_path, relaid):
+    """A change of the HTML's tags (a paragraph more) is no text edit: laid out
+    whole, and the kept layout is left as it was for the next."""
+    issue = content / "nile-dispute"
+    before, warm, cold = warm_and_cold(issue, issue / "issue.md", "reservoir levels than from",
+                                       "reservoir levels.\n\nThan from", tmp_path)
+    assert not relaid
+    assert warm != before and warm == cold
+
+
+def test_text_edits_are_page_text_in_the_body():
+    page = '<html><head><title>T</title><style>p{}</style></head><body><p>one</p><p>two</p></body></html>'
+    old = repage.tokens(page)
+    assert repage.text_edits(old, repage.tokens(page.replace("two", "three"))) != []
+    assert repage.text_edits(old, old) == []
+    for changed in (page.replace("<title>T", "<title>U"),   # the head
+                    page.replace("p{}", "p{color:red}"),      # CSS
+                    page.replace("two", ""),                  # emptied (:empty)
+                    page.replace("<p>two", "<p class=x>two")):  # a tag
+        with pytest.raises(repage.NotIncremental):
+            new = repage.tokens(changed)
+            if repage.signature(new) != repage.signature(old):
+                raise repage.NotIncremental()
+            repage.text_edits(old, new)
+    # the makeup passes' attribute is no change of the tags
+    marked = repage.tokens(page.replace("<p>two", "<p data-no-ladder>two"))
+    assert repage.signature(marked) == repage.signature(old)
