@@ -239,6 +239,10 @@ def relay(kept: Whole, html, root_box, context) -> tuple[list, list]:
         raise NotIncremental()
     changed = _apply(kept, html, root_box)
     touched = _touched(kept.boxes, changed)
+    if touched and touched[0] > 0:
+        # the page before: where it broke looked at what follows it (orphans and
+        # widows, a heading kept with its text, a named page beginning)
+        touched.insert(0, touched[0] - 1)
     old = kept.context
     for index in touched:
         old.page_maker[index][-1]["content_changed"] = True
