@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
@@ -161,25 +162,6 @@ def _walk_pairs(old, new, found: list, restyled: set) -> None:
         stack.extend(zip(children_a, children_b))
 
 
-def _restyled(old, new) -> set:
-    """The kept elements whose makeup attributes differ from the new tree's, and
-    their descendants (which inherit); any other difference of tags, children or
-    attributes raises NotIncremental."""
-    found = set()
-    stack = [(old, new)]
-    while stack:
-        a, b = stack.pop()
-        if a.tag != b.tag or len(a) != len(b):
-            raise NotIncremental()
-        if a.attrib != b.attrib:
-            keys = set(a.attrib) | set(b.attrib)
-            if any(a.get(k) != b.get(k) for k in keys if k not in RESTYLING):
-                raise NotIncremental()
-            found.update(a.iter())
-        stack.extend(zip(a, b))
-    return found
-
-
 def _walk_elements(old, new) -> None:
     """Set the kept element tree's text, tails and attributes to the new tree's."""
     stack = [(old, new)]
@@ -195,25 +177,6 @@ def _walk_elements(old, new) -> None:
         stack.extend(zip(a, b))
 
 
-def _apply(kept: Whole, html, root_box) -> set:
-    """The new tree's text and makeup styles set in the kept one; the elements
-    whose text or style changed."""
-    restyled = _restyled(kept.html.etree_element, html.etree_element)
-    found: list = []
-    _walk_pairs(kept.root_box, root_box, found, restyled)
-    changed = set()
-    for a, b in found:
-        if a.element in restyled:
-            a.style = b.style
-        if hasattr(a, "text"):
-            a.text = b.text
-        else:
-            a.bookmark_label, a.string_set = b.bookmark_label, b.string_set
-        changed.add(a.element)
-    _walk_elements(kept.html.etree_element, html.etree_element)
-    return changed
-
-
 def _touched(boxes: list, elements: set) -> list[int]:
     """The indexes of the pages that show a box of one of `elements`."""
     pages = []
@@ -227,17 +190,14 @@ def _touched(boxes: list, elements: set) -> list[int]:
 
 # ---------------------------------------------------------------- laying out again
 
-def relay(kept: Whole, html, root_box, context) -> tuple[list, list]:
-    """The pages of the new HTML (`html`, `root_box` and `context` just built by
-    WeasyPrint from it), laid out again from the kept document: (page boxes before
-    their margin boxes, Pages with them). Raises NotIncremental before changing
-    anything kept when the trees differ beyond text."""
+def _relayout(kept: Whole, changed: set) -> tuple[list, list]:
+    """The kept document laid out again, its pages showing `changed` elements
+    marked as changed: (page boxes before their margin boxes, Pages with them)."""
     from . import chapters
 
-    if (kept.context.footnotes or context.footnotes or kept.context.reported_footnotes
+    if (kept.context.footnotes or kept.context.reported_footnotes
             or any(page.fixed_boxes for page in kept.boxes)):
         raise NotIncremental()
-    changed = _apply(kept, html, root_box)
     touched = _touched(kept.boxes, changed)
     if touched and touched[0] > 0:
         # the page before: where it broke looked at what follows it (orphans and
@@ -264,6 +224,138 @@ def relay(kept: Whole, html, root_box, context) -> tuple[list, list]:
         raise NotIncremental()
     pages = _margins(kept, boxes)
     return boxes, pages
+
+
+def _patched(kept: Whole, html, *, restyle: bool) -> set:
+    """The new HTML (parsed, not styled) set in the kept document: its text and
+    attributes in the kept element tree; the styles of the elements whose makeup
+    attributes or inline style changed computed again (_restyle); the boxes made
+    again from the kept tree with the kept styles (no cascade of the whole
+    document), and their text, labels and styles set in the kept box tree.
+    The elements whose text or style changed. NotIncremental when the trees differ
+    otherwise, or attributes differ and `restyle` is False."""
+    from weasyprint.css.targets import TargetCollector
+    from weasyprint.formatting_structure.build import build_formatting_structure
+
+    roots = _restyled_roots(kept.html.etree_element, html.etree_element)
+    if roots and not restyle:
+        raise NotIncremental()
+    _walk_elements(kept.html.etree_element, html.etree_element)
+    restyled = _restyle(kept, roots) if roots else set()
+    context = kept.context
+    collector = TargetCollector()
+    for name in context.target_collector.target_lookup_items:
+        collector.collect_anchor(name)
+    root_box = build_formatting_structure(
+        kept.html.etree_element, context.style_for, context.get_image_from_uri,
+        kept.html.base_url, collector, context.counter_style, [])
+    found: list = []
+    _walk_pairs(kept.root_box, root_box, found, restyled)
+    changed = set()
+    for a, b in found:
+        if a.element in restyled:
+            a.style = b.style
+        if hasattr(a, "text"):
+            a.text = b.text
+        else:
+            a.bookmark_label, a.string_set = b.bookmark_label, b.string_set
+        changed.add(a.element)
+    return changed
+
+
+def _restyled_roots(old, new) -> list:
+    """The kept elements whose restyling attributes differ from the new tree's, in
+    document order; any other difference of tags, children or attributes raises
+    NotIncremental."""
+    found = []
+    stack = [(old, new)]
+    while stack:
+        a, b = stack.pop()
+        if a.tag != b.tag or len(a) != len(b):
+            raise NotIncremental()
+        if a.attrib != b.attrib:
+            keys = set(a.attrib) | set(b.attrib)
+            if any(a.get(k) != b.get(k) for k in keys if k not in RESTYLING):
+                raise NotIncremental()
+            found.append(a)
+        stack.extend(reversed(list(zip(a, b))))
+    return found
+
+
+def _restyle(kept: Whole, roots: list) -> set:
+    """The computed styles of `roots` (elements whose attributes changed) made
+    again as WeasyPrint 70's StyleFor makes them (their style attribute and the
+    stylesheets' rules that match them, cascaded), and those of their descendants
+    and pseudo-elements from their own cascade (they inherit); the elements
+    restyled."""
+    from math import inf
+
+    from weasyprint.css import declaration_precedence, find_style_attributes
+    from weasyprint.css.validation import preprocess_declarations
+
+    style_for, html = kept.context.style_for, kept.html
+    root = html.etree_element
+    computed, cascaded_styles = style_for._computed_styles, style_for._cascaded_styles
+    wrappers = {w.etree_element: w for w in html.wrapper_element.iter_subtree()}
+    parents = {child: parent for parent in root.iter() for child in parent}
+    pseudos: dict = {}
+    for key in computed:
+        if key[1] is not None and key[0] in parents:
+            pseudos.setdefault(key[0], []).append(key[1])
+    restyled: set = set()
+    for top in roots:
+        for element in top.iter():
+            if element in restyled:
+                continue
+            restyled.add(element)
+            if element is top:
+                styles: dict = {(element, None): {}}
+                layer_order = inf
+                for specificity, owner, declarations, base_url in find_style_attributes(
+                        element, False, html.base_url):
+                    if owner is not element:
+                        continue
+                    style = styles[(element, None)]
+                    for name, values, importance in preprocess_declarations(base_url,
+                                                                            declarations):
+                        weight = (declaration_precedence("author", importance), layer_order,
+                                  specificity)
+                        if style.get(name, (None, None))[1] is None or \
+                                style[name][1] <= weight:
+                            style[name] = values, weight
+                for sheet, origin, sheet_specificity in style_for._sheets:
+                    for selector in sheet.matcher.match(wrappers[element]):
+                        specificity, _, pseudo_type, (declarations, layer) = selector
+                        layer_order = inf if layer is None else sheet.layers.index(layer)
+                        specificity = sheet_specificity or specificity
+                        style = styles.setdefault((element, pseudo_type), {})
+                        for name, values, importance in declarations:
+                            weight = (declaration_precedence(origin, importance), layer_order,
+                                      specificity)
+                            old_weight = style.get(name, (None, None))[1]
+                            if old_weight is None or old_weight <= weight:
+                                style[name] = values, weight
+            else:
+                styles = {(element, None): computed[element, None].cascaded}
+                for pseudo in pseudos.get(element, ()):
+                    styles[(element, pseudo)] = computed[element, pseudo].cascaded
+            for key, style in styles.items():
+                cascaded_styles[key] = style
+            try:
+                style_for.set_computed_styles(element, parent=parents[element], root=root,
+                                              base_url=html.base_url)
+                for (_, pseudo) in styles:
+                    if pseudo:
+                        style_for.set_computed_styles(element, pseudo_type=pseudo,
+                                                      parent=element, root=root,
+                                                      base_url=html.base_url)
+            finally:
+                for key in styles:
+                    cascaded_styles.pop(key, None)
+            for pseudo in pseudos.get(element, ()):
+                if (element, pseudo) not in styles:  # no longer matched
+                    computed.pop((element, pseudo), None)
+    return restyled
 
 
 #: rounds of pagination after the anchors moved (the contents' numbers changing
@@ -318,15 +410,20 @@ def _margins(kept: Whole, boxes: list) -> list:
 # ---------------------------------------------------------------- the cache
 
 def kept_for(store: OrderedDict, parts: list) -> Whole | None:
-    key = signature(parts)
-    whole = store.get(key)
+    """The kept document with these very tags, else one whose tags differ only in
+    the makeup attributes and inline styles (the variants the makeup passes lay
+    out are kept side by side: each is laid out again from its own)."""
+    whole = store.get(tuple(parts[1::2]))
+    if whole is None:
+        key = signature(parts)
+        whole = next((w for w in reversed(store.values()) if signature(w.tokens) == key), None)
     if whole is not None:
-        store.move_to_end(key)
+        store.move_to_end(tuple(whole.tokens[1::2]))
     return whole
 
 
 def keep(store: OrderedDict, whole: Whole) -> None:
-    key = signature(whole.tokens)
+    key = tuple(whole.tokens[1::2])
     store[key] = whole
     store.move_to_end(key)
     while len(store) > WHOLES_KEPT:
@@ -353,7 +450,7 @@ def render(renderer, store: OrderedDict, html_text: str):
             whole = None
     if whole is not None:
         # the kept layout changes as it is laid out again: kept again only when done
-        store.pop(signature(parts))
+        store.pop(tuple(whole.tokens[1::2]))
         try:
             return _again(renderer, store, whole, html_text, parts)
         except NotIncremental:
@@ -405,19 +502,43 @@ def _whole(renderer, store: OrderedDict, html_text: str, parts: list):
     return document
 
 
+_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+
+
+def _selects_restyling(renderer) -> bool:
+    """Whether the layout's stylesheets select the restyling attributes (a rule for
+    the element after a marked one, say): its own stylesheets are then applied by
+    WeasyPrint to the whole of a new HTML, not to the marked elements alone."""
+    known = getattr(renderer, "_briefgen_selects_restyling", None)
+    if known is None:
+        texts = []
+        for css in renderer.layout.stylesheets:
+            try:
+                text = Path(css).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = "[style"  # unread: assume the worst
+            texts.append(_COMMENT.sub("", text))
+        known = any("[style" in text or any(name in text for name in MAKEUP)
+                    for text in texts)
+        renderer._briefgen_selects_restyling = known
+    return known
+
+
 def _again(renderer, store: OrderedDict, whole: Whole, html_text: str, parts: list):
-    held = {}
+    from weasyprint import HTML
 
-    def layout_document(html, root_box, context, max_loops=8):
-        held["boxes"], held["pages"] = relay(whole, html, root_box, context)
-        return []
-
-    warnings = renderer.fetcher.warnings
-    before = len(warnings)
-    document = _render(renderer, html_text, layout_document).copy(held["pages"])
+    html = HTML(string=html_text, base_url=str(renderer.roots[0]) + "/",
+                url_fetcher=renderer.fetcher)
+    changed = _patched(whole, html, restyle=not _selects_restyling(renderer))
+    boxes, pages = _relayout(whole, changed)
+    # the same URLs as the kept document's (only text and styles changed): its
+    # warnings, as a cold build of the new HTML gives them
+    for warning in whole.warnings:
+        if warning not in renderer.fetcher.warnings:
+            renderer.fetcher.warnings.append(warning)
+    document = whole.document.copy(pages)
     whole.html_text, whole.tokens = html_text, parts
-    whole.boxes, whole.pages, whole.document = held["boxes"], held["pages"], document
-    whole.warnings = list(warnings[before:])
+    whole.boxes, whole.pages, whole.document = boxes, pages, document
     whole.snapshot()
     keep(store, whole)
     return document
