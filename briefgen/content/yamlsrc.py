@@ -5,7 +5,9 @@ that validation messages can point at `issue.md:12` rather than at "somewhere".
 """
 from __future__ import annotations
 
+import copy
 import re
+from collections import OrderedDict
 from pathlib import Path
 
 import yaml
@@ -103,6 +105,11 @@ def load_yaml(text: str, path: Path, first_line: int = 1):
     if len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
         raise ContentError(f"YAML is larger than {MAX_YAML_BYTES // 1000} kB", path=path,
                            hint="move long text into the Markdown body")
+    key = (text, first_line)
+    parsed = _PARSED.get(key)
+    if parsed is not None:  # a file parsed before in this process (a warm rebuild)
+        _PARSED.move_to_end(key)
+        return copy.deepcopy(parsed)
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
@@ -117,7 +124,18 @@ def load_yaml(text: str, path: Path, first_line: int = 1):
         raise ContentError("invalid YAML: nested too deeply", path=path, line=first_line,
                            hint="flatten the lists and mappings") from None
     _shift_lines(data, first_line - 1)
-    return _without_controls(data, path, first_line)
+    data = _without_controls(data, path, first_line)
+    _PARSED[key] = data
+    while len(_PARSED) > PARSED_KEPT:
+        _PARSED.popitem(last=False)
+    return copy.deepcopy(data)
+
+
+#: YAML texts parsed in this process, by their text and first line, and what they
+#: gave (handed out as copies: callers may change theirs): a rebuild after an edit of
+#: issue.md parses contributors.yaml (100 people: about 0.15 s) again for nothing
+PARSED_KEPT = 16
+_PARSED: OrderedDict = OrderedDict()
 
 
 def _joined_surrogates(value: str, path: Path, line: int | None) -> str:
