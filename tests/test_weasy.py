@@ -37,3 +37,20 @@ def test_importing_weasyprint_through_briefgen_runs_no_subprocess():
         "print(len(calls), calls[:3])\n")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("0 "), out.stdout
+
+
+def test_page_references_are_remembered_until_a_page_is_added():
+    """pydyf's page references, read once per structure element of a tagged PDF,
+    are made once per page count: the same references as pydyf makes."""
+    import pydyf
+
+    from briefgen.render import weasy
+
+    weasy.remember_page_references()  # idempotent
+    made = pydyf.PDF.page_references.fget.made
+    pdf = pydyf.PDF()
+    for count in range(1, 4):
+        pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
+        first = pdf.page_references
+        assert first == made(pdf) and len(first) == count
+        assert pdf.page_references is first  # not made again while no page is added

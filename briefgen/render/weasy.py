@@ -137,7 +137,34 @@ def load():
         import weasyprint
     finally:
         ctypes.util.find_library = original
+    remember_page_references()
     return weasyprint
+
+
+def remember_page_references() -> None:
+    """pydyf's `PDF.page_references` formats the reference of every page each time
+    it is read, and WeasyPrint's tagged PDF reads it once per structure element
+    (tags.py: `pdf.page_references[page_number]`): pages × elements, 0.15 s of a
+    65-page issue's write and growing with the square of its length. The tuple is
+    kept with the page list it was made from, and made again when a page is added
+    (`add_page` extends "Kids"): the same references, read in constant time."""
+    import pydyf
+
+    prop = pydyf.PDF.__dict__.get("page_references")
+    if not isinstance(prop, property) or getattr(prop.fget, "remembered", False):
+        return
+    made = prop.fget
+
+    def page_references(self):
+        kids = self.pages["Kids"]
+        kept = self.__dict__.get("_briefgen_page_references")
+        if kept is None or kept[0] is not kids or kept[1] != len(kids):
+            kept = self.__dict__["_briefgen_page_references"] = (kids, len(kids), made(self))
+        return kept[2]
+
+    page_references.remembered = True
+    page_references.made = made
+    pydyf.PDF.page_references = property(page_references)
 
 
 load()
