@@ -202,8 +202,13 @@ def build(ctx, issue_dir, layout, formats, output_dir, page_size, source_date_ep
     """Build ISSUE_DIR (an issue or a pack) into OUTPUT/<slug>.pdf and .docx;
     with --recipients, one edition of a pack per recipient. Defaults come from
     briefgen.toml (see `briefgen config`); the options given here win."""
+    from . import render
     from .pipeline.build import build as run_build, parse_formats, source_date_epoch as epoch_of
     from .project import settings
+
+    # one build, then the process exits (as it was after, for a caller in process)
+    kept, render.KEEP_LAYOUTS = render.KEEP_LAYOUTS, False
+    ctx.call_on_close(lambda: setattr(render, "KEEP_LAYOUTS", kept))
 
     _json_mode(ctx, "build", as_json)
     given = _given(ctx, layout="layout", page_size="page_size", formats="formats",

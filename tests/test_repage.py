@@ -140,3 +140,33 @@ def test_text_edits_are_page_text_in_the_body():
     # the makeup passes' attribute is no change of the tags
     marked = repage.tokens(page.replace("<p>two", "<p data-no-ladder>two"))
     assert repage.signature(marked) == repage.signature(old)
+
+
+def test_briefgen_build_lets_the_kept_layout_go_before_writing(tmp_path):
+    """`briefgen build` builds once: the layout kept for a next build is let go
+    before the PDF is written (its memory then is WeasyPrint's own), and a caller
+    in the same process keeps layouts again afterwards."""
+    from briefgen import render
+    from briefgen.render import pdf_tags
+
+    from .conftest import run_cli
+
+    seen = []
+    original = pdf_tags.prepare
+
+    def prepare(rendered):  # the first thing of a write, after the layouts are let go
+        seen.append(sum(len(kept.wholes) for kept in chapters._KEPT.values()))
+        return original(rendered)
+
+    chapters.clear()
+    pdf_tags.prepare = prepare
+    try:
+        result = run_cli("build", str(ROOT / "content" / "nile-dispute"), "-o",
+                         str(tmp_path / "out"), "--format", "pdf")
+        assert result.exit_code == 0, result.output
+        assert seen == [0]
+        assert render.KEEP_LAYOUTS
+        pdf_bytes(ROOT / "content" / "nile-dispute", tmp_path / "library")
+        assert seen[-1] >= 1  # kept (the library's build, as the preview's)
+    finally:
+        pdf_tags.prepare = original

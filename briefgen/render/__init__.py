@@ -16,6 +16,13 @@ from .base import (Editions, Writer, defaults, get, names, ordered, register,  #
                    register_lazy, suppliers)
 
 
+#: whether a document laid out whole stays kept once written, for a next build in
+#: this process (the preview, a library user: render/repage.py). `briefgen build`
+#: builds once and exits: it sets this False, and the kept layouts are let go
+#: before the PDF is written, which then needs no more memory than WeasyPrint's.
+KEEP_LAYOUTS = True
+
+
 @dataclass(frozen=True)
 class RenderOptions:
     page_size: str | None = None  # None: the layout's first page size

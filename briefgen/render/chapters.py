@@ -460,10 +460,15 @@ class _Kept:
 
 _KEPT: OrderedDict = OrderedDict()
 
-
 def clear() -> None:
     """Forget every kept part and renderer (the next build is a cold one)."""
     _KEPT.clear()
+
+
+def let_go_of_wholes() -> None:
+    """Forget the documents laid out whole (not the renderers, nor a pack's parts)."""
+    for kept in _KEPT.values():
+        kept.wholes.clear()
 
 
 def renderer_key(layout, options, roots, css_text: str) -> tuple:

@@ -140,8 +140,10 @@ class Renderer:
         """Write laid-out pages as an accessible PDF: artifacts, ActualText, one
         labelled link per <a>, PDF/UA metadata (see pdf_tags.py); to `target`, or,
         when it is None, as the bytes returned."""
-        from . import pdf_tags
+        from . import KEEP_LAYOUTS, chapters, pdf_tags
 
+        if not KEEP_LAYOUTS:  # `briefgen build`: no next build to keep them for
+            chapters.let_go_of_wholes()
         pdf_tags.prepare(rendered)
         with _quiet_weasyprint():
             return rendered.write_pdf(None if target is None else str(target),
