@@ -465,10 +465,14 @@ def clear() -> None:
     _KEPT.clear()
 
 
-def let_go_of_wholes() -> None:
-    """Forget the documents laid out whole (not the renderers, nor a pack's parts)."""
+def let_go_of_wholes(but=None) -> None:
+    """Forget the documents laid out whole (not the renderers, nor a pack's parts),
+    but those in the store `but`; their memory is freed at once (repage.Whole.release)."""
     for kept in _KEPT.values():
-        kept.wholes.clear()
+        if kept.wholes is not but:
+            for whole in kept.wholes.values():
+                whole.release()
+            kept.wholes.clear()
 
 
 def renderer_key(layout, options, roots, css_text: str) -> tuple:

@@ -74,6 +74,14 @@ class Whole:
     states: list = None          # each page maker entry's page state, as laid out
     strings: dict = None         # the named strings, as laid out
 
+    def release(self) -> None:
+        """Let go of the kept trees now, not at the next full garbage collection: the
+        layout context is in a cycle of its own (its image loader is a partial of it),
+        and holds the page maker, the styles and the targets. The pages laid out,
+        which the document being written holds, are left as they are."""
+        self.context.__dict__.clear()
+        self.root_box = self.html = self.boxes = self.context = None
+
     def snapshot(self) -> None:
         self.states = [copy.deepcopy(entry[3]) for entry in self.context.page_maker]
         self.strings = _strings(self.context)
@@ -481,7 +489,10 @@ def _render(renderer, html_text: str, layout_document):
 
 
 def _whole(renderer, store: OrderedDict, html_text: str, parts: list):
-    from . import chapters
+    from . import KEEP_LAYOUTS, chapters
+
+    if not KEEP_LAYOUTS:  # one build: the layouts of another renderer (the fitted
+        chapters.let_go_of_wholes(but=store)  # tokens) are not worth their memory
 
     held = {}
 
