@@ -25,6 +25,9 @@ def pytest_configure(config):
 
     os.environ["BRIEFGEN_CACHE"] = "off"
     os.environ["BRIEFGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="briefgen-test-cache-")
+    # an error while a kept layout is laid out again fails the test (a build would
+    # lay the document out whole instead: render/repage.py)
+    os.environ["BRIEFGEN_REPAGE_STRICT"] = "1"
 
 
 @pytest.fixture(autouse=True)

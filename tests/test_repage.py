@@ -63,6 +63,9 @@ NILE = {
     "lede": ("issue.md", "is the largest hydroelectric", "is by far the largest hydroelectric"),
     # a contributor's bio, on the contributors' page
     "bio": ("contributors.yaml", "She previously advised", "She formerly advised"),
+    # a contributor's role: the cover's list (placed at the page's foot), the
+    # piece's attribution and the bio
+    "role": ("contributors.yaml", "Energy Economist", "Energy Market Economist"),
     # much more text: the pages after it move, and the contents' numbers with them
     "longer": ("issue.md", "start negotiating one on its operation.",
                "start negotiating one on its operation. " + "More words here. " * 150),
@@ -170,3 +173,22 @@ def test_briefgen_build_lets_the_kept_layout_go_before_writing(tmp_path):
         assert seen[-1] >= 1  # kept (the library's build, as the preview's)
     finally:
         pdf_tags.prepare = original
+
+
+def test_a_failure_while_laying_out_again_lays_the_document_out_whole(content, tmp_path,
+                                                                       monkeypatch):
+    """A case the incremental layout does not follow, failing in it, costs a whole
+    layout, not the build (tests set BRIEFGEN_REPAGE_STRICT to see such failures)."""
+    def broken(kept, changed):
+        raise RuntimeError("not followed")
+
+    monkeypatch.delenv("BRIEFGEN_REPAGE_STRICT")
+    monkeypatch.setattr(repage, "_relayout", broken)
+    issue = content / "nile-dispute"
+    path, old, new = NILE["word"]
+    before, warm, cold = warm_and_cold(issue, issue / path, old, new, tmp_path)
+    assert warm != before and warm == cold
+    monkeypatch.setenv("BRIEFGEN_REPAGE_STRICT", "1")
+    edit(issue / path, new, old)
+    with pytest.raises(RuntimeError):
+        pdf_bytes(issue, tmp_path / "strict")
