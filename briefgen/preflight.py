@@ -329,11 +329,28 @@ class _Run:
         #: id(line box) → its text
         self.line_text: dict[int, str] = {}
         for number, page in enumerate(document.pages, 1):
-            self.pages.append(self._collect(number, page))
+            self.pages.append(self._collected(number, page))
         self.body_line = self._body_line_height()
 
-    def _collect(self, number: int, page) -> _Page:
-        """Walk the page's boxes once and keep what the checks read."""
+    def _collected(self, number: int, page) -> _Page:
+        """The page's walk (_collect), kept on its page box: a rebuild that keeps
+        the page (render/repage.py, chapters.py) does not walk it again. What the
+        walk finds is the page's alone; the run's maps are filled from it."""
+        box = page._page_box
+        kept = getattr(box, "_briefgen_walk", None)
+        if kept is None or kept[0] != number:
+            kept = box._briefgen_walk = (number, *self._collect(number, page))
+        _, result, lines, placed = kept
+        for index, (child, _) in enumerate(result.boxes):
+            self.where[id(child)] = (result, index)
+        self.line_text.update(lines)
+        for element, entry in placed:
+            self.elements.setdefault(element, []).append(entry)
+        return result
+
+    def _collect(self, number: int, page) -> tuple:
+        """Walk the page's boxes once and keep what the checks read: the page, the
+        text of its line boxes (by id), and the first box of each element on it."""
         B = self.B
         box = page._page_box
         x, y = box.content_box_x(), box.content_box_y()
@@ -342,6 +359,9 @@ class _Run:
                        texts=[], lowest=None, first_text=())
         classes: set[str] = set()
         ids: set[str] = set()
+        lines: dict[int, str] = {}
+        placed: list = []
+        seen: set = set()
 
         def visit(child, chain, opacity, in_margin):
             if type(child).__name__ == "AbsolutePlaceholder":  # positioned, out of the flow
@@ -350,7 +370,6 @@ class _Run:
             opacity *= child.style["opacity"]
             in_margin = in_margin or isinstance(child, B.MarginBox)
             index = len(result.boxes)
-            self.where[id(child)] = (result, index)
             result.boxes.append((child, chain))
             result.ends.append(None)
             result.opacity.append(opacity)
@@ -360,17 +379,16 @@ class _Run:
                     classes.update(_classes(child))
                     if element.get("id"):
                         ids.add(element.get("id"))
-                if not isinstance(child, B.TextBox):
-                    placed = self.elements.setdefault(element, [])
-                    if not placed or placed[-1][0] != number:
-                        placed.append((number, child, chain))
+                if not isinstance(child, B.TextBox) and element not in seen:
+                    seen.add(element)  # its first box on this page
+                    placed.append((element, (number, child, chain)))
             if isinstance(child, B.TextBox) and child.text.strip():
                 result.texts.append(index)
                 if not result.first_text and not in_margin:
                     result.first_text = chain
             bottom = None
             if isinstance(child, B.LineBox):
-                text = self.line_text[id(child)] = _text_of(child)
+                text = lines[id(child)] = _text_of(child)
                 if text.strip() and not in_margin:
                     bottom = child.position_y + (child.height or 0)
             elif isinstance(child, B.ReplacedBox) and not in_margin:
@@ -389,7 +407,7 @@ class _Run:
                                           "chapter-divider"}
                                or (back_page and ("back" in classes or "back" in ids))
                                or box.page_type.blank)  # a booklet's verso left blank
-        return result
+        return result, lines, placed
 
     def _subtree(self, box) -> list:
         """`box` and its descendants, (box, chain) in tree order, from its page's walk."""
@@ -745,30 +763,42 @@ class _Run:
         worst: dict = {}
         images: dict = {}
         for page in self.pages:
-            paints = []
-            for (box, chain), opacity in zip(page.boxes, page.opacity):
-                if isinstance(box, self.B.TextBox):
-                    if not box.text.strip() or box.style["visibility"] != "visible":
-                        continue
-                    ratio, colour, under = self._contrast(box, opacity, paints, images)
-                    if ratio is None:
-                        continue
-                    size = box.style["font_size"]
-                    large = size >= 24 or (size >= 18.66 and box.style["font_weight"] >= 700)
-                    need = CONTRAST_LARGE_MIN if large else CONTRAST_MIN
-                    if ratio < need:
-                        key = (page.number, _block_element(chain))
-                        if key not in worst or worst[key][0] > ratio:
-                            block = _block(chain)
-                            text = _text_of(block) if block is not None else box.text
-                            worst[key] = (ratio, need, page.number, chain, text, colour, under)
-                    continue
-                self._collect_paints(box, opacity, paints)
+            # what a page shows is its own: kept on its page box for a rebuild that
+            # keeps the page (render/repage.py)
+            kept = getattr(page.box, "_briefgen_contrast", None)
+            if kept is None or kept[0] != page.number:
+                kept = page.box._briefgen_contrast = (page.number,
+                                                      self._page_contrast(page, images))
+            worst.update(kept[1])
         for ratio, need, number, chain, text, colour, under in worst.values():
             self.add("contrast", number,
                      f"text {_snippet(text)} has a contrast of {ratio:.2f}:1 (needs {need:g}:1): "
                      f"{colour} on {under} — darken or lighten the text or its background",
                      chain)
+
+    def _page_contrast(self, page: _Page, images: dict) -> dict:
+        """The worst contrast under the minimum of each block on the page."""
+        worst: dict = {}
+        paints = []
+        for (box, chain), opacity in zip(page.boxes, page.opacity):
+            if isinstance(box, self.B.TextBox):
+                if not box.text.strip() or box.style["visibility"] != "visible":
+                    continue
+                ratio, colour, under = self._contrast(box, opacity, paints, images)
+                if ratio is None:
+                    continue
+                size = box.style["font_size"]
+                large = size >= 24 or (size >= 18.66 and box.style["font_weight"] >= 700)
+                need = CONTRAST_LARGE_MIN if large else CONTRAST_MIN
+                if ratio < need:
+                    key = (page.number, _block_element(chain))
+                    if key not in worst or worst[key][0] > ratio:
+                        block = _block(chain)
+                        text = _text_of(block) if block is not None else box.text
+                        worst[key] = (ratio, need, page.number, chain, text, colour, under)
+                continue
+            self._collect_paints(box, opacity, paints)
+        return worst
 
     def _collect_paints(self, box, opacity, paints) -> None:
         background = getattr(box, "background", None)

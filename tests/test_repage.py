@@ -17,8 +17,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 from scale import make_issue  # noqa: E402
 
 
+#: the preflight's findings and the warnings of each build, in order
+FOUND: list = []
+
+
 def pdf_bytes(source, out, **options) -> bytes:
     result = build(source, formats=("pdf",), output_dir=out, **options)
+    FOUND.append((result.findings, result.warnings))
     return result.outputs[f"{result.document.slug}.pdf"].read_bytes()
 
 
@@ -45,12 +50,16 @@ def relaid(monkeypatch):
 
 
 def warm_and_cold(source, path, old, new, out, **options) -> tuple[bytes, bytes, bytes]:
+    """(the PDF before the edit, warm after it, cold after it); the warm build's
+    preflight findings and warnings are the cold one's (the preflight keeps its
+    walk of a kept page: preflight._Run._collected)."""
     chapters.clear()
     before = pdf_bytes(source, out / "before", **options)
     edit(path, old, new)
     warm = pdf_bytes(source, out / "warm", **options)
     chapters.clear()
     cold = pdf_bytes(source, out / "cold", **options)
+    assert FOUND[-2] == FOUND[-1]
     return before, warm, cold
 
 
@@ -66,6 +75,10 @@ NILE = {
     # a contributor's role: the cover's list (placed at the page's foot), the
     # piece's attribution and the bio
     "role": ("contributors.yaml", "Energy Economist", "Energy Market Economist"),
+    # a number too long for the column: it runs into the margin (a preflight
+    # finding, the same warm and cold)
+    "findings": ("issue.md", "than from any speech about sovereignty.",
+                 "than from any speech about sovereignty, " + "1234567890" * 12 + "."),
     # much more text: the pages after it move, and the contents' numbers with them
     "longer": ("issue.md", "start negotiating one on its operation.",
                "start negotiating one on its operation. " + "More words here. " * 150),
@@ -82,6 +95,8 @@ def test_an_edited_issue_laid_out_again_is_the_cold_build(content, tmp_path, rel
     assert warm != before
     assert warm == cold
     assert relaid, "the warm build was not laid out again from the kept pages"
+    if change == "findings":
+        assert FOUND[-1][0], "the edit was meant to leave the preflight something to find"
     if change in ("word", "bio"):  # its page or two, and the one before, of six
         assert all(1 <= len(pages) <= 3 for pages in relaid)
 
