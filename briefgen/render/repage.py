@@ -7,45 +7,63 @@ But WeasyPrint paginates page by page, and remembers for each page where it
 began in the box tree (the page maker's skip stacks, counters, page side):
 `make_all_pages` makes again only the pages marked as changed, and the pages
 after one when it ends somewhere else than before, and takes the kept page for
-every other. A one-word edit touches one or two pages; the rest are kept.
+every other. A one-word edit touches a page or two; the rest are kept.
 
-So a document laid out whole here keeps its box tree, its layout context (the
-page maker, the targets of `target-counter()`), its pages before and after the
-margin boxes. A new HTML whose tags are those of a kept one, and whose text
-differs only in the <body> (not in a <style> or <title>), is laid out again so:
+So a document laid out whole here (chapters._paginate and _margins, WeasyPrint
+70's layout_document in two halves) keeps its element tree, box tree, layout
+context (the page maker, the styles, the targets of `target-counter()`) and its
+pages before and after their margin boxes. A new HTML whose tags are a kept
+one's, and whose text differs only in the <body> (not in a <style> or <title>,
+not emptied or filled: `:empty`), is laid out again so (_again):
 
-1. WeasyPrint builds the new HTML's box tree (parse, cascade, boxes) as usual.
-2. The kept tree and the new one are walked side by side: the same boxes, of the
-   same kinds, for the same elements, with the same children, or the document is
-   laid out whole. The text of each text box that differs is set in the kept
-   tree, with the bookmark labels and named strings made from it; the elements'
-   text in the kept element tree follows.
-3. The pages holding a box of an element whose text changed are marked as
-   changed; `make_all_pages` runs its rounds over the kept pages (WeasyPrint's
-   own repagination: it follows a changed page on until the next one begins
-   where it did, and makes again the contents whose page numbers moved).
-4. The bookmarks and named strings are collected again over all pages, and each
-   page gets its margin boxes, from the kept page that had them when nothing
-   they show changed (the same page, counters, page count, and named strings
-   everywhere).
+1. The new HTML is parsed (not styled). Its element tree must have the kept
+   one's tags, children and attributes, but for the attributes that restyle
+   their element alone: an inline style (a pull quote's fitted measure) and the
+   makeup passes' marks (pdf.page_css: a paragraph without hyphens, a piece
+   moved to the next page, the back matter run in). Its text and attributes are
+   set in the kept element tree.
+2. The styles of the elements whose attributes changed are computed again as
+   WeasyPrint's StyleFor computes them (their rules matched, cascaded), and their
+   descendants' (which inherit from them): _restyle. Not when the layout's
+   stylesheets select those attributes (a rule for the element after a marked
+   one would restyle more): the document is laid out whole then.
+3. The boxes are made again from the kept element tree with the kept styles (no
+   cascade of the whole document) and walked side by side with the kept box tree:
+   the same kinds of boxes, for the same elements, with the same children, or the
+   document is laid out whole. Each kept box takes the new text, bookmark label,
+   named strings, and the new style where its element was restyled.
+4. The pages holding a box of a changed element, and the page before the first
+   (where it broke looked at what follows it), are marked as changed, and
+   WeasyPrint's pagination rounds run over the kept pages. When anchors moved,
+   the content that shows their page numbers is made again and its page marked
+   (_retarget: WeasyPrint 70 does that itself only for anchors named in the CSS,
+   not for `attr(href)`), until the numbers settle.
+5. The bookmarks and named strings are collected again over all pages, and each
+   page gets its margin boxes: the kept page's where nothing they show changed
+   (the same page box, counters and page count, the same named strings).
 
 The result is the document a cold layout of the new HTML gives, byte for byte:
-tests/test_repage.py compares them after edits of body text, a headline (in the
-contents and the bookmarks too), a quote and a bio, in several layouts. Anything
-this does not cover - tags, attributes, text in the head, text emptied or filled
-(`:empty`), footnotes, fixed boxes - lays the document out whole.
+tests/test_repage.py compares them after edits of body text, a headline (in
+the cover, the contents and the bookmarks too), the lede, a bio, a contributor's
+role, text long enough to move every page after it, in three layouts and right
+to left, and the makeup passes' variants. What this does not follow lays the
+document out whole: other tags or attributes, text in the head, footnotes,
+fixed boxes; and so does any error while laying out again
+(BRIEFGEN_REPAGE_STRICT=1 raises it instead: the tests set it).
 
 Kept in this process only, with the renderer (fonts, stylesheets) that laid
-them out: WeasyPrint's boxes do not pickle. `chapters.clear()` forgets them.
+them out: WeasyPrint's boxes do not pickle. `chapters.clear()` forgets them;
+`briefgen build`, which builds once, lets them go before writing the PDF
+(render.KEEP_LAYOUTS).
 """
 from __future__ import annotations
 
 import copy
 import os
 import re
-from pathlib import Path
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 #: a document's tags and the text between them
 _TOKEN = re.compile(r"(<[^>]*>)")
