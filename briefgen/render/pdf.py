@@ -140,9 +140,10 @@ class Renderer:
         """Write laid-out pages as an accessible PDF: artifacts, ActualText, one
         labelled link per <a>, PDF/UA metadata (see pdf_tags.py); to `target`, or,
         when it is None, as the bytes returned."""
-        from . import pdf_tags
+        from . import paint_memo, pdf_tags
 
         pdf_tags.prepare(rendered)
+        paint_memo.install()
         with _quiet_weasyprint():
             return rendered.write_pdf(None if target is None else str(target),
                                       finisher=pdf_tags.Finisher(self.pdf_variant),
