@@ -339,6 +339,8 @@ def _record(page, stream, scale, paint):
         paint(page, recorder, scale)
     except _Unreplayable as reason:
         return str(reason)
+    except Exception as error:  # drawn by WeasyPrint, which raises it again if it must
+        return f"its recording raised {error!r}"
     finally:
         LOGGER.setLevel(level)
         LOGGER.removeFilter(logged)
