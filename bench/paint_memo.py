@@ -5,7 +5,8 @@ the sample pack, lays the document out once (a build, in this process, the
 build cache off), then times briefgen's write of it (`Renderer.write`: tagged,
 PDF/UA-1) with the memo off and on, in turn, `--runs` times each, and prints the
 medians and their ratio. With the memo on, every page was recorded by an earlier
-write: this is the write of a document all of whose pages were written before.
+write: this is the write of a document all of whose pages were written before;
+and again with the memo emptied before each write (what recording costs).
 
 Then the warm rebuild the memo is for, simulated: the 100-contribution issue
 laid out a second time with one word changed; the pages of the first layout
@@ -97,6 +98,8 @@ def main() -> None:
         renderer, document, identifier = laid_out(issue, work / "out-a")
         compare(f"issue of {args.count} contributions, the same pages",
                 renderer, document, identifier, args.runs)
+        compare(f"issue of {args.count}, a first write (nothing recorded: the cost of recording)",
+                renderer, document, identifier, args.runs, paint_memo.forget)
 
         # One word changed: a second layout, its one differing page among the first's.
         text = (issue / "issue.md").read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import weakref
+from pathlib import Path
 
 import pytest
 
@@ -212,10 +213,10 @@ def test_off_leaves_weasyprint_drawing():
 # ---------------------------------------------------------------- briefgen's builds
 
 OFF_BUILD = """
-import sys
-from pathlib import Path
+import ast, sys
 from briefgen.pipeline.build import build
-result = build(Path(sys.argv[1]), formats=("pdf",), output_dir=Path(sys.argv[2]), **eval(sys.argv[3]))
+options = ast.literal_eval(sys.argv[3])
+result = build(sys.argv[1], formats=("pdf",), output_dir=sys.argv[2], **options)
 print(result.outputs[f"{result.document.slug}.pdf"])
 """
 
@@ -229,8 +230,6 @@ def built_without_memo(folder, out, **options) -> bytes:
     env = dict(os.environ, BRIEFGEN_PAINT_MEMO="off", PYTHONPATH=str(ROOT))
     done = subprocess.run([sys.executable, "-c", OFF_BUILD, str(folder), str(out), repr(options)],
                           env=env, capture_output=True, text=True, check=True, cwd=ROOT)
-    from pathlib import Path
-
     return Path(done.stdout.strip().splitlines()[-1]).read_bytes()
 
 

@@ -76,6 +76,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import threading
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -131,9 +132,11 @@ class _GObject:
             own = cffi.FFI()
             own.cdef("void *g_object_ref(void *object); void g_object_unref(void *object);")
             cls._ffi = own
-            cls._lib = _dlopen(own, "gobject-2.0-0", "gobject-2.0", "libgobject-2.0-0",
-                               "libgobject-2.0.so.0", "libgobject-2.0.dylib",
-                               "libgobject-2.0-0.dll")
+            # The file names first: cffi opens them without asking ctypes'
+            # find_library, which spawns ldconfig and a compiler (see weasy.py).
+            cls._lib = _dlopen(own, "libgobject-2.0.so.0", "libgobject-2.0.dylib",
+                               "libgobject-2.0-0.dll", "gobject-2.0-0", "gobject-2.0",
+                               "libgobject-2.0-0")
         own, lib = cls._ffi, cls._lib
         address = int(ffi.cast("uintptr_t", pointer))
         self._ref = own.gc(lib.g_object_ref(own.cast("void *", address)), lib.g_object_unref)
@@ -224,6 +227,7 @@ class _Recording:
     """One page box's drawing: what it read (checked by `fits`) and what it left
     (done again by `replay`)."""
     scale: float
+    page_rectangle: tuple
     prefix: list
     state_before: tuple
     tags_before: int | None
@@ -244,6 +248,7 @@ class _Recording:
         """Whether drawing `page` into `stream` now would give this recording."""
         tags = stream._tags
         if (scale != self.scale or stream.stream != self.prefix
+                or stream.page_rectangle != self.page_rectangle
                 or (None if tags is None else len(tags)) != self.tags_before
                 or tuple(stream._color_profiles) != self.profiles
                 or stream._output_intent != self.output_intent
@@ -308,8 +313,11 @@ class _Logged(logging.Filter):
     def __init__(self):
         super().__init__()
         self.records = 0
+        self.thread = threading.get_ident()
 
     def filter(self, record):
+        if record.thread != self.thread:  # another thread's WeasyPrint
+            return True
         self.records += 1
         return False
 
@@ -354,7 +362,8 @@ def _record(page, stream, scale, paint):
         return "its drawing changed the operators before it"
     drawn = recorder.stream[len(prefix):]
     recording = _Recording(
-        scale=scale, prefix=prefix, state_before=before, tags_before=tags_before,
+        scale=scale, page_rectangle=stream.page_rectangle, prefix=prefix,
+        state_before=before, tags_before=tags_before,
         profiles=tuple(stream._color_profiles), output_intent=stream._output_intent,
         children=tuple(weakref.ref(child) for child in page._page_box.children),
         operators=b"\n".join(pydyf._to_bytes(item) for item in drawn) if drawn else None,
