@@ -150,8 +150,13 @@ class _LocalFont:
     """A document's `Font` as one page's drawing sees it: its own glyph maps,
     empty at first, everything else the document's font."""
 
+    #: what draw_first_line reads for every glyph, copied (not looked up each time)
+    COPIED = ("hash", "bitmap", "png", "svg", "colr", "hb_face", "hb_font", "upem")
+
     def __init__(self, font):
         self._font = font
+        for name in self.COPIED:
+            setattr(self, name, getattr(font, name))
         self.to_unicode: dict = {}
         self.widths: dict = {}
 
