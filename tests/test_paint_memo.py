@@ -189,6 +189,29 @@ def test_a_glyph_width_kept_otherwise_is_drawn(monkeypatch):
     assert write(document.copy(order)) != on  # what a replay would have given
 
 
+def test_a_page_box_given_other_margin_boxes_is_drawn_again():
+    """A page box whose children are not those it was recorded with (other margin
+    boxes, as a new page count gives) is recorded again, not replayed."""
+    from weasyprint.formatting_structure import boxes
+
+    document = render(html_text(pages=3))
+    write(document)
+    first, third = (page._page_box for page in document.pages[::2])
+    recorded = paint_memo._memo[first]
+    footer = next(i for i, child in enumerate(first.children)
+                  if isinstance(child, boxes.MarginBox))
+    children = list(first.children)
+    children[footer] = next(child for child in third.children
+                            if isinstance(child, boxes.MarginBox))
+    first.children = tuple(children)  # page 1 now says "p. 3"
+    paint_memo.reset_stats()
+    on = write(document.copy())
+    assert paint_memo.stats["recorded"] == 1
+    assert on == write(document.copy(), memo=False)
+    # what a replay of the first recording ("p. 1") would have drawn
+    assert paint_memo._memo[first].operators != recorded.operators
+
+
 def test_the_memo_does_not_keep_pages_alive():
     boxes = []
     for round_ in range(20):
