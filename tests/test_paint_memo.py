@@ -225,6 +225,23 @@ def test_the_memo_does_not_keep_pages_alive():
     assert len(paint_memo._memo) == 0
 
 
+def test_deflated_streams_are_zlibs_and_kept_within_bounds(monkeypatch):
+    import zlib
+
+    monkeypatch.setattr(paint_memo, "DEFLATED_BYTES", 40_000)
+    monkeypatch.setattr(paint_memo, "DEFLATED_LARGEST", 20_000)
+    datas = [bytes(range(256)) * (20 + n) + b"%d" % n for n in range(20)]
+    datas.append(b"x" * 30_000)  # larger than any kept
+    for data in datas + datas[-3:]:  # the last ones kept, the first dropped
+        compressor = zlib.compressobj(level=9)
+        assert paint_memo._deflate(data) == compressor.compress(data) + compressor.flush()
+        assert paint_memo._deflated_size[0] <= 40_000
+    assert paint_memo.stats["deflate_hits"] == 2
+    assert datas[0] not in paint_memo._deflated and b"x" * 30_000 not in paint_memo._deflated
+    assert paint_memo._deflated_size[0] == sum(len(k) + len(v)
+                                               for k, v in paint_memo._deflated.items())
+
+
 def test_off_leaves_weasyprint_drawing():
     document = render(html_text(pages=2))
     write(document, memo=False)

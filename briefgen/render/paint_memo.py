@@ -86,8 +86,10 @@ from . import chapters, weasy  # noqa: F401 - imports WeasyPrint without spawnin
 #: whether pages are remembered at all (BRIEFGEN_PAINT_MEMO=off: WeasyPrint as it is)
 ENABLED = (os.environ.get("BRIEFGEN_PAINT_MEMO", "on") != "off"
            and chapters.supported(weasy.load().__version__))
-#: the deflated streams kept, in bytes (their input and output)
-DEFLATED_BYTES = 48 * 1024 * 1024
+#: the deflated streams kept, in bytes (their input and output), and the largest
+#: stream kept (a photo's pixels would crowd out the pages)
+DEFLATED_BYTES = 32 * 1024 * 1024
+DEFLATED_LARGEST = 4 * 1024 * 1024
 
 #: what the memo did, for tests and benchmarks: pages replayed (from an earlier
 #: write, or just recorded), pages drawn by WeasyPrint, streams deflated or not
@@ -468,7 +470,7 @@ def _deflate(data: bytes) -> bytes:
     compressor = zlib.compressobj(level=9)
     found = compressor.compress(data) + compressor.flush()
     stats["deflated"] += 1
-    if ENABLED:
+    if ENABLED and len(data) <= DEFLATED_LARGEST:
         _deflated[data] = found
         _deflated_size[0] += len(data) + len(found)
         while _deflated_size[0] > DEFLATED_BYTES and _deflated:
