@@ -308,3 +308,28 @@ def test_the_sample_is_drawn_by_replays(tmp_path):
     the policy-brief layout): a fallback creeping in would cost every rebuild."""
     build(SAMPLE, formats=("pdf",), output_dir=tmp_path)
     assert paint_memo.stats["drawn"] == 0 and paint_memo.stats["recorded"] > 0
+
+
+def test_editions_are_the_bytes_written_without_the_memo(tmp_path):
+    """Per-recipient editions (shared pages per variant, covers and stamps written
+    alone) from this process and from one with the memo off."""
+    from .conftest import run_cli
+
+    source = tmp_path / "delegates.csv"
+    source.write_text("name,organisation,groups\nAda Lovelace,Engines,board\n"
+                      "Bob Smith,Council,\n", encoding="utf-8")
+    pack = ROOT / "content" / "board-pack"
+    chapters.clear()
+    result = run_cli("build", pack, "--recipients", source, "-o", tmp_path / "on",
+                     "--format", "pdf", "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert paint_memo.stats["recorded"] > 0
+    env = dict(os.environ, BRIEFGEN_PAINT_MEMO="off", PYTHONPATH=str(ROOT))
+    subprocess.run([sys.executable, "-m", "briefgen", "build", str(pack), "--recipients",
+                    str(source), "-o", str(tmp_path / "off"), "--format", "pdf", "-j", "1"],
+                   env=env, check=True, capture_output=True, cwd=ROOT)
+    on = sorted(p.relative_to(tmp_path / "on") for p in (tmp_path / "on").rglob("*.pdf"))
+    off = sorted(p.relative_to(tmp_path / "off") for p in (tmp_path / "off").rglob("*.pdf"))
+    assert on == off and len(on) >= 2
+    for path in on:
+        assert (tmp_path / "on" / path).read_bytes() == (tmp_path / "off" / path).read_bytes()
