@@ -44,19 +44,26 @@ before takes 0.15 s instead of 1.1 s (bench/paint_memo.py).
      named by a counter over the whole document), SVG images, emoji fonts, glyphs
      missing from their font (numbered per document), text with an ellipsis
      (drawing it changes the text box), and drawings during which WeasyPrint
-     logged something (the log would be lost): the recording stops there, the
-     page is remembered as one to draw, and is drawn into the real stream;
+     logged something (the log would be lost) or that raised: the recording
+     stops there, the page is remembered as one to draw, and is drawn into the
+     real stream;
    - pages with form fields or printer's marks (drawing the marks changes the
-     page box), and streams not in the state WeasyPrint leaves them in before
-     drawing: drawn, nothing recorded.
+     page box), and streams of a class other than WeasyPrint's: drawn, nothing
+     recorded.
+   A recording that does not fit the state at hand is made again from it (a
+   page drawn twice, once into the scratch stream); if even that one does not
+   fit (a glyph width kept otherwise), the page is drawn. A first write costs
+   what WeasyPrint's does (the drawing goes to the scratch stream instead).
 
    The memo holds page boxes weakly (a `WeakKeyDictionary`): a recording lives as
    long as its page box, and holds nothing that refers back to it (text boxes
    and images below it, Pango fonts). Its risk is a page box changed after it
    was written: the recording would replay the old drawing. WeasyPrint's layout
-   never changes a page box it returned; chapters.py copies a page box to give
-   it other margin boxes, and a page box whose children are not the ones it had
-   when recorded is drawn again.
+   never changes a page box it returned, and chapters.py copies a page box to
+   give it other margin boxes; a page box whose children are not the ones it
+   had when recorded is recorded again, but a change deeper down (a box's text,
+   style or position changed in place) is not seen: code that keeps page boxes
+   across builds must hand over new boxes for anything that changed.
 
 2. The deflated bytes of a stream (pydyf's `Stream.data`), remembered by the
    bytes deflated, the least recently used dropped beyond `DEFLATED_BYTES`.
