@@ -140,11 +140,12 @@ class Renderer:
         """Write laid-out pages as an accessible PDF: artifacts, ActualText, one
         labelled link per <a>, PDF/UA metadata (see pdf_tags.py); to `target`, or,
         when it is None, as the bytes returned."""
-        from . import KEEP_LAYOUTS, chapters, pdf_tags
+        from . import KEEP_LAYOUTS, chapters, paint_memo, pdf_tags
 
         if not KEEP_LAYOUTS:  # `briefgen build`: no next build to keep them for
             chapters.let_go_of_wholes()
         pdf_tags.prepare(rendered)
+        paint_memo.install()
         with _quiet_weasyprint():
             return rendered.write_pdf(None if target is None else str(target),
                                       finisher=pdf_tags.Finisher(self.pdf_variant),
