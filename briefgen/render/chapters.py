@@ -32,8 +32,9 @@ laid out with the numbers and offset it ends up with, whatever the guess.
 
 Documents this does not split (an issue, whose contributions run on from page
 to page; HTML without the pack's page-broken parts) are laid out whole, as
-before. WeasyPrint 70's `layout_document` is followed in `_paginate` and
-`_margins` (the pagination and the margin boxes, apart).
+before (repage.py keeps them, and lays them out again after an edit).
+WeasyPrint 70's `layout_document` is followed in paginate.py (the pagination
+and the margin boxes, apart) and `_paginate` (a part's start).
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-from . import weasy  # noqa: F401 - imports WeasyPrint without spawning compilers
+from . import paginate, weasy  # noqa: F401 - weasy: WeasyPrint without spawning compilers
 
 #: <p> tags as pdf._mark_paragraphs counts them
 _P = re.compile(r"<p(?=[\s>])")
@@ -77,7 +78,7 @@ RENDERERS_KEPT = 3
 #: laid-out parts kept per renderer, the least recently used dropped first: at
 #: least four times a document's parts (the makeup passes lay some out again)
 PARTS_KEPT = 48
-#: the WeasyPrint release whose pagination `_paginate` and `_margins` follow, and
+#: the WeasyPrint release whose pagination paginate.py and `_paginate` follow, and
 #: whose two lookups `_install` wraps: any other lays documents out whole
 FOLLOWS = "70."
 
@@ -254,114 +255,7 @@ def _paginate(html, root_box, context, offset: int, first: bool, max_loops=8):
         page_state[1]["page"] = [offset]
         page_state[2][0].add("page")
         context.page_maker[0] = (resume_at, next_page, right_page, page_state, remake_state)
-    return _collect(context, _loops(html, root_box, context, [], max_loops))
-
-
-def _loops(html, root_box, context, pages: list, max_loops=8) -> list:
-    """WeasyPrint 70's pagination rounds: the pages made again where their
-    page_maker entries say so (all of them when `pages` is empty)."""
-    from weasyprint.layout import make_all_pages
-    from weasyprint.logger import PROGRESS_LOGGER
-
-    original_footnotes = []
-    actual_total_pages = len(pages)
-    for loop in range(max_loops):
-        if loop > 0:
-            PROGRESS_LOGGER.info("Step 5 - Creating layout - Repagination #%d", loop)
-            context.footnotes = original_footnotes.copy()
-        initial_total_pages = actual_total_pages
-        if loop == 0:
-            original_footnotes = context.footnotes.copy()
-        pages = list(make_all_pages(context, root_box, html, pages))
-        actual_total_pages = len(pages)
-        reloop_content = False
-        reloop_pages = False
-        for page_data in context.page_maker:
-            _, _, _, page_state, remake_state = page_data
-            page_counter_values = page_state[1]
-            page_counter_values["pages"] = [actual_total_pages]
-            if remake_state["content_changed"]:
-                reloop_content = True
-            if remake_state["pages_wanted"]:
-                reloop_pages = initial_total_pages != actual_total_pages
-        if not reloop_content and not reloop_pages:
-            break
-    return pages
-
-
-def _collect(context, pages: list) -> list:
-    """WeasyPrint 70's layout_document after the pagination rounds, before the
-    margin boxes: bookmark labels (once per element) and the named strings."""
-    watch_elements, watch_elements_before, watch_elements_after = [], [], []
-    for i, page in enumerate(pages):
-        _, _, _, page_state, _ = context.page_maker[i + 1]
-        page_counter_values = page_state[1]
-        for child in page.descendants():
-            if child.bookmark_label:
-                if child.element_tag.endswith("::before"):
-                    checklist = watch_elements_before
-                elif child.element_tag.endswith("::after"):
-                    checklist = watch_elements_after
-                else:
-                    checklist = watch_elements
-                if child.element in checklist:
-                    child.bookmark_label = ""
-                else:
-                    checklist.append(child.element)
-            if child.missing_link:
-                for (box, css_token), item in (
-                        context.target_collector.counter_lookup_items.items()):
-                    if child.missing_link == box and css_token != "content":
-                        if css_token == "bookmark-label" and not child.bookmark_label:
-                            continue
-                        item.parse_again(page_counter_values)
-                        if css_token == "bookmark-label":
-                            child.bookmark_label = box.bookmark_label
-            string_sets = child.string_set
-            if string_sets and string_sets != "none":
-                for string_name, text in string_sets:
-                    context.string_set[string_name][i + 1].append(text)
-    for page in pages:  # what _margins starts from, each time
-        page._briefgen_areas = page.children
-        page._briefgen_root_children = list(page.children[0].children)
-    return pages
-
-
-def _margins(context, pages, total: int):
-    """WeasyPrint 70's layout_document from the margin boxes on, `counter(pages)`
-    being `total`: the pages (weasyprint.document.Page) with their margin boxes."""
-    return [page_margins(context, pages, i, total) for i in range(len(pages))]
-
-
-def page_margins(context, pages, i: int, total: int):
-    """`_margins` for the page at index i alone."""
-    from weasyprint.document import Page
-    from weasyprint.layout import layout_fixed_boxes, make_margin_boxes
-    from weasyprint.layout.background import layout_backgrounds
-
-    laid_out = pages[i]
-    # Copies of the page and root boxes: the pages made for another page count
-    # (another document sharing this part) keep their own margin boxes.
-    page = laid_out.copy()
-    root, footnote_area, note_area = laid_out._briefgen_areas
-    root = root.copy()
-    root_children = []
-    root_children.extend(layout_fixed_boxes(context, pages[:i], page))
-    root_children.extend(laid_out._briefgen_root_children)
-    root_children.extend(layout_fixed_boxes(context, pages[i + 1:], page))
-    root.children = root_children
-    context.current_page = i + 1
-    state = context.page_maker[context.current_page][3]
-    state[1]["pages"] = [total]
-    children = [root]
-    if footnote_area.children:
-        children.append(footnote_area)
-    if note_area.children:
-        children.append(note_area)
-    children.extend(make_margin_boxes(context, page, state))
-    page.children = tuple(children)
-    layout_backgrounds(page, context.get_image_from_uri)
-    return Page(page)
+    return paginate.collect(context, paginate.rounds(html, root_box, context, [], max_loops))
 
 
 @dataclass
@@ -384,7 +278,8 @@ class _Laid:
 
     def finish(self, total: int, p_base: int) -> list:
         if (total, p_base) not in self.pages:
-            pages = self.pages[(total, p_base)] = _margins(self.context, self.boxes, total)
+            pages = self.pages[(total, p_base)] = paginate.margins(self.context, self.boxes,
+                                                                   total)
             for page in pages:
                 page._briefgen_p_base = p_base
         return self.pages[(total, p_base)]
@@ -538,8 +433,10 @@ def render(renderer, html_text: str):
             pass
     # laid out whole, kept, and after an edit of its text laid out again from the
     # pages the edit touched (repage.py)
-    from . import repage
+    from . import KEEP_LAYOUTS, repage
 
+    if not KEEP_LAYOUTS:  # one build: the layouts of another renderer (the fitted
+        let_go_of_wholes(but=kept.wholes)  # tokens) are not worth their memory
     return repage.render(renderer, kept.wholes, html_text)
 
 

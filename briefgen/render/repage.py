@@ -9,8 +9,8 @@ began in the box tree (the page maker's skip stacks, counters, page side):
 after one when it ends somewhere else than before, and takes the kept page for
 every other. A one-word edit touches a page or two; the rest are kept.
 
-So a document laid out whole here (chapters._paginate and _margins, WeasyPrint
-70's layout_document in two halves) keeps its element tree, box tree, layout
+So a document laid out whole here (paginate.py: WeasyPrint 70's
+layout_document in halves) keeps its element tree, box tree, layout
 context (the page maker, the styles, the targets of `target-counter()`) and its
 pages before and after their margin boxes. A new HTML whose tags are a kept
 one's, and whose text differs only in the <body> (not in a <style> or <title>,
@@ -64,6 +64,8 @@ import re
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import paginate
 
 #: a document's tags and the text between them
 _TOKEN = re.compile(r"(<[^>]*>)")
@@ -220,8 +222,6 @@ def _touched(boxes: list, elements: set) -> list[int]:
 def _relayout(kept: Whole, changed: set) -> tuple[list, list]:
     """The kept document laid out again, its pages showing `changed` elements
     marked as changed: (page boxes before their margin boxes, Pages with them)."""
-    from . import chapters
-
     if (kept.context.footnotes or kept.context.reported_footnotes
             or any(page.fixed_boxes for page in kept.boxes)):
         raise NotIncremental()
@@ -235,18 +235,18 @@ def _relayout(kept: Whole, changed: set) -> tuple[list, list]:
         old.page_maker[index][-1]["content_changed"] = True
     old.tables.clear()
     before = _targets(old)
-    boxes = chapters._loops(kept.html, kept.root_box, old, kept.boxes)
+    boxes = paginate.rounds(kept.html, kept.root_box, old, kept.boxes)
     for _ in range(ROUNDS):
         after = _targets(old)
         if not _retarget(old, {name for name, values in after.items()
                                if values != before.get(name)}):
             break
         before = after
-        boxes = chapters._loops(kept.html, kept.root_box, old, boxes)
+        boxes = paginate.rounds(kept.html, kept.root_box, old, boxes)
     else:
         raise NotIncremental()  # the page numbers did not settle
     old.string_set = defaultdict(lambda: defaultdict(list))
-    boxes = chapters._collect(old, boxes)
+    boxes = paginate.collect(old, boxes)
     if any(page.fixed_boxes for page in boxes) or old.footnotes:
         raise NotIncremental()
     pages = _margins(kept, boxes)
@@ -418,9 +418,7 @@ def _retarget(context, moved: set) -> bool:
 
 def _margins(kept: Whole, boxes: list) -> list:
     """Each page with its margin boxes: the kept Page where the page and everything
-    its margin boxes show is as before, else made (chapters._margins)."""
-    from . import chapters
-
+    its margin boxes show is as before, else made (paginate.page_margins)."""
     context = kept.context
     total = len(boxes)
     same_doc = total == len(kept.boxes) and _strings(context) == kept.strings
@@ -430,7 +428,7 @@ def _margins(kept: Whole, boxes: list) -> list:
                 and context.page_maker[i + 1][3] == kept.states[i + 1]):
             pages.append(kept.pages[i])
         else:
-            pages.append(chapters.page_margins(context, boxes, i, total))
+            pages.append(paginate.page_margins(context, boxes, i, total))
     return pages
 
 
@@ -496,10 +494,8 @@ def _render(renderer, html_text: str, layout_document):
     from weasyprint import DEFAULT_OPTIONS, HTML
     from weasyprint import document as weasy_document
 
-    from . import chapters
     from .pdf import _quiet_weasyprint
 
-    chapters._install()
     html = HTML(string=html_text, base_url=str(renderer.roots[0]) + "/",
                 url_fetcher=renderer.fetcher)
     options = DEFAULT_OPTIONS.copy()
@@ -514,22 +510,18 @@ def _render(renderer, html_text: str, layout_document):
 
 
 def _whole(renderer, store: OrderedDict, html_text: str, parts: list):
-    from . import KEEP_LAYOUTS, chapters
-
-    if not KEEP_LAYOUTS:  # one build: the layouts of another renderer (the fitted
-        chapters.let_go_of_wholes(but=store)  # tokens) are not worth their memory
 
     held = {}
 
     def layout_document(html, root_box, context, max_loops=8):
         held.update(html=html, root_box=root_box, context=context)
-        held["boxes"] = chapters._paginate(html, root_box, context, 0, True, max_loops)
+        held["boxes"] = paginate.whole(html, root_box, context, max_loops)
         return []
 
     warnings = renderer.fetcher.warnings
     before = len(warnings)
     document = _render(renderer, html_text, layout_document)
-    pages = chapters._margins(held["context"], held["boxes"], len(held["boxes"]))
+    pages = paginate.margins(held["context"], held["boxes"], len(held["boxes"]))
     document = document.copy(pages)
     whole = Whole(html_text, parts, held["html"], held["root_box"], held["context"],
                   held["boxes"], pages, document, list(warnings[before:]))
