@@ -765,10 +765,10 @@ class _Run:
         for page in self.pages:
             # what a page shows is its own: kept on its page box for a rebuild that
             # keeps the page (render/repage.py)
+            key = (page.number, CONTRAST_MIN, CONTRAST_LARGE_MIN)
             kept = getattr(page.box, "_briefgen_contrast", None)
-            if kept is None or kept[0] != page.number:
-                kept = page.box._briefgen_contrast = (page.number,
-                                                      self._page_contrast(page, images))
+            if kept is None or kept[0] != key:
+                kept = page.box._briefgen_contrast = (key, self._page_contrast(page, images))
             worst.update(kept[1])
         for ratio, need, number, chain, text, colour, under in worst.values():
             self.add("contrast", number,

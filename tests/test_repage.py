@@ -3,7 +3,10 @@ text, laid out again from the pages the edit touched (briefgen/render/repage.py)
 it has the bytes of a cold build."""
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -47,6 +50,25 @@ def relaid(monkeypatch):
 
     monkeypatch.setattr(repage, "_touched", counting)
     return touched
+
+
+PLAIN = """
+import json, sys
+from briefgen.pipeline.build import build
+result = build(sys.argv[1], formats=("pdf",), output_dir=sys.argv[2], **json.loads(sys.argv[3]))
+print(result.outputs[result.document.slug + ".pdf"])
+"""
+
+
+def plain_bytes(source, out, **options) -> bytes:
+    """The PDF WeasyPrint lays out on its own, nothing kept or laid out again (a
+    process with BRIEFGEN_SPLIT=off): a cold build lays the makeup passes' variants
+    out again from the first layout, so warm = cold alone would not test that."""
+    env = dict(os.environ, BRIEFGEN_SPLIT="off", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", PLAIN, str(source), str(out),
+                           json.dumps(options)], env=env, capture_output=True, text=True,
+                          check=True)
+    return open(done.stdout.strip().splitlines()[-1], "rb").read()
 
 
 def warm_and_cold(source, path, old, new, out, **options) -> tuple[bytes, bytes, bytes]:
@@ -93,7 +115,7 @@ def test_an_edited_issue_laid_out_again_is_the_cold_build(content, tmp_path, rel
     path, old, new = NILE[change]
     before, warm, cold = warm_and_cold(issue, issue / path, old, new, tmp_path, layout=layout)
     assert warm != before
-    assert warm == cold
+    assert warm == cold == plain_bytes(issue, tmp_path / "plain", layout=layout)
     assert relaid, "the warm build was not laid out again from the kept pages"
     if change == "findings":
         assert FOUND[-1][0], "the edit was meant to leave the preflight something to find"
@@ -207,3 +229,46 @@ def test_a_failure_while_laying_out_again_lays_the_document_out_whole(content, t
     edit(issue / path, new, old)
     with pytest.raises(RuntimeError):
         pdf_bytes(issue, tmp_path / "strict")
+
+
+def test_two_edits_in_one_save_after_a_balanced_layout(content, tmp_path, relaid):
+    """A save that changes a page's text and the length of a bio far after it, the
+    kept layout being the balanced variant (a bio moved to the next page): every
+    touched page's page before is made again, and the pages are WeasyPrint's own."""
+    issue = content / "nile-dispute"
+    more = "More words here, and more again, so that the text runs on. " * 12
+    steps = [
+        [("issue.md", "start negotiating one on its operation.",
+          "start negotiating one on its operation. " + more.strip()),
+         ("issue.md", "Sudan sits closest", "Sudan sits very closest"),
+         ("issue.md", "Every\nmegawatt sold", "Every\nsingle megawatt sold")],
+        [("issue.md", "Sudan stands in between", "Sudan stands right in between"),
+         ("contributors.yaml", "demand in Egypt and North Africa.",
+          "demand in Egypt and North Africa. " + "He also writes on the politics of "
+          "water, energy and food across the wider region. " * 6)],
+    ]
+    chapters.clear()
+    pdf_bytes(issue, tmp_path / "first")
+    for number, step in enumerate(steps):
+        for name, old, new in step:
+            edit(issue / name, old, new)
+        warm = pdf_bytes(issue, tmp_path / f"warm-{number}")
+        assert warm == plain_bytes(issue, tmp_path / f"plain-{number}"), f"step {number}"
+    assert relaid
+
+
+@pytest.mark.parametrize("sample", ["nile-dispute", "board-pack"])
+def test_an_image_replaced_under_its_name_is_laid_out_again(content, tmp_path, sample):
+    """A photo replaced by one of another shape, under the same name: the kept
+    layout (which holds the old one's size) is not used."""
+    from PIL import Image
+
+    source = content / sample
+    photo = next((content / "nile-dispute" / "images").glob("*.jpg"))
+    chapters.clear()
+    before = pdf_bytes(source, tmp_path / "before")
+    Image.new("RGB", (600, 150), (40, 90, 160)).save(photo)
+    warm = pdf_bytes(source, tmp_path / "warm")
+    chapters.clear()
+    cold = pdf_bytes(source, tmp_path / "cold")
+    assert warm != before and warm == cold

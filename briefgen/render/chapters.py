@@ -275,6 +275,8 @@ class _Laid:
     #: hyphen-ladder pass counts paragraphs across the whole document)
     pages: dict = field(default_factory=dict)
     anchors: dict = field(default_factory=dict)
+    #: the image files it read (paginate.image_files): one replaced, it is laid out again
+    images: dict = field(default_factory=dict)
 
     def finish(self, total: int, p_base: int) -> list:
         if (total, p_base) not in self.pages:
@@ -315,6 +317,7 @@ def _lay_out(renderer, part: Part, offset: int, external: dict[str, int]) -> _La
         weasy_document.layout_document = original
         _active.offset, _active.external = 0, None
     laid = _Laid(document, held["context"], held["boxes"], list(warnings[before:]))
+    laid.images = paginate.image_files(held["context"])
     laid.strings_first, laid.strings = _named(held["context"], held["boxes"])
     for number, page in enumerate(document.pages, offset + 1):  # as pdf.page_anchors()
         for anchor in page.anchors:
@@ -454,6 +457,8 @@ def _render_parts(renderer, kept: _Kept, parts: list[Part]):
             external = {a: found.get(a, numbers.get(a, 0)) for a in part.external if a in held}
             key = (part.html, offset, tuple(sorted(external.items())))
             laid = kept.parts.get(key)
+            if laid is not None and not paginate.files_unchanged(laid.images):
+                laid = None  # an image replaced under its name: its size may differ
             if laid is None:
                 laid = _lay_out(renderer, part, offset, external)
                 kept.parts[key] = laid

@@ -17,6 +17,10 @@ follows line for line.
 """
 from __future__ import annotations
 
+import functools
+import os
+from urllib.parse import unquote, urlsplit
+
 
 def whole(html, root_box, context, max_loops=8) -> list:
     """The pages of a document laid out whole, before their margin boxes."""
@@ -131,3 +135,28 @@ def page_margins(context, pages, i: int, total: int):
     page.children = tuple(children)
     layout_backgrounds(page, context.get_image_from_uri)
     return Page(page)
+
+
+def image_files(context) -> dict:
+    """The local image files a layout read (the image cache of its context, by URL):
+    path → (modification time, size). A kept layout whose images were replaced under
+    their names holds their old sizes: it is laid out again (files_unchanged)."""
+    get, cache = context.get_image_from_uri, None
+    while isinstance(get, functools.partial):
+        cache = get.keywords.get("cache", cache)
+        get = get.func
+    return {path: _stamp(path) for path in
+            (unquote(urlsplit(url).path) for url in (cache or ())
+             if isinstance(url, str) and url.startswith("file:"))}
+
+
+def files_unchanged(files: dict | None) -> bool:
+    return all(_stamp(path) == stamp for path, stamp in (files or {}).items())
+
+
+def _stamp(path: str):
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size

@@ -94,18 +94,29 @@ class Whole:
     warnings: list
     states: list = None          # each page maker entry's page state, as laid out
     strings: dict = None         # the named strings, as laid out
+    running: dict = None         # the running elements, as laid out
+    images: dict = None          # the image files it read: path → (mtime, size)
 
     def release(self) -> None:
         """Let go of the kept trees now, not at the next full garbage collection: the
         layout context is in a cycle of its own (its image loader is a partial of it),
         and holds the page maker, the styles and the targets. The pages laid out,
         which the document being written holds, are left as they are."""
-        self.context.__dict__.clear()
+        if self.context is not None:
+            self.context.__dict__.clear()
         self.root_box = self.html = self.boxes = self.context = None
 
     def snapshot(self) -> None:
         self.states = [copy.deepcopy(entry[3]) for entry in self.context.page_maker]
         self.strings = _strings(self.context)
+        self.running = _running(self.context)
+        self.images = paginate.image_files(self.context)
+
+
+def _running(context) -> dict:
+    """The running elements placed on each page (the boxes themselves)."""
+    return {name: {page: tuple(map(id, values)) for page, values in pages.items() if values}
+            for name, pages in context.running_elements.items()}
 
 
 def _strings(context) -> dict:
@@ -226,10 +237,9 @@ def _relayout(kept: Whole, changed: set) -> tuple[list, list]:
             or any(page.fixed_boxes for page in kept.boxes)):
         raise NotIncremental()
     touched = _touched(kept.boxes, changed)
-    if touched and touched[0] > 0:
-        # the page before: where it broke looked at what follows it (orphans and
-        # widows, a heading kept with its text, a named page beginning)
-        touched.insert(0, touched[0] - 1)
+    # and the page before each: where it broke looked at what follows it (orphans
+    # and widows, a heading kept with its text, a forced break, a named page)
+    touched[:] = sorted(set(touched) | {index - 1 for index in touched if index > 0})
     old = kept.context
     for index in touched:
         old.page_maker[index][-1]["content_changed"] = True
@@ -421,7 +431,8 @@ def _margins(kept: Whole, boxes: list) -> list:
     its margin boxes show is as before, else made (paginate.page_margins)."""
     context = kept.context
     total = len(boxes)
-    same_doc = total == len(kept.boxes) and _strings(context) == kept.strings
+    same_doc = (total == len(kept.boxes) and _strings(context) == kept.strings
+                and _running(context) == kept.running)
     pages = []
     for i, box in enumerate(boxes):
         if (same_doc and box is kept.boxes[i]
@@ -436,8 +447,8 @@ def _margins(kept: Whole, boxes: list) -> list:
 
 def kept_for(store: OrderedDict, parts: list) -> Whole | None:
     """The kept document with these very tags, else one whose tags differ only in
-    the makeup attributes and inline styles (the variants the makeup passes lay
-    out are kept side by side: each is laid out again from its own)."""
+    the makeup attributes and inline styles. (One document is kept per text: the
+    makeup passes' variants of it are laid out again, one from the other.)"""
     whole = store.get(tuple(parts[1::2]))
     if whole is None:
         key = signature(parts)
@@ -452,7 +463,7 @@ def keep(store: OrderedDict, whole: Whole) -> None:
     store[key] = whole
     store.move_to_end(key)
     while len(store) > WHOLES_KEPT:
-        store.popitem(last=False)
+        store.popitem(last=False)[1].release()
 
 
 # ---------------------------------------------------------------- the entry
@@ -463,6 +474,10 @@ def render(renderer, store: OrderedDict, html_text: str):
     touched, or laid out whole; kept in `store` for the next build."""
     parts = tokens(html_text)
     whole = kept_for(store, parts)
+    if whole is not None and not paginate.files_unchanged(whole.images):
+        # an image replaced under its name: laid out with its old size
+        store.pop(tuple(whole.tokens[1::2])).release()
+        whole = None
     if whole is not None and whole.html_text == html_text:
         for warning in whole.warnings:
             if warning not in renderer.fetcher.warnings:
@@ -485,6 +500,9 @@ def render(renderer, store: OrderedDict, html_text: str):
         except Exception:  # noqa: BLE001 - a case this does not follow: laid out whole,
             if os.environ.get("BRIEFGEN_REPAGE_STRICT"):  # as a cold build is right
                 raise
+        finally:
+            if whole.html_text != html_text:  # not laid out again: spoilt, let go
+                whole.release()
         del warnings[before:]
     return _whole(renderer, store, html_text, parts)
 
@@ -535,8 +553,9 @@ _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
 def _selects_restyling(renderer) -> bool:
     """Whether the layout's stylesheets select the restyling attributes (a rule for
-    the element after a marked one, say): its own stylesheets are then applied by
-    WeasyPrint to the whole of a new HTML, not to the marked elements alone."""
+    the element after a marked one, say: _restyle restyles the marked elements
+    alone), or import a stylesheet (not read here): an edit that changes those
+    attributes then lays the document out whole."""
     known = getattr(renderer, "_briefgen_selects_restyling", None)
     if known is None:
         texts = []
@@ -545,7 +564,8 @@ def _selects_restyling(renderer) -> bool:
                 text = Path(css).read_text(encoding="utf-8", errors="replace")
             except OSError:
                 text = "[style"  # unread: assume the worst
-            texts.append(_COMMENT.sub("", text))
+            text = _COMMENT.sub("", text)
+            texts.append("[style" if "@import" in text else text)  # unread: the worst
         known = any("[style" in text or any(name in text for name in MAKEUP)
                     for text in texts)
         renderer._briefgen_selects_restyling = known
