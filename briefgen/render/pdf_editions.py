@@ -227,12 +227,16 @@ def write_edition(shared: bytes, renderer, cover, stamp_pages, position: int,
     as an artifact, print marks and its password, by pikepdf."""
     import pikepdf
 
+    from . import paint_memo
     from .pdf import _quiet_weasyprint, overlay_artifact
 
     identifier = hashlib.sha256(f"{slug}\0{recipient.name}\0{recipient.line}"
                                 .encode()).hexdigest()[:32].encode()
     # This recipient's page alone: its font subsets hold its characters only.
     cover_bytes = tagged_pdf(renderer, cover, identifier)
+    # Its streams (the cover, the fonts subset to it) are its own: none is written
+    # again for another edition, so none is kept (memory stays flat with the rows)
+    paint_memo.forget_deflated()
     with pikepdf.open(io.BytesIO(shared)) as pdf, \
             pikepdf.open(io.BytesIO(cover_bytes)) as cover_pdf:
         graft_cover(pdf, cover_pdf)
