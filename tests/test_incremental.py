@@ -10,6 +10,7 @@ from briefgen.pipeline.build import build
 from briefgen.render import chapters
 
 from .conftest import ROOT, edit
+from .test_repage import plain_bytes
 
 
 @pytest.fixture
@@ -26,16 +27,36 @@ def pdf_bytes(source, out, **options) -> bytes:
 
 @pytest.fixture
 def laid_parts(monkeypatch):
-    """The parts laid out (not taken from those kept), as (first, offset)."""
-    laid = []
-    original = chapters._lay_out
+    """The parts laid out, from scratch or again from an earlier version of theirs
+    (not taken from those kept), as (first, offset); those laid out again are also
+    in `laid_parts.again`."""
+    laid = _Counted()
+    original, again = chapters._lay_out, chapters._lay_out_again
 
     def counting(renderer, part, offset, external):
         laid.append((part.first, offset))
         return original(renderer, part, offset, external)
 
+    def counting_again(renderer, kept, part, offset, external):
+        done = again(renderer, kept, part, offset, external)
+        if done is not None:
+            laid.append((part.first, offset))
+            laid.again.append((part.first, offset))
+        return done
+
     monkeypatch.setattr(chapters, "_lay_out", counting)
+    monkeypatch.setattr(chapters, "_lay_out_again", counting_again)
     return laid
+
+
+class _Counted(list):
+    def __init__(self):
+        super().__init__()
+        self.again = []
+
+    def clear(self):
+        super().clear()
+        self.again.clear()
 
 
 CHANGES = {
@@ -61,6 +82,7 @@ def test_warm_rebuild_is_the_cold_build(content, tmp_path, laid_parts, layout, c
     edit(content / path, old, new)
     warm = pdf_bytes(pack, tmp_path / "warm", layout=layout)
     relaid = list(laid_parts)
+    assert warm == plain_bytes(pack, tmp_path / "plain", layout=layout)
     chapters.clear()
     cold = pdf_bytes(pack, tmp_path / "cold", layout=layout)
     assert warm != before
@@ -68,6 +90,8 @@ def test_warm_rebuild_is_the_cold_build(content, tmp_path, laid_parts, layout, c
     if change == "word":  # the second chapter only (offset: cover, contents, first chapter)
         assert relaid and all(not first for first, _ in relaid)
         assert len({offset for _, offset in relaid}) == 1
+        # laid out again from its kept version: the pages the word touched
+        assert relaid == laid_parts.again
 
 
 @pytest.mark.parametrize("options", [{}, {"layout": "conference"}, {"impose": "booklet"},

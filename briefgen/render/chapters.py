@@ -277,6 +277,11 @@ class _Laid:
     anchors: dict = field(default_factory=dict)
     #: the image files it read (paginate.image_files): one replaced, it is laid out again
     images: dict = field(default_factory=dict)
+    #: what laying it out again after an edit needs (repage.py): its HTML, and
+    #: WeasyPrint's HTML and box tree of it (the context is above)
+    html_text: str = ""
+    html: object = None
+    root_box: object = None
 
     def finish(self, total: int, p_base: int) -> list:
         if (total, p_base) not in self.pages:
@@ -301,7 +306,7 @@ def _lay_out(renderer, part: Part, offset: int, external: dict[str, int]) -> _La
     held = {}
 
     def layout_document(html_, root_box, context, max_loops=8):
-        held["context"] = context
+        held.update(context=context, html=html_, root_box=root_box)
         held["boxes"] = _paginate(html_, root_box, context, offset, part.first, max_loops)
         return held["boxes"]
 
@@ -316,13 +321,84 @@ def _lay_out(renderer, part: Part, offset: int, external: dict[str, int]) -> _La
     finally:
         weasy_document.layout_document = original
         _active.offset, _active.external = 0, None
-    laid = _Laid(document, held["context"], held["boxes"], list(warnings[before:]))
-    laid.images = paginate.image_files(held["context"])
-    laid.strings_first, laid.strings = _named(held["context"], held["boxes"])
-    for number, page in enumerate(document.pages, offset + 1):  # as pdf.page_anchors()
+    laid = _Laid(document, held["context"], held["boxes"], list(warnings[before:]),
+                 html_text=part.html, html=held["html"], root_box=held["root_box"])
+    return _described(laid, document.pages, offset)
+
+
+def _described(laid: _Laid, pages, offset: int) -> _Laid:
+    """`laid` with what the other parts read of it: its images, named strings, and
+    where its anchors are (`pages`: weasyprint Pages of its page boxes)."""
+    laid.images = paginate.image_files(laid.context)
+    laid.strings_first, laid.strings = _named(laid.context, laid.boxes)
+    for number, page in enumerate(pages, offset + 1):  # as pdf.page_anchors()
         for anchor in page.anchors:
             laid.anchors.setdefault(anchor, number)
     return laid
+
+
+def _lay_out_again(renderer, kept: _Kept, part: Part, offset: int,
+                   external: dict[str, int]) -> _Laid | None:
+    """The part laid out again from an earlier version of it kept at the same offset
+    with the same outside page numbers, whose HTML differs in text only: the pages
+    the edit touched made again (repage.py). The
+    earlier version is used up (its layout becomes this one's); None when there is
+    none, or the edit is not one repage follows."""
+    from weasyprint import HTML
+    from weasyprint.document import Page
+
+    from . import repage
+
+    parts = repage.tokens(part.html)
+    # The same tags: an edit of the text. (The makeup passes' variants of a part,
+    # whose tags differ in their marks, are kept side by side, not made one from
+    # the other: each build asks for all of them.)
+    tags = parts[1::2]
+    found = next(((k, laid) for k, laid in reversed(kept.parts.items())
+                  if k[1] == offset and k[2] == tuple(sorted(external.items()))
+                  and laid.root_box is not None and laid.html_text != part.html
+                  and paginate.files_unchanged(laid.images)
+                  and repage.tokens(laid.html_text)[1::2] == tags), None)
+    if found is None:
+        return None
+    old_key, earlier = found
+    del kept.parts[old_key]
+    whole = repage.Whole(earlier.html_text, repage.tokens(earlier.html_text), earlier.html,
+                         earlier.root_box, earlier.context, earlier.boxes, [],
+                         earlier.document, earlier.warnings)
+    whole.snapshot()  # (the page states, strings and running elements it had)
+    _install()
+    _active.offset, _active.external = offset, external
+    try:
+        repage.text_edits(whole.tokens, parts)
+        html = HTML(string=part.html, base_url=str(renderer.roots[0]) + "/",
+                    url_fetcher=renderer.fetcher)
+        changed = repage.patched(whole, html, restyle=not repage.selects_restyling(renderer))
+        boxes = repage.repaginate(whole, changed)
+    except repage.NotIncremental:
+        whole.release()
+        return None
+    except Exception:  # noqa: BLE001 - laid out from scratch, as a cold build is right
+        whole.release()
+        if os.environ.get("BRIEFGEN_REPAGE_STRICT"):
+            raise
+        return None
+    finally:
+        _active.offset, _active.external = 0, None
+    for warning in earlier.warnings:
+        if warning not in renderer.fetcher.warnings:
+            renderer.fetcher.warnings.append(warning)
+    laid = _Laid(earlier.document, earlier.context, boxes, earlier.warnings,
+                 html_text=part.html, html=earlier.html, root_box=earlier.root_box)
+    # the pages with margin boxes it had, for the page counts it was asked: kept
+    # where nothing they show changed (the paint memo replays those)
+    for (total, p_base), pages in earlier.pages.items():
+        laid.pages[(total, p_base)] = again = repage.margins_again(
+            earlier.context, boxes, total, earlier.boxes, pages, whole.states,
+            whole.strings, whole.running)
+        for page in again:
+            page._briefgen_p_base = p_base
+    return _described(laid, [Page(box) for box in boxes], offset)
 
 
 def _named(context, boxes) -> tuple[frozenset, frozenset]:
@@ -460,7 +536,8 @@ def _render_parts(renderer, kept: _Kept, parts: list[Part]):
             if laid is not None and not paginate.files_unchanged(laid.images):
                 laid = None  # an image replaced under its name: its size may differ
             if laid is None:
-                laid = _lay_out(renderer, part, offset, external)
+                laid = (_lay_out_again(renderer, kept, part, offset, external)
+                        or _lay_out(renderer, part, offset, external))
                 kept.parts[key] = laid
             else:
                 kept.parts.move_to_end(key)

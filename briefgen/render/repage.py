@@ -233,6 +233,14 @@ def _touched(boxes: list, elements: set) -> list[int]:
 def _relayout(kept: Whole, changed: set) -> tuple[list, list]:
     """The kept document laid out again, its pages showing `changed` elements
     marked as changed: (page boxes before their margin boxes, Pages with them)."""
+    boxes = repaginate(kept, changed)
+    return boxes, _margins(kept, boxes)
+
+
+def repaginate(kept: Whole, changed: set) -> list:
+    """The kept document's pages made again where they show `changed` elements (and
+    what follows from that), before their margin boxes (chapters.py gives a pack's
+    part its margin boxes itself, for the whole pack's page count)."""
     if (kept.context.footnotes or kept.context.reported_footnotes
             or any(page.fixed_boxes for page in kept.boxes)):
         raise NotIncremental()
@@ -259,11 +267,10 @@ def _relayout(kept: Whole, changed: set) -> tuple[list, list]:
     boxes = paginate.collect(old, boxes)
     if any(page.fixed_boxes for page in boxes) or old.footnotes:
         raise NotIncremental()
-    pages = _margins(kept, boxes)
-    return boxes, pages
+    return boxes
 
 
-def _patched(kept: Whole, html, *, restyle: bool) -> set:
+def patched(kept: Whole, html, *, restyle: bool) -> set:
     """The new HTML (parsed, not styled) set in the kept document: its text and
     attributes in the kept element tree; the styles of the elements whose makeup
     attributes or inline style changed computed again (_restyle); the boxes made
@@ -427,20 +434,33 @@ def _retarget(context, moved: set) -> bool:
 
 
 def _margins(kept: Whole, boxes: list) -> list:
-    """Each page with its margin boxes: the kept Page where the page and everything
-    its margin boxes show is as before, else made (paginate.page_margins)."""
-    context = kept.context
-    total = len(boxes)
-    same_doc = (total == len(kept.boxes) and _strings(context) == kept.strings
-                and _running(context) == kept.running)
+    """Each page with its margin boxes (see margins_again)."""
+    return margins_again(kept.context, boxes, len(boxes), kept.boxes, kept.pages,
+                         kept.states, kept.strings, kept.running)
+
+
+def margins_again(context, boxes: list, total: int, old_boxes: list, old_pages: list,
+                  states: list, strings: dict, running: dict) -> list:
+    """Each page with its margin boxes for the page count `total`: the Page it had
+    (`old_pages`, laid out with `old_boxes`, `states`, `strings` and `running` as
+    they were) where the page box and everything its margin boxes show are as
+    before, else made (paginate.page_margins)."""
+    same = (len(boxes) == len(old_boxes) and _strings(context) == strings
+            and _running(context) == running)
     pages = []
     for i, box in enumerate(boxes):
-        if (same_doc and box is kept.boxes[i]
-                and context.page_maker[i + 1][3] == kept.states[i + 1]):
-            pages.append(kept.pages[i])
+        if (same and box is old_boxes[i]
+                and _counters(context.page_maker[i + 1][3]) == _counters(states[i + 1])):
+            pages.append(old_pages[i])
         else:
             pages.append(paginate.page_margins(context, boxes, i, total))
     return pages
+
+
+def _counters(state) -> tuple:
+    """A page state but for `pages` (the page count, set for the margin boxes)."""
+    quotes, counters, scopes, groups = state
+    return quotes, {k: v for k, v in counters.items() if k != "pages"}, scopes, groups
 
 
 # ---------------------------------------------------------------- the cache
@@ -551,7 +571,7 @@ def _whole(renderer, store: OrderedDict, html_text: str, parts: list):
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
 
-def _selects_restyling(renderer) -> bool:
+def selects_restyling(renderer) -> bool:
     """Whether the layout's stylesheets select the restyling attributes (a rule for
     the element after a marked one, say: _restyle restyles the marked elements
     alone), or import a stylesheet (not read here): an edit that changes those
@@ -577,7 +597,7 @@ def _again(renderer, store: OrderedDict, whole: Whole, html_text: str, parts: li
 
     html = HTML(string=html_text, base_url=str(renderer.roots[0]) + "/",
                 url_fetcher=renderer.fetcher)
-    changed = _patched(whole, html, restyle=not _selects_restyling(renderer))
+    changed = patched(whole, html, restyle=not selects_restyling(renderer))
     boxes, pages = _relayout(whole, changed)
     # the same URLs as the kept document's (only text and styles changed): its
     # warnings, as a cold build of the new HTML gives them
