@@ -174,9 +174,12 @@ def test_a_layout_with_counters_of_its_own_is_laid_out_whole():
     assert not own("@page :first { counter-reset: page 5 }")
     assert not own("p { counter-reset: none; }")
     from briefgen.layouts import find_layout
+    from briefgen.render.pdf import _read_css
 
     for name in ("policy-brief", "conference", "memo"):
-        assert not chapters.counters_used(find_layout(name), "")
+        layout = find_layout(name)
+        assert layout.stylesheets
+        assert not chapters.counters_used([""] + [_read_css(css) for css in layout.stylesheets])
 
 
 def test_the_split_follows_one_weasyprint_release():

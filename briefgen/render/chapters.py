@@ -293,16 +293,6 @@ class _Laid:
 
 
 def _lay_out(renderer, part: Part, offset: int, external: dict[str, int]) -> _Laid:
-    from weasyprint import DEFAULT_OPTIONS, HTML
-    from weasyprint import document as weasy_document
-
-    from .pdf import _quiet_weasyprint
-
-    _install()
-    html = HTML(string=part.html, base_url=str(renderer.roots[0]) + "/",
-                url_fetcher=renderer.fetcher)
-    options = DEFAULT_OPTIONS.copy()
-    options.update(renderer.pdf_options(b""))
     held = {}
 
     def layout_document(html_, root_box, context, max_loops=8):
@@ -312,14 +302,11 @@ def _lay_out(renderer, part: Part, offset: int, external: dict[str, int]) -> _La
 
     warnings = renderer.fetcher.warnings
     before = len(warnings)
-    original = weasy_document.layout_document
-    weasy_document.layout_document = layout_document
+    _install()
     _active.offset, _active.external = offset, external
     try:
-        with _quiet_weasyprint():
-            document = weasy_document.Document._render(html, renderer.fonts, None, None, options)
+        document = renderer.render(part.html, layout_document)
     finally:
-        weasy_document.layout_document = original
         _active.offset, _active.external = 0, None
     laid = _Laid(document, held["context"], held["boxes"], list(warnings[before:]),
                  html_text=part.html, html=held["html"], root_box=held["root_box"])
@@ -341,10 +328,9 @@ def _lay_out_again(renderer, kept: _Kept, part: Part, offset: int,
                    external: dict[str, int]) -> _Laid | None:
     """The part laid out again from an earlier version of it kept at the same offset
     with the same outside page numbers, whose HTML differs in text only: the pages
-    the edit touched made again (repage.py). The
-    earlier version is used up (its layout becomes this one's); None when there is
-    none, or the edit is not one repage follows."""
-    from weasyprint import HTML
+    the edit touched made again (repage.py). The earlier version is used up (its
+    layout becomes this one's); None when there is none, or the edit is not one
+    repage follows."""
     from weasyprint.document import Page
 
     from . import repage
@@ -353,41 +339,36 @@ def _lay_out_again(renderer, kept: _Kept, part: Part, offset: int,
     # The same tags: an edit of the text. (The makeup passes' variants of a part,
     # whose tags differ in their marks, are kept side by side, not made one from
     # the other: each build asks for all of them.)
-    tags = parts[1::2]
-    found = next(((k, laid) for k, laid in reversed(kept.parts.items())
-                  if k[1] == offset and k[2] == tuple(sorted(external.items()))
-                  and laid.root_box is not None and laid.html_text != part.html
-                  and paginate.files_unchanged(laid.images)
-                  and repage.tokens(laid.html_text)[1::2] == tags), None)
-    if found is None:
+    outside = tuple(sorted(external.items()))
+    for old_key, earlier in reversed(kept.parts.items()):
+        if (old_key[1:] == (offset, outside) and earlier.root_box is not None
+                and earlier.html_text != part.html and paginate.files_unchanged(earlier.images)):
+            earlier_parts = repage.tokens(earlier.html_text)
+            if earlier_parts[1::2] == parts[1::2]:
+                break
+    else:
         return None
-    old_key, earlier = found
     del kept.parts[old_key]
-    whole = repage.Whole(earlier.html_text, repage.tokens(earlier.html_text), earlier.html,
+    whole = repage.Whole(earlier.html_text, earlier_parts, earlier.html,
                          earlier.root_box, earlier.context, earlier.boxes, [],
                          earlier.document, earlier.warnings)
     whole.snapshot()  # (the page states, strings and running elements it had)
+
+    def again():
+        repage.text_edits(whole.tokens, parts)
+        changed = repage.patched(whole, renderer.parse(part.html),
+                                 restyle=not repage.selects_restyling(renderer))
+        return repage.repaginate(whole, changed)
+
     _install()
     _active.offset, _active.external = offset, external
     try:
-        repage.text_edits(whole.tokens, parts)
-        html = HTML(string=part.html, base_url=str(renderer.roots[0]) + "/",
-                    url_fetcher=renderer.fetcher)
-        changed = repage.patched(whole, html, restyle=not repage.selects_restyling(renderer))
-        boxes = repage.repaginate(whole, changed)
-    except repage.NotIncremental:
-        whole.release()
-        return None
-    except Exception:  # noqa: BLE001 - laid out from scratch, as a cold build is right
-        whole.release()
-        if os.environ.get("BRIEFGEN_REPAGE_STRICT"):
-            raise
-        return None
+        boxes = repage.or_whole(whole, again)
     finally:
         _active.offset, _active.external = 0, None
-    for warning in earlier.warnings:
-        if warning not in renderer.fetcher.warnings:
-            renderer.fetcher.warnings.append(warning)
+    if boxes is None:
+        return None
+    renderer.warn_again(earlier.warnings)
     laid = _Laid(earlier.document, earlier.context, boxes, earlier.warnings,
                  html_text=part.html, html=earlier.html, root_box=earlier.root_box)
     # the pages with margin boxes it had, for the page counts it was asked: kept
@@ -433,6 +414,7 @@ class _Kept:
 
 
 _KEPT: OrderedDict = OrderedDict()
+
 
 def clear() -> None:
     """Forget every kept part and renderer (the next build is a cold one)."""
@@ -484,15 +466,10 @@ def keep(key: tuple, fonts, stylesheets) -> None:
         _KEPT.popitem(last=False)
 
 
-def counters_used(layout, css_text: str) -> bool:
-    """Whether the layout's CSS (or its page CSS) sets a counter of its own."""
-    texts = [css_text]
-    for css in layout.stylesheets:
-        try:
-            texts.append(Path(css).read_text(encoding="utf-8", errors="replace"))
-        except OSError:
-            pass
-    return any(_own_counters(text) for text in texts)
+def counters_used(texts: list) -> bool:
+    """Whether a layout's CSS (its page CSS, its stylesheets' texts; None for one
+    unread) sets a counter of its own."""
+    return any(_own_counters(text) for text in texts if text is not None)
 
 
 def render(renderer, html_text: str):
@@ -541,9 +518,7 @@ def _render_parts(renderer, kept: _Kept, parts: list[Part]):
                 kept.parts[key] = laid
             else:
                 kept.parts.move_to_end(key)
-                for warning in laid.warnings:
-                    if warning not in renderer.fetcher.warnings:
-                        renderer.fetcher.warnings.append(warning)
+                renderer.warn_again(laid.warnings)
             while len(kept.parts) > max(PARTS_KEPT, 4 * len(parts)):
                 kept.parts.popitem(last=False)
             for anchor, number in laid.anchors.items():

@@ -84,6 +84,13 @@ def page_css(layout: Layout, options: RenderOptions) -> str:
 DEFAULT_PDF_VARIANT = "pdf/ua-1"
 
 
+def _read_css(path) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
 class Renderer:
     """WeasyPrint set up for one layout and document: stylesheets, fonts, fetcher.
 
@@ -107,8 +114,10 @@ class Renderer:
         # The fonts and stylesheets of an earlier build in this process with the same
         # CSS, kept with the chapters they laid out (see chapters.py)
         self.key = chapters.renderer_key(layout, options, self.roots, css_text)
+        #: the text of the layout's stylesheets (None: unreadable), read once
+        self.layout_css = [_read_css(css) for css in layout.stylesheets]
         #: the layout sets CSS counters of its own: not laid out chapter by chapter
-        self.counters = chapters.counters_used(layout, css_text)
+        self.counters = chapters.counters_used([css_text] + self.layout_css)
         kept = chapters.kept_fonts(self.key)
         if kept is not None:
             self.fonts, self.stylesheets = kept
@@ -129,12 +138,35 @@ class Renderer:
         return dict(stylesheets=self.stylesheets, pdf_tags=True, pdf_identifier=identifier,
                     pdf_variant=self.pdf_variant)
 
-    def render(self, html_text: str):
+    def parse(self, html_text: str):
+        """WeasyPrint's HTML of `html_text`: its URLs resolved in the first source
+        folder and fetched through the confined fetcher."""
         from weasyprint import HTML
 
-        html = HTML(string=html_text, base_url=str(self.roots[0]) + "/", url_fetcher=self.fetcher)
-        with _quiet_weasyprint():
-            return html.render(font_config=self.fonts, **self.pdf_options(b""))
+        return HTML(string=html_text, base_url=str(self.roots[0]) + "/", url_fetcher=self.fetcher)
+
+    def render(self, html_text: str, layout_document=None):
+        """`html_text` laid out into pages; `layout_document`, when given, stands in
+        for WeasyPrint's own while it does (chapters.py and repage.py lay out in
+        halves, see paginate.py)."""
+        from weasyprint import document as weasy_document
+
+        html = self.parse(html_text)
+        original = weasy_document.layout_document
+        if layout_document is not None:
+            weasy_document.layout_document = layout_document
+        try:
+            with _quiet_weasyprint():
+                return html.render(font_config=self.fonts, **self.pdf_options(b""))
+        finally:
+            weasy_document.layout_document = original
+
+    def warn_again(self, warnings) -> None:
+        """Report again what laying out a kept document reported (its refused URLs):
+        a build that takes it from what was kept warns as one that lays it out."""
+        for warning in warnings:
+            if warning not in self.fetcher.warnings:
+                self.fetcher.warnings.append(warning)
 
     def write(self, rendered, target, identifier: bytes) -> bytes | None:
         """Write laid-out pages as an accessible PDF: artifacts, ActualText, one

@@ -63,7 +63,6 @@ import os
 import re
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 from . import paginate
 
@@ -499,9 +498,7 @@ def render(renderer, store: OrderedDict, html_text: str):
         store.pop(tuple(whole.tokens[1::2])).release()
         whole = None
     if whole is not None and whole.html_text == html_text:
-        for warning in whole.warnings:
-            if warning not in renderer.fetcher.warnings:
-                renderer.fetcher.warnings.append(warning)
+        renderer.warn_again(whole.warnings)
         return whole.document.copy(whole.pages)
     if whole is not None:
         try:
@@ -513,38 +510,28 @@ def render(renderer, store: OrderedDict, html_text: str):
         store.pop(tuple(whole.tokens[1::2]))
         warnings = renderer.fetcher.warnings
         before = len(warnings)
-        try:
-            return _again(renderer, store, whole, html_text, parts)
-        except NotIncremental:
-            pass
-        except Exception:  # noqa: BLE001 - a case this does not follow: laid out whole,
-            if os.environ.get("BRIEFGEN_REPAGE_STRICT"):  # as a cold build is right
-                raise
-        finally:
-            if whole.html_text != html_text:  # not laid out again: spoilt, let go
-                whole.release()
+        document = or_whole(whole, lambda: _again(renderer, store, whole, html_text, parts))
+        if document is not None:
+            return document
         del warnings[before:]
     return _whole(renderer, store, html_text, parts)
 
 
-def _render(renderer, html_text: str, layout_document):
-    """WeasyPrint's Document._render of `html_text`, its layout_document replaced."""
-    from weasyprint import DEFAULT_OPTIONS, HTML
-    from weasyprint import document as weasy_document
-
-    from .pdf import _quiet_weasyprint
-
-    html = HTML(string=html_text, base_url=str(renderer.roots[0]) + "/",
-                url_fetcher=renderer.fetcher)
-    options = DEFAULT_OPTIONS.copy()
-    options.update(renderer.pdf_options(b""))
-    original = weasy_document.layout_document
-    weasy_document.layout_document = layout_document
+def or_whole(kept: Whole, lay_out_again):
+    """What `lay_out_again()` gives, or None when it raises: NotIncremental (an edit
+    this does not follow) or any error, which BRIEFGEN_REPAGE_STRICT raises (the
+    tests set it) and a build does not (it lays the document out whole, as a cold
+    build is right). The kept layout is let go then: it was spoilt on the way."""
     try:
-        with _quiet_weasyprint():
-            return weasy_document.Document._render(html, renderer.fonts, None, None, options)
-    finally:
-        weasy_document.layout_document = original
+        return lay_out_again()
+    except NotIncremental:
+        pass
+    except Exception:  # noqa: BLE001 - see above
+        if os.environ.get("BRIEFGEN_REPAGE_STRICT"):
+            kept.release()
+            raise
+    kept.release()
+    return None
 
 
 def _whole(renderer, store: OrderedDict, html_text: str, parts: list):
@@ -558,7 +545,7 @@ def _whole(renderer, store: OrderedDict, html_text: str, parts: list):
 
     warnings = renderer.fetcher.warnings
     before = len(warnings)
-    document = _render(renderer, html_text, layout_document)
+    document = renderer.render(html_text, layout_document)
     pages = paginate.margins(held["context"], held["boxes"], len(held["boxes"]))
     document = document.copy(pages)
     whole = Whole(html_text, parts, held["html"], held["root_box"], held["context"],
@@ -578,32 +565,21 @@ def selects_restyling(renderer) -> bool:
     attributes then lays the document out whole."""
     known = getattr(renderer, "_briefgen_selects_restyling", None)
     if known is None:
-        texts = []
-        for css in renderer.layout.stylesheets:
-            try:
-                text = Path(css).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                text = "[style"  # unread: assume the worst
-            text = _COMMENT.sub("", text)
-            texts.append("[style" if "@import" in text else text)  # unread: the worst
-        known = any("[style" in text or any(name in text for name in MAKEUP)
-                    for text in texts)
+        texts = ["[style" if text is None else _COMMENT.sub("", text)  # unread: the worst
+                 for text in renderer.layout_css]
+        known = any("[style" in text or "@import" in text  # an import is not read here
+                    or any(name in text for name in MAKEUP) for text in texts)
         renderer._briefgen_selects_restyling = known
     return known
 
 
 def _again(renderer, store: OrderedDict, whole: Whole, html_text: str, parts: list):
-    from weasyprint import HTML
-
-    html = HTML(string=html_text, base_url=str(renderer.roots[0]) + "/",
-                url_fetcher=renderer.fetcher)
-    changed = patched(whole, html, restyle=not selects_restyling(renderer))
+    changed = patched(whole, renderer.parse(html_text),
+                      restyle=not selects_restyling(renderer))
     boxes, pages = _relayout(whole, changed)
     # the same URLs as the kept document's (only text and styles changed): its
     # warnings, as a cold build of the new HTML gives them
-    for warning in whole.warnings:
-        if warning not in renderer.fetcher.warnings:
-            renderer.fetcher.warnings.append(warning)
+    renderer.warn_again(whole.warnings)
     document = whole.document.copy(pages)
     whole.html_text, whole.tokens = html_text, parts
     whole.boxes, whole.pages, whole.document = boxes, pages, document
